@@ -1,0 +1,54 @@
+"""mnist-infer: chapter 3 of *Deep Learning from Scratch* as a library and a command-line tool.
+
+The library API is importable from here; names load on first use, so that ``import mnist_infer`` (and the CLI's
+``--help``) stay fast::
+
+    from mnist_infer import load_mnist, load_network
+    (x_train, t_train), (x_test, t_test) = load_mnist()
+    network = load_network("sample_weight.pkl")
+    accuracy = (network.predict(x_test) == t_test).mean()
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+#: public name -> module that defines it
+_EXPORTS = {
+    "load_mnist": "data",
+    "load_split": "data",
+    "Dataset": "data",
+    "default_data_dir": "data",
+    "Network": "network",
+    "sigmoid": "network",
+    "softmax": "network",
+    "classify_images": "network",
+    "load_weights": "weights",
+    "load_network": "weights",
+    "toy_network": "weights",
+    "read_idx": "idx",
+    "read_images": "idx",
+    "read_labels": "idx",
+    "write_idx": "idx",
+    "evaluate": "evaluation",
+    "Evaluation": "evaluation",
+    "MnistInferError": "errors",
+}
+
+__all__ = [*_EXPORTS, "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mnist_infer' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

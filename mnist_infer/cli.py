@@ -1,0 +1,261 @@
+"""The ``mnist-infer`` command line: parse options, call the core, hand the results to rendering.
+
+Only Click is imported at start-up; each command imports the core (numpy) and Rich when it runs, so that
+``mnist-infer --help`` is quick. Anticipated failures print one line ``Error: …`` and exit 1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .errors import MnistInferError
+
+DEBUG_ENV = "MNIST_INFER_DEBUG"
+
+
+class _Cli(click.Group):
+    """Turns the project's errors (and any unexpected one) into one ``Error:`` line and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        debug = ctx.params.get("debug") or os.environ.get(DEBUG_ENV) == "1"
+        try:
+            return super().invoke(ctx)
+        except MnistInferError as exc:
+            if debug:
+                raise
+            raise click.ClickException(_one_line(str(exc))) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except BrokenPipeError:
+            # stdout closed early (`mnist-infer … | head`): not an error worth a message.
+            sys.stderr.close()
+            raise click.exceptions.Exit(1) from None
+        except Exception as exc:
+            if debug:
+                raise
+            raise click.ClickException(
+                f"internal error ({type(exc).__name__}: {_one_line(str(exc))}); rerun with --debug to see the "
+                "traceback, and please report it"
+            ) from None
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split())
+
+
+@click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="mnist-infer")
+@click.option("--debug", is_flag=True, help=f"Show the traceback of an error (or set {DEBUG_ENV}=1).")
+def cli(debug: bool) -> None:
+    """Run the neural network of chapter 3 of Deep Learning from Scratch on MNIST.
+
+    \b
+    Start here:
+      mnist-infer download              fetch MNIST and the book's weights
+      mnist-infer evaluate              accuracy of the book's weights (0.9352)
+      mnist-infer show 0                draw test image 0 in the terminal
+      mnist-infer predict 0 1 2         what the network says about them
+      mnist-infer toy                   the toy 2-3-2-2 network, step by step
+    """
+
+
+def main() -> None:
+    cli(prog_name="mnist-infer")
+
+
+# --- shared options ---------------------------------------------------------------------------------------
+
+
+def data_dir_option(func: Callable) -> Callable:
+    return click.option(
+        "--data-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Directory holding the MNIST files and weights [default: $MNIST_INFER_HOME, else ~/.cache/mnist-infer].",
+    )(func)
+
+
+def split_option(func: Callable) -> Callable:
+    return click.option(
+        "--split",
+        type=click.Choice(["test", "train"]),
+        default="test",
+        show_default=True,
+        help="Which MNIST split to read.",
+    )(func)
+
+
+def weights_option(func: Callable) -> Callable:
+    return click.option(
+        "--weights",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Weights file (.pkl or .npz) [default: sample_weight.pkl in the data directory].",
+    )(func)
+
+
+def json_option(func: Callable) -> Callable:
+    return click.option("--json", "as_json", is_flag=True, help="Print only JSON on stdout.")(func)
+
+
+def _print_json(payload: object) -> None:
+    click.echo(json.dumps(payload, indent=2))
+
+
+def _weights_path(weights: Path | None, data_dir: Path | None) -> Path:
+    if weights is not None:
+        return weights
+    from .data import resolve_data_dir
+    from .weights import DEFAULT_WEIGHTS_NAME
+
+    path = resolve_data_dir(data_dir) / DEFAULT_WEIGHTS_NAME
+    if not path.is_file():
+        raise MnistInferError(
+            f"{path}: no weights file; `mnist-infer download` fetches the book's {DEFAULT_WEIGHTS_NAME}, "
+            "or pass --weights FILE"
+        )
+    return path
+
+
+def _console():
+    from .render import make_console
+
+    return make_console()
+
+
+# --- commands ---------------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--x", "x", nargs=2, type=float, metavar="X1 X2", help="Input to the network [default: 1.0 0.5].")
+@json_option
+def toy(x: tuple[float, float] | None, as_json: bool) -> None:
+    """The book's toy 2-3-2-2 network (section 3.4.3), step by step.
+
+    \b
+    Example:
+      mnist-infer toy
+      mnist-infer toy --x 0.3 -1.2 --json
+    """
+    import numpy as np
+
+    from .network import softmax
+    from .weights import toy_network
+
+    network, default_x = toy_network()
+    inputs = np.array(x, dtype=np.float64) if x else default_x
+    values = {"x": inputs, **network.activations(inputs)}
+    values["y"] = values["a3"]  # the toy's output layer is the identity
+    values["softmax"] = softmax(values["a3"])
+    if as_json:
+        _print_json({key: [float(v) for v in value] for key, value in values.items()})
+        return
+    from .render import render_toy
+
+    render_toy(_console(), values)
+
+
+@cli.command()
+@click.argument("indices", nargs=-1, required=True, type=int)
+@split_option
+@click.option("--save", type=click.Path(dir_okay=False, path_type=Path), help="Also write the digits to a PNG file.")
+@click.option("--scale", type=click.IntRange(1, 64), default=10, show_default=True, help="PNG pixels per digit pixel.")
+@data_dir_option
+def show(indices: tuple[int, ...], split: str, save: Path | None, scale: int, data_dir: Path | None) -> None:
+    """Draw MNIST digits in the terminal, with index and label.
+
+    \b
+    Example:
+      mnist-infer show 0                    test image 0, a 7
+      mnist-infer show 0 --split train      the book's x_train[0], a 5
+      mnist-infer show 0 1 2 --save d.png   three digits side by side in a PNG
+    """
+    from .data import load_split
+
+    dataset = load_split(split, data_dir)
+    chosen = [dataset.check_index(i) for i in indices]
+    saved = None
+    if save:  # before drawing, so that a bad path fails without output
+        from .pictures import digit_strip, save_png
+
+        saved = digit_strip(dataset.images[chosen], scale)
+        save_png(saved, save)
+    from .render import render_digits
+
+    console = _console()
+    render_digits(console, [(f"{split}[{i}]  label {dataset.labels[i]}", dataset.images[i]) for i in chosen])
+    if saved is not None:
+        console.print(f"saved {len(chosen)} digit(s) to {save} ({saved.shape[1]}×{saved.shape[0]} pixels)")
+
+
+@cli.command()
+@click.argument("indices", nargs=-1, required=True, type=int)
+@split_option
+@weights_option
+@data_dir_option
+@json_option
+def predict(indices: tuple[int, ...], split: str, weights: Path | None, data_dir: Path | None, as_json: bool) -> None:
+    """Classify MNIST digits: prediction, label and the ten probabilities.
+
+    \b
+    Example:
+      mnist-infer predict 0 1 2
+      mnist-infer predict 8 --json
+    """
+    from .data import load_split
+    from .predictions import predict_indices
+    from .weights import load_network
+
+    network = load_network(_weights_path(weights, data_dir))
+    results = predict_indices(network, load_split(split, data_dir), list(indices))
+    if as_json:
+        _print_json({"predictions": [item.to_dict() for item in results]})
+        return
+    from .render import render_predictions
+
+    render_predictions(_console(), results)
+
+
+@cli.command()
+@weights_option
+@split_option
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    help="Images per forward pass (bounds memory; 1 is the book's per-image loop).",
+)
+@click.option("--limit", type=click.IntRange(min=1), help="Evaluate only the first N images.")
+@data_dir_option
+@json_option
+def evaluate(
+    weights: Path | None, split: str, batch_size: int, limit: int | None, data_dir: Path | None, as_json: bool
+) -> None:
+    """Accuracy of a network on an MNIST split, as the book prints it.
+
+    \b
+    Example:
+      mnist-infer evaluate                              the book's weights: 0.9352
+      mnist-infer evaluate --weights sample_weight.pkl --json
+      mnist-infer evaluate --batch-size 1               the book's per-image loop, slower
+    """
+    from .data import load_split
+    from .evaluation import evaluate as run_evaluation
+    from .weights import identify, load_network
+
+    path = _weights_path(weights, data_dir)
+    network = load_network(path)
+    result = run_evaluation(network, load_split(split, data_dir), weights=str(path), batch_size=batch_size, limit=limit)
+    if as_json:
+        _print_json(result.summary())
+        return
+    from .render import render_evaluation
+
+    render_evaluation(_console(), result, identify(path))

@@ -1,0 +1,129 @@
+"""Where the data lives and how to load it: the data directory, the two splits, and the book's ``load_mnist``.
+
+The data directory is ``--data-dir`` if given, else ``$MNIST_INFER_HOME``, else the user cache
+(``$XDG_CACHE_HOME/mnist-infer``, by default ``~/.cache/mnist-infer``). Files lie there under their canonical
+names (``t10k-images-idx3-ubyte.gz``, …), or unpacked, or under the dotted names of the official archives.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import idx
+from .errors import DataFileError, MissingDataError, MnistInferError
+from .resources import SPLIT_FILES, SPLITS, spellings
+
+HOME_ENV = "MNIST_INFER_HOME"
+
+
+def default_data_dir() -> Path:
+    """``$MNIST_INFER_HOME``, else ``$XDG_CACHE_HOME/mnist-infer``, else ``~/.cache/mnist-infer``."""
+    home = os.environ.get(HOME_ENV)
+    if home:
+        return Path(home).expanduser()
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache).expanduser() / "mnist-infer"
+
+
+def resolve_data_dir(data_dir: str | os.PathLike[str] | None = None) -> Path:
+    return Path(data_dir).expanduser() if data_dir else default_data_dir()
+
+
+def find_data_file(data_dir: Path, canonical: str) -> Path | None:
+    """The file for ``canonical`` in ``data_dir`` under any of its spellings, or None."""
+    for name in spellings(canonical):
+        candidate = data_dir / name
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _check_split(split: str) -> None:
+    if split not in SPLIT_FILES:
+        raise MnistInferError(f"unknown split {split!r}; expected one of {', '.join(SPLITS)}")
+
+
+def split_paths(split: str, data_dir: str | os.PathLike[str] | None = None) -> tuple[Path, Path]:
+    """Paths of the images and labels files of ``split``; raises :class:`MissingDataError` if any is absent."""
+    _check_split(split)
+    directory = resolve_data_dir(data_dir)
+    found = {name: find_data_file(directory, name) for name in SPLIT_FILES[split]}
+    missing = [name for name, path in found.items() if path is None]
+    if missing:
+        raise MissingDataError(
+            f"{directory}: missing {', '.join(missing)}; `mnist-infer download --split {split}` fetches "
+            f"{'it' if len(missing) == 1 else 'them'} (or point --data-dir / ${HOME_ENV} at a directory that has them)"
+        )
+    images_path, labels_path = found.values()
+    return images_path, labels_path
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One split of MNIST as the files hold it: ``images`` uint8 ``(N, 28, 28)``, ``labels`` uint8 ``(N,)``."""
+
+    split: str
+    images: np.ndarray
+    labels: np.ndarray
+    images_path: Path
+    labels_path: Path
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def check_index(self, index: int) -> int:
+        """``index`` itself if it names an image of this split, else an error that gives the valid range."""
+        if not 0 <= index < len(self):
+            raise MnistInferError(
+                f"index {index} is out of range: the {self.split} split has {len(self):,} images (0–{len(self) - 1})"
+            )
+        return index
+
+
+def load_split(split: str = "test", data_dir: str | os.PathLike[str] | None = None) -> Dataset:
+    """Load the ``train`` or ``test`` split from the data directory, checked and as uint8 arrays."""
+    images_path, labels_path = split_paths(split, data_dir)
+    images = idx.read_images(images_path)
+    labels = idx.read_labels(labels_path)
+    if len(images) != len(labels):
+        raise DataFileError(
+            f"{images_path}: {len(images):,} images, but {labels_path.name} has {len(labels):,} labels; "
+            "the two files must come from the same split"
+        )
+    return Dataset(split, images, labels, images_path, labels_path)
+
+
+def load_mnist(
+    normalize: bool = True,
+    flatten: bool = True,
+    one_hot_label: bool = False,
+    data_dir: str | os.PathLike[str] | None = None,
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """The book's ``dataset.mnist.load_mnist``: ``((x_train, t_train), (x_test, t_test))``.
+
+    - ``normalize``: images as float32 in [0, 1], else uint8 0–255.
+    - ``flatten``: images as ``(N, 784)``, else ``(N, 1, 28, 28)``.
+    - ``one_hot_label``: labels as float32 one-hot rows ``(N, 10)``, else uint8 digits ``(N,)``.
+    """
+    return tuple(  # type: ignore[return-value]
+        _book_arrays(load_split(split, data_dir), normalize, flatten, one_hot_label) for split in ("train", "test")
+    )
+
+
+def _book_arrays(
+    dataset: Dataset, normalize: bool, flatten: bool, one_hot_label: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    x = dataset.images.reshape(len(dataset), -1) if flatten else dataset.images.reshape(len(dataset), 1, 28, 28)
+    if normalize:
+        x = x.astype(np.float32)
+        x /= 255.0
+    else:
+        x = x.copy()
+    t = dataset.labels.copy()
+    if one_hot_label:
+        t = np.eye(idx.NUM_CLASSES, dtype=np.float32)[dataset.labels]
+    return x, t

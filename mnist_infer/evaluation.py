@@ -1,0 +1,71 @@
+"""Evaluate a network on a data set: how many images it classifies correctly, and how fast."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .data import Dataset
+from .network import Network, classify_images
+
+DEFAULT_BATCH_SIZE = 1000
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The outcome of running a network over a data set."""
+
+    weights: str
+    split: str
+    labels: np.ndarray
+    predictions: np.ndarray
+    probabilities: np.ndarray
+    seconds: float  #: time spent in the forward pass (data and weights already loaded)
+    batch_size: int
+
+    @property
+    def total(self) -> int:
+        return len(self.labels)
+
+    @property
+    def correct(self) -> int:
+        return int(np.count_nonzero(self.predictions == self.labels))
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.total if self.total else 0.0
+
+    @property
+    def images_per_second(self) -> float:
+        return self.total / self.seconds if self.seconds > 0 else float("inf")
+
+    def summary(self) -> dict[str, object]:
+        """The JSON report of ``mnist-infer evaluate``."""
+        return {
+            "weights": self.weights,
+            "split": self.split,
+            "total": self.total,
+            "correct": self.correct,
+            "accuracy": self.accuracy,
+            "seconds": self.seconds,
+            "images_per_second": self.images_per_second,
+        }
+
+
+def evaluate(
+    network: Network,
+    dataset: Dataset,
+    *,
+    weights: str = "",
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    limit: int | None = None,
+) -> Evaluation:
+    """Classify the first ``limit`` images of ``dataset`` (all by default), ``batch_size`` at a time."""
+    count = len(dataset) if limit is None else min(limit, len(dataset))
+    images, labels = dataset.images[:count], dataset.labels[:count]
+    start = time.perf_counter()
+    predictions, probabilities = classify_images(network, images, batch_size=batch_size)
+    seconds = time.perf_counter() - start
+    return Evaluation(weights, dataset.split, labels, predictions, probabilities, seconds, batch_size)

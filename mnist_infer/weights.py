@@ -1,0 +1,250 @@
+"""Weights: read them safely from ``.pkl`` or ``.npz``, check that they make a network, know them by checksum.
+
+Weights files come from the internet, so nothing here calls ``pickle.load`` (see :mod:`mnist_infer.safepickle`)
+or ``numpy.load`` with pickles allowed, and every size a file claims is checked against the file before any
+memory is allocated for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import zipfile
+import zlib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import UnsafeWeightsError, WeightsError
+from .network import LAYERS, PARAM_NAMES, Network
+from .safepickle import NUMERIC_KINDS, loads_arrays
+
+DEFAULT_WEIGHTS_NAME = "sample_weight.pkl"
+MNIST_INPUTS = 784
+MNIST_CLASSES = 10
+#: Far above any network of this shape that anyone trains (the book's file is 182 kB).
+MAX_WEIGHTS_BYTES = 256 * 1024 * 1024
+_ZIP_MAGIC = b"PK\x03\x04"
+_NPY_MAGIC = b"\x93NUMPY"
+_KEYS_TEXT = " ".join(PARAM_NAMES)
+
+
+def load_weights(
+    path: str | os.PathLike[str], *, inputs: int = MNIST_INPUTS, outputs: int = MNIST_CLASSES
+) -> dict[str, np.ndarray]:
+    """Read weights from ``path`` and check them; returns float32 arrays ``W1 b1 W2 b2 W3 b3``.
+
+    Shapes must chain ``inputs → h1 → h2 → outputs``; the hidden sizes are free.
+    """
+    path = Path(path)
+    return validate_weights(read_weights_file(path), str(path), inputs=inputs, outputs=outputs)
+
+
+def load_network(path: str | os.PathLike[str]) -> Network:
+    """The MNIST network (784 inputs, 10 classes) with the weights in ``path``."""
+    return Network(load_weights(path))
+
+
+def read_weights_file(path: Path) -> Any:
+    """The raw content of a weights file: a dict of arrays if all is well, whatever it holds otherwise."""
+    data = _read_bounded(path)
+    if data.startswith(_ZIP_MAGIC):
+        return _read_npz(path)
+    if data.startswith(_NPY_MAGIC):
+        raise WeightsError(
+            f"{path}: a single .npy array; expected a dict of arrays {_KEYS_TEXT} (.pkl, or .npz from numpy.savez)"
+        )
+    return loads_arrays(data, str(path))
+
+
+def _read_bounded(path: Path) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > MAX_WEIGHTS_BYTES:
+            raise WeightsError(f"{path}: {size:,} bytes, more than the {MAX_WEIGHTS_BYTES:,} a weights file may have")
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise WeightsError(
+            f"{path}: no such weights file; `mnist-infer download` fetches the book's sample_weight.pkl"
+        ) from None
+    except IsADirectoryError:
+        raise WeightsError(f"{path}: is a directory, expected a weights file (.pkl or .npz)") from None
+    except PermissionError:
+        raise WeightsError(f"{path}: permission denied") from None
+
+
+def _read_npz(path: Path) -> dict[str, np.ndarray]:
+    """Read an ``.npz`` without pickles, checking each member's header against its size before reading it."""
+    arrays: dict[str, np.ndarray] = {}
+    total = 0
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            if len(members) > 64:
+                raise WeightsError(f"{path}: {len(members)} arrays in the archive; expected {_KEYS_TEXT}")
+            for info in members:
+                key = info.filename.removesuffix(".npy")
+                with archive.open(info) as member:
+                    version = np.lib.format.read_magic(member)
+                    read_header = (
+                        np.lib.format.read_array_header_1_0
+                        if version == (1, 0)
+                        else np.lib.format.read_array_header_2_0
+                    )
+                    shape, _fortran, dtype = read_header(member)
+                    if dtype.hasobject:
+                        raise UnsafeWeightsError(
+                            f"{path}: holds something other than numeric arrays ({key} is an object array); "
+                            "refused, nothing in it was run. mnist-infer loads only numeric arrays"
+                        )
+                    if dtype.kind not in NUMERIC_KINDS or dtype.fields is not None:
+                        raise WeightsError(f"{path}: {key} has dtype {dtype}; expected a number type")
+                    nbytes = math.prod(shape) * dtype.itemsize
+                    total += nbytes
+                    if nbytes > info.file_size or total > MAX_WEIGHTS_BYTES:
+                        raise WeightsError(
+                            f"{path}: {key} claims shape {shape} ({nbytes:,} bytes), the archive member holds "
+                            f"{info.file_size:,}"
+                        )
+                with archive.open(info) as member:
+                    arrays[key] = np.lib.format.read_array(member, allow_pickle=False)
+    except WeightsError:
+        raise
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        ValueError,
+        EOFError,
+        OSError,
+        RuntimeError,
+        NotImplementedError,
+        KeyError,
+        TypeError,
+        SyntaxError,
+    ) as exc:
+        raise WeightsError(f"{path}: not a valid .npz archive ({type(exc).__name__}: {exc})") from None
+    return arrays
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    return f"a {type(value).__name__}"
+
+
+def validate_weights(
+    params: Any, source: str, *, inputs: int = MNIST_INPUTS, outputs: int = MNIST_CLASSES
+) -> dict[str, np.ndarray]:
+    """Check that ``params`` is a network ``inputs → h1 → h2 → outputs``; returns float32 copies."""
+    if not isinstance(params, dict):
+        raise WeightsError(f"{source}: holds {_describe(params)}, expected a dict with keys {_KEYS_TEXT}")
+    found = sorted(str(k) for k in params)
+    missing = [k for k in PARAM_NAMES if k not in params]
+    extra = [k for k in found if k not in PARAM_NAMES]
+    if missing or extra:
+        problem = "; ".join(
+            part
+            for part in (
+                f"missing {' '.join(missing)}" if missing else "",
+                f"unexpected {' '.join(extra)}" if extra else "",
+            )
+            if part
+        )
+        raise WeightsError(f"{source}: {problem}: expected keys {_KEYS_TEXT}, found {' '.join(found) or 'none'}")
+    for key in PARAM_NAMES:
+        value = params[key]
+        if not isinstance(value, np.ndarray):
+            raise WeightsError(f"{source}: {key} is {_describe(value)}, expected a numeric array")
+        if value.dtype.kind not in NUMERIC_KINDS:
+            raise WeightsError(f"{source}: {key} has dtype {value.dtype}, expected a number type (float32)")
+
+    width = inputs
+    for index, (w_key, b_key) in enumerate(LAYERS):
+        w, b = params[w_key], params[b_key]
+        last = index == len(LAYERS) - 1
+        if w.ndim != 2 or w.shape[0] != width or (last and w.shape[1] != outputs) or w.shape[1] == 0:
+            expected = f"({width}, {outputs})" if last else f"({width}, hidden size)"
+            hint = f": the output layer must have {outputs} classes" if last and w.ndim == 2 else ""
+            raise WeightsError(f"{source}: {w_key} has shape {w.shape}, expected {expected}{hint}")
+        width = w.shape[1]
+        if b.shape not in ((width,), (1, width)):
+            raise WeightsError(f"{source}: {b_key} has shape {b.shape}, expected ({width},) to match {w_key}")
+
+    checked: dict[str, np.ndarray] = {}
+    for key in PARAM_NAMES:
+        value = np.ascontiguousarray(params[key], dtype=np.float32)
+        bad = int(np.count_nonzero(~np.isfinite(value)))
+        if bad:
+            raise WeightsError(
+                f"{source}: {key} holds {bad:,} non-finite value(s) (NaN or inf); expected finite numbers"
+            )
+        checked[key] = value.reshape(-1) if key.startswith("b") else value
+    return checked
+
+
+# --- bundled weights: the toy network and the manifest of known files --------------------------------------
+
+
+def _bundled_text(name: str) -> str:
+    return resources.files("mnist_infer.bundled_weights").joinpath(name).read_text(encoding="utf-8")
+
+
+def toy_network() -> tuple[Network, np.ndarray]:
+    """The book's 2-3-2-2 toy network (float64, as the book computes it) and its sample input x."""
+    spec = json.loads(_bundled_text("toy.json"))
+    params = {key: np.array(spec[key], dtype=np.float64) for key in PARAM_NAMES}
+    validate_weights(params, "toy.json", inputs=2, outputs=2)
+    return Network(params, dtype=np.float64), np.array(spec["x"], dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class KnownWeights:
+    """An entry of ``weights/manifest.json``."""
+
+    name: str
+    description: str
+    sources: tuple[str, ...]
+    size: int
+    md5: str
+    sha256: str
+    test_correct: int
+    test_total: int
+    test_accuracy: float
+
+
+@cache
+def manifest() -> dict[str, KnownWeights]:
+    entries = json.loads(_bundled_text("manifest.json"))
+    return {
+        name: KnownWeights(
+            name=name,
+            description=entry["description"],
+            sources=tuple(entry["sources"]),
+            size=entry["bytes"],
+            md5=entry["md5"],
+            sha256=entry["sha256"],
+            test_correct=entry["test_correct"],
+            test_total=entry["test_total"],
+            test_accuracy=entry["test_accuracy"],
+        )
+        for name, entry in entries.items()
+    }
+
+
+def identify(path: str | os.PathLike[str]) -> KnownWeights | None:
+    """The manifest entry whose size and sha256 match the file, if any (only a file of a known size is hashed)."""
+    path = Path(path)
+    try:
+        candidates = [known for known in manifest().values() if known.size == path.stat().st_size]
+        if not candidates:
+            return None
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+    return next((known for known in candidates if known.sha256 == digest), None)

@@ -1,0 +1,92 @@
+"""Shared fixtures: the reference data in ../shared, temporary data directories, IDX files the tests write."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from mnist_infer.idx import write_idx
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("MNIST_INFER_TEST_DATA") or ROOT.parent / "shared")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+SHARED_FILES = {
+    "t10k-images-idx3-ubyte.gz": "mnist/t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz": "mnist/t10k-labels-idx1-ubyte.gz",
+    "train-labels-idx1-ubyte.gz": "mnist/train-labels-idx1-ubyte.gz",
+    "sample_weight.pkl": "weights/sample_weight.pkl",
+}
+
+#: Figures from ../shared/README.md that the reference files must reproduce.
+BOOK_CORRECT = 9352
+TEST_TOTAL = 10_000
+FIRST_TEST_LABELS = [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
+FIRST_TEST_PREDICTIONS = [7, 2, 1, 0, 4, 1, 4, 9, 6, 9]
+
+
+def shared_path(relative: str) -> Path:
+    """A file of ../shared; skips the test when it is absent, except under CI where that is a failure."""
+    path = SHARED / relative
+    if not path.is_file():
+        message = f"reference data {path} is absent (set MNIST_INFER_TEST_DATA to the shared directory)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No test reads or writes the real user cache: the default data directory is an empty temporary one."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    monkeypatch.delenv("MNIST_INFER_HOME", raising=False)
+    monkeypatch.delenv("MNIST_INFER_MIRRORS", raising=False)
+    monkeypatch.delenv("MNIST_INFER_DEBUG", raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    return home
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """A data directory holding links to the reference files under their canonical names."""
+    directory = tmp_path / "data"
+    directory.mkdir()
+    for name, relative in SHARED_FILES.items():
+        (directory / name).symlink_to(shared_path(relative))
+    return directory
+
+
+@pytest.fixture
+def weights_file(data_dir: Path) -> Path:
+    return data_dir / "sample_weight.pkl"
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def copy_shared(relative: str, destination: Path) -> Path:
+    """A writable copy of a reference file (for tests that damage or touch it)."""
+    return Path(shutil.copyfile(shared_path(relative), destination))
+
+
+def synthetic_split(
+    directory: Path, prefix: str, count: int, seed: int = 0, gz: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """Write an images and a labels IDX file of ``count`` random digits; returns what was written."""
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, 256, size=(count, 28, 28), dtype=np.uint8)
+    labels = rng.integers(0, 10, size=count, dtype=np.uint8)
+    suffix = ".gz" if gz else ""
+    write_idx(directory / f"{prefix}-images-idx3-ubyte{suffix}", images)
+    write_idx(directory / f"{prefix}-labels-idx1-ubyte{suffix}", labels)
+    return images, labels

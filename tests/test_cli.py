@@ -1,0 +1,263 @@
+"""Every command through Click's CliRunner, on the reference data; output and exit codes asserted."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner, Result
+from PIL import Image
+
+from conftest import FIRST_TEST_LABELS, shared_path
+from mnist_infer.cli import cli
+from mnist_infer.idx import read_images, read_labels, write_idx
+
+
+def run(runner: CliRunner, *args: str, env: dict[str, str] | None = None) -> Result:
+    return runner.invoke(cli, list(args), env=env, catch_exceptions=True)
+
+
+def assert_error(result: Result, *words: str) -> None:
+    """Exit 1, one `Error:` line on stderr naming ``words``, nothing on stdout, no traceback."""
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
+    for word in words:
+        assert word in lines[0]
+    assert "Traceback" not in result.output
+    assert result.stdout == ""
+
+
+# --- toy ----------------------------------------------------------------------------------------------------
+
+
+def test_toy_table(runner: CliRunner) -> None:
+    result = run(runner, "toy")
+    assert result.exit_code == 0
+    for text in ("a1", "z2", "softmax", "[0.31682708, 0.69627909]", "[0.40625907, 0.59374093]"):
+        assert text in result.stdout
+
+
+def test_toy_json(runner: CliRunner) -> None:
+    result = run(runner, "toy", "--json")
+    values = json.loads(result.stdout)
+    assert list(values) == ["x", "a1", "z1", "a2", "z2", "a3", "y", "softmax"]
+    np.testing.assert_allclose(values["y"], [0.31682708, 0.69627909], atol=1e-8)
+    np.testing.assert_allclose(values["softmax"], [0.40625907, 0.59374093], atol=1e-8)
+    assert values["x"] == [1.0, 0.5]
+
+
+def test_toy_other_input(runner: CliRunner) -> None:
+    values = json.loads(run(runner, "toy", "--x", "0", "0", "--json").stdout)
+    assert values["x"] == [0.0, 0.0]
+    np.testing.assert_allclose(values["a1"], [0.1, 0.2, 0.3])  # only the bias remains
+
+
+# --- show ---------------------------------------------------------------------------------------------------
+
+
+def test_show_plain(runner: CliRunner, data_dir: Path) -> None:
+    result = run(runner, "show", "0", "--data-dir", str(data_dir))
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == "test[0]  label 7"
+    digit = lines[1:29]
+    assert len(digit) == 28 and all(len(row) == 56 for row in digit)  # 28×28, two characters per pixel
+    image = read_images(data_dir / "t10k-images-idx3-ubyte.gz")[0]
+    assert [row.strip() == "" for row in digit] == [not row.any() for row in image]  # blank where no ink
+    assert "@" in result.stdout
+
+
+def test_show_colour_uses_half_blocks(runner: CliRunner, data_dir: Path) -> None:
+    result = run(runner, "show", "1", "--data-dir", str(data_dir), env={"FORCE_COLOR": "1", "COLORTERM": "truecolor"})
+    assert result.exit_code == 0
+    assert "▀" in result.stdout and "\x1b[" in result.stdout
+    body = result.stdout.split("\n", 1)[1]
+    assert body.count("\n") == 14 - 1 + 1  # 28 pixel rows in 14 lines of half-blocks
+    assert "label 2" in result.stdout
+    plain = run(runner, "show", "1", "--data-dir", str(data_dir), env={"FORCE_COLOR": "1", "NO_COLOR": "1"})
+    assert "▀" not in plain.stdout
+
+
+def test_show_train_split_is_the_books_x_train_0(runner: CliRunner, tmp_path: Path) -> None:
+    labels = read_labels(shared_path("mnist/train-labels-idx1-ubyte.gz"))[:30]
+    write_idx(tmp_path / "train-labels-idx1-ubyte.gz", labels)
+    write_idx(tmp_path / "train-images-idx3-ubyte.gz", np.zeros((30, 28, 28), np.uint8))
+    result = run(runner, "show", "0", "--split", "train", "--data-dir", str(tmp_path))
+    assert result.exit_code == 0 and result.stdout.startswith("train[0]  label 5")
+
+
+def test_show_save_png(runner: CliRunner, data_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "digits.png"
+    result = run(runner, "show", "0", "1", "2", "--save", str(out), "--scale", "3", "--data-dir", str(data_dir))
+    assert result.exit_code == 0, result.output
+    assert "saved 3 digit(s)" in result.stdout
+    picture = np.asarray(Image.open(out))
+    assert picture.shape == (28 * 3, (3 * 28 + 2 * 2) * 3)
+    images = read_images(data_dir / "t10k-images-idx3-ubyte.gz")
+    np.testing.assert_array_equal(picture[::3, ::3][:, :28], images[0])
+    np.testing.assert_array_equal(picture[::3, ::3][:, 60:88], images[2])
+    assert not list(tmp_path.glob(".digits.png*"))  # no temporary file left behind
+
+
+def test_show_save_into_missing_directory(runner: CliRunner, data_dir: Path, tmp_path: Path) -> None:
+    result = run(runner, "show", "0", "--save", str(tmp_path / "no" / "d.png"), "--data-dir", str(data_dir))
+    assert_error(result, "d.png", "does not exist")
+
+
+# --- predict ------------------------------------------------------------------------------------------------
+
+
+def test_predict_json(runner: CliRunner, data_dir: Path) -> None:
+    result = run(runner, "predict", "0", "1", "2", "--data-dir", str(data_dir), "--json")
+    assert result.exit_code == 0, result.output
+    predictions = json.loads(result.stdout)["predictions"]
+    assert [p["source"] for p in predictions] == ["test[0]", "test[1]", "test[2]"]
+    assert [p["index"] for p in predictions] == [0, 1, 2]
+    assert [p["label"] for p in predictions] == FIRST_TEST_LABELS[:3]
+    assert [p["prediction"] for p in predictions] == [7, 2, 1]
+    for p in predictions:
+        assert len(p["probabilities"]) == 10 and sum(p["probabilities"]) == pytest.approx(1.0, abs=1e-5)
+        assert max(range(10), key=p["probabilities"].__getitem__) == p["prediction"]
+
+
+def test_predict_rich(runner: CliRunner, data_dir: Path) -> None:
+    result = run(runner, "predict", "8", "--data-dir", str(data_dir))
+    assert result.exit_code == 0, result.output
+    assert "test[8]" in result.stdout and "prediction 6" in result.stdout and "label 5 ✗" in result.stdout
+    assert "95.0%" in result.stdout and "█" in result.stdout
+
+
+def test_predict_weights_relative_to_working_directory(
+    runner: CliRunner, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(data_dir)
+    result = run(runner, "predict", "0", "--weights", "sample_weight.pkl", "--data-dir", str(data_dir), "--json")
+    assert json.loads(result.stdout)["predictions"][0]["prediction"] == 7
+
+
+# --- evaluate -----------------------------------------------------------------------------------------------
+
+
+def test_evaluate_prints_the_books_accuracy(runner: CliRunner, data_dir: Path) -> None:
+    result = run(runner, "evaluate", "--data-dir", str(data_dir))
+    assert result.exit_code == 0, result.output
+    assert "Accuracy:0.9352" in result.stdout
+    assert "9,352 of 10,000 test images correct" in result.stdout
+    assert "reproduced" in result.stdout
+
+
+def test_evaluate_json(runner: CliRunner, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MNIST_INFER_HOME", str(data_dir))
+    result = run(runner, "evaluate", "--json")
+    report = json.loads(result.stdout)
+    assert set(report) == {"weights", "split", "total", "correct", "accuracy", "seconds", "images_per_second"}
+    assert (report["total"], report["correct"], report["accuracy"]) == (10_000, 9352, 0.9352)
+    assert report["split"] == "test" and report["weights"] == str(data_dir / "sample_weight.pkl")
+    assert report["seconds"] > 0 and report["images_per_second"] > 0
+
+
+def test_evaluate_limit_and_batch_size(runner: CliRunner, data_dir: Path) -> None:
+    a = json.loads(run(runner, "evaluate", "--data-dir", str(data_dir), "--limit", "10", "--json").stdout)
+    b = json.loads(
+        run(runner, "evaluate", "--data-dir", str(data_dir), "--limit", "10", "--batch-size", "1", "--json").stdout
+    )
+    assert a["total"] == b["total"] == 10 and a["correct"] == b["correct"] == 9  # test[8] is the one mistake
+
+
+def test_evaluate_train_split(runner: CliRunner, tmp_path: Path, weights_file: Path) -> None:
+    from conftest import synthetic_split
+
+    synthetic_split(tmp_path, "train", 64)
+    result = run(
+        runner,
+        "evaluate",
+        "--split",
+        "train",
+        "--data-dir",
+        str(tmp_path),
+        "--weights",
+        str(weights_file),
+        "--json",
+    )
+    report = json.loads(result.stdout)
+    assert report["split"] == "train" and report["total"] == 64
+
+
+# --- errors -------------------------------------------------------------------------------------------------
+
+
+def test_missing_data_points_to_download(runner: CliRunner, tmp_path: Path, weights_file: Path) -> None:
+    result = run(runner, "evaluate", "--data-dir", str(tmp_path), "--weights", str(weights_file))
+    assert_error(result, "t10k-images-idx3-ubyte.gz", "mnist-infer download")
+
+
+def test_missing_default_weights(runner: CliRunner, tmp_path: Path) -> None:
+    assert_error(run(runner, "evaluate", "--data-dir", str(tmp_path)), "sample_weight.pkl", "mnist-infer download")
+
+
+def test_bad_weights_file(runner: CliRunner, data_dir: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.pkl"
+    bad.write_bytes(b"this is not a pickle")
+    assert_error(run(runner, "evaluate", "--data-dir", str(data_dir), "--weights", str(bad)), str(bad))
+
+
+def test_index_out_of_range(runner: CliRunner, data_dir: Path) -> None:
+    for command in ("show", "predict"):
+        result = run(runner, command, "10000", "--data-dir", str(data_dir))
+        assert_error(result, "index 10000 is out of range", "0–9999")
+        assert_error(run(runner, command, "--data-dir", str(data_dir), "--", "-1"), "index -1 is out of range")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["predict"],
+        ["show", "zero"],
+        ["evaluate", "--split", "valid"],
+        ["evaluate", "--batch-size", "0"],
+        ["nonsense"],
+        ["toy", "--x", "1"],
+    ],
+)
+def test_usage_errors_exit_2(runner: CliRunner, args: list[str]) -> None:
+    result = run(runner, *args)
+    assert result.exit_code == 2
+    assert "Error" in result.stderr and "Traceback" not in result.output
+
+
+def test_debug_shows_the_traceback(runner: CliRunner, tmp_path: Path) -> None:
+    result = run(runner, "--debug", "show", "0", "--data-dir", str(tmp_path))
+    assert result.exit_code == 1 and type(result.exception).__name__ == "MissingDataError"
+
+
+def test_unexpected_exception_is_one_line(runner: CliRunner, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import mnist_infer.data
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(mnist_infer.data, "load_split", broken)
+    result = run(runner, "show", "0", "--data-dir", str(data_dir))
+    assert_error(result, "internal error", "ZeroDivisionError: boom", "--debug")
+
+
+# --- help and entry points ----------------------------------------------------------------------------------
+
+
+def test_help_lists_commands_and_every_command_has_an_example(runner: CliRunner) -> None:
+    top = run(runner, "--help")
+    for command in ("download", "evaluate", "predict", "show", "toy"):
+        if command != "download":
+            assert command in top.stdout
+    for command in ("evaluate", "predict", "show", "toy"):
+        assert "Example" in run(runner, command, "--help").stdout
+
+
+def test_python_dash_m_and_version() -> None:
+    result = subprocess.run([sys.executable, "-m", "mnist_infer", "--version"], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.startswith("mnist-infer, version ")

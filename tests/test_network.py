@@ -1,0 +1,75 @@
+"""The forward pass: the book's toy values, numerical stability, batching."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from mnist_infer.network import Network, classify_images, images_to_inputs, sigmoid, softmax
+from mnist_infer.weights import toy_network
+
+
+def test_toy_network_reproduces_the_book() -> None:
+    network, x = toy_network()
+    values = network.activations(x)
+    np.testing.assert_allclose(values["a1"], [0.3, 0.7, 1.1], rtol=1e-12)
+    np.testing.assert_allclose(values["z1"], [0.57444252, 0.66818777, 0.75026011], atol=1e-8)
+    np.testing.assert_allclose(values["a3"], [0.31682708, 0.69627909], atol=1e-8)
+    np.testing.assert_allclose(softmax(values["a3"]), [0.40625907, 0.59374093], atol=1e-8)
+
+
+def test_sigmoid_matches_the_textbook_formula() -> None:
+    x = np.linspace(-30, 30, 1001)
+    np.testing.assert_allclose(sigmoid(x), 1 / (1 + np.exp(-x)), rtol=1e-12, atol=1e-15)
+
+
+def test_no_overflow_warnings_for_huge_inputs() -> None:
+    x = np.array([[-1e4, -800.0, 0.0, 800.0, 1e4]], dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        s = sigmoid(x)
+        p = softmax(x)
+    np.testing.assert_allclose(s, [[0, 0, 0.5, 1, 1]])
+    assert np.isfinite(p).all() and p.sum() == pytest.approx(1.0)
+    np.testing.assert_allclose(p, [[0, 0, 0, 0, 1]])
+
+
+def random_network(seed: int = 0) -> Network:
+    rng = np.random.default_rng(seed)
+    shapes = {"W1": (784, 50), "b1": (50,), "W2": (50, 100), "b2": (100,), "W3": (100, 10), "b3": (10,)}
+    return Network({k: rng.standard_normal(s) for k, s in shapes.items()})
+
+
+def test_forward_is_float32_and_batch_independent() -> None:
+    network = random_network()
+    x = np.random.default_rng(1).random((37, 784), dtype=np.float32)
+    batched = network.forward(x)
+    assert batched.dtype == np.float32 and batched.shape == (37, 10)
+    np.testing.assert_allclose(batched.sum(axis=1), 1.0, rtol=1e-5)
+    one_by_one = np.vstack([network.forward(row[None, :]) for row in x])
+    np.testing.assert_allclose(batched, one_by_one, rtol=1e-5, atol=1e-7)
+
+
+def test_forward_matches_the_activations() -> None:
+    network = random_network()
+    x = np.random.default_rng(2).random((5, 784), dtype=np.float32)
+    np.testing.assert_allclose(network.forward(x), softmax(network.activations(x)["a3"]), rtol=1e-6)
+
+
+@pytest.mark.parametrize("batch_size", [1, 3, 7, 1000])
+def test_classify_images_is_independent_of_batch_size(batch_size: int) -> None:
+    network = random_network()
+    images = np.random.default_rng(3).integers(0, 256, (17, 28, 28), dtype=np.uint8)
+    classes, probabilities = classify_images(network, images, batch_size=batch_size)
+    reference = network.forward(images_to_inputs(images))
+    np.testing.assert_allclose(probabilities, reference, rtol=1e-5, atol=1e-7)
+    np.testing.assert_array_equal(classes, reference.argmax(axis=1))
+
+
+def test_images_to_inputs_normalises_like_the_book() -> None:
+    images = np.array([[[0, 255], [128, 1]]], dtype=np.uint8)
+    x = images_to_inputs(images)
+    assert x.dtype == np.float32 and x.shape == (1, 4)
+    np.testing.assert_array_equal(x, images.reshape(1, 4).astype(np.float32) / np.float32(255.0))
