@@ -259,3 +259,80 @@ def evaluate(
     from .render import render_evaluation
 
     render_evaluation(_console(), result, identify(path))
+
+
+@cli.command()
+@click.option(
+    "--split",
+    type=click.Choice(["all", "train", "test"]),
+    default="all",
+    show_default=True,
+    help="Which MNIST files to fetch.",
+)
+@data_dir_option
+@click.option(
+    "--mirror",
+    "mirrors",
+    multiple=True,
+    metavar="URL_OR_DIR",
+    help="Base URL or local directory holding the files under their canonical names; tried first "
+    "(repeatable; also $MNIST_INFER_MIRRORS, comma-separated).",
+)
+@click.option("--only-mirrors", is_flag=True, help="Try only the given mirrors, not the public hosts.")
+@click.option("--no-weights", is_flag=True, help="Do not fetch the book's sample_weight.pkl.")
+@click.option("--force", is_flag=True, help="Fetch again even files that are present and verified.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=30.0,
+    show_default=True,
+    help="Seconds to wait for a server to connect or to send more bytes.",
+)
+@json_option
+def download(
+    split: str,
+    data_dir: Path | None,
+    mirrors: tuple[str, ...],
+    only_mirrors: bool,
+    no_weights: bool,
+    force: bool,
+    timeout: float,
+    as_json: bool,
+) -> None:
+    """Fetch MNIST and the book's weights into the data directory, verified against their checksums.
+
+    Sources are tried in order: your mirrors, then ossci-datasets (S3), cvdf-datasets (Google Cloud), and the
+    Korean edition's repository; for the weights, the book's repositories. A file already present and
+    verified is not fetched again; an interrupted download resumes.
+
+    \b
+    Example:
+      mnist-infer download
+      mnist-infer download --split test --mirror /media/usb/mnist --only-mirrors
+    """
+    from .data import resolve_data_dir
+    from .download import download as fetch_all
+    from .download import failure_message, mirrors_from, plan
+    from .errors import DownloadError
+
+    sources = mirrors_from(mirrors)
+    if only_mirrors and not sources:
+        raise click.UsageError("--only-mirrors needs --mirror URL_OR_DIR (or $MNIST_INFER_MIRRORS)")
+    directory = resolve_data_dir(data_dir)
+    targets = plan(split, weights=not no_weights, mirrors=sources, only_mirrors=only_mirrors)
+    run = dict(force=force, timeout=(min(10.0, timeout), timeout))
+    if as_json:
+        reports = fetch_all(directory, targets, **run)
+        _print_json({"data_dir": str(directory), "files": [r.to_dict() for r in reports]})
+    else:
+        from .render import DownloadProgress, render_download_report
+
+        console = _console()
+        if console.is_terminal:
+            with DownloadProgress(console) as progress:
+                reports = fetch_all(directory, targets, progress=progress, **run)
+        else:  # nothing animated in a pipe
+            reports = fetch_all(directory, targets, **run)
+        render_download_report(console, reports, str(directory))
+    if any(r.status == "failed" for r in reports):
+        raise DownloadError(failure_message(reports))

@@ -90,3 +90,18 @@ def synthetic_split(
     write_idx(directory / f"{prefix}-images-idx3-ubyte{suffix}", images)
     write_idx(directory / f"{prefix}-labels-idx1-ubyte{suffix}", labels)
     return images, labels
+
+
+@pytest.fixture(autouse=True)
+def no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any attempt to resolve a host other than loopback fails the test: no test may touch the internet."""
+    import socket
+
+    real_getaddrinfo = socket.getaddrinfo
+
+    def loopback_only(host, *args, **kwargs):
+        if host not in ("127.0.0.1", "localhost", "::1", None):
+            raise AssertionError(f"a test tried to reach {host}")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", loopback_only)
