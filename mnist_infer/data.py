@@ -91,7 +91,7 @@ def load_split(split: str = "test", data_dir: str | os.PathLike[str] | None = No
     labels = idx.read_labels(labels_path)
     if len(images) != len(labels):
         raise DataFileError(
-            f"{images_path}: {len(images):,} images, but {labels_path.name} has {len(labels):,} labels; "
+            f"{images_path}: {len(images):,} images, but {labels_path} has {len(labels):,} labels; "
             "the two files must come from the same split"
         )
     return Dataset(split, images, labels, images_path, labels_path)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import math
 import os
+import stat
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,6 +117,8 @@ def read_idx(path: str | os.PathLike[str], *, dtype: np.dtype | None = None, ndi
     """
     path = Path(path)
     try:
+        if path.exists() and not path.is_dir() and not stat.S_ISREG(path.stat().st_mode):
+            raise DataFileError(f"{path}: not a regular file; expected an IDX file")  # a FIFO would block
         with open(path, "rb") as raw:
             file_size = os.fstat(raw.fileno()).st_size
             if raw.read(2) == GZIP_MAGIC:
@@ -123,6 +126,8 @@ def read_idx(path: str | os.PathLike[str], *, dtype: np.dtype | None = None, ndi
                 return _read_gzip(raw, path, file_size, dtype, ndim)
             raw.seek(0)
             return _read_plain(raw, path, file_size, dtype, ndim)
+    except MemoryError:
+        raise DataFileError(f"{path}: not enough memory for the data its header promises") from None
     except FileNotFoundError:
         raise DataFileError(f"{path}: no such file") from None
     except IsADirectoryError:

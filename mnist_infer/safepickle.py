@@ -101,11 +101,11 @@ def _make_array(shape: Any, dtype: Any, fortran: bool, data: Any) -> np.ndarray:
         raise _Refused("an array without a plain dtype")
     if not (isinstance(shape, tuple) and all(type(d) is int and 0 <= d < 2**40 for d in shape)):
         raise _Refused("an array with a malformed shape")
+    real = dtype.to_dtype()
     if isinstance(data, str):  # Python 2 pickles loaded with encoding="latin1"
         data = data.encode("latin1")
     if not isinstance(data, (bytes, bytearray)):
         raise _Refused(f"an array whose data is a {type(data).__name__}, not bytes")
-    real = dtype.to_dtype()
     expected = math.prod(shape) * real.itemsize
     if len(data) != expected:
         raise WeightsError(

@@ -11,6 +11,7 @@ import hashlib
 import json
 import math
 import os
+import stat
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -64,11 +65,14 @@ def read_weights_file(path: Path) -> Any:
 
 
 def _read_bounded(path: Path) -> bytes:
+    """The file's bytes, refusing anything that is not a regular file of at most ``MAX_WEIGHTS_BYTES``."""
     try:
-        size = path.stat().st_size
-        if size > MAX_WEIGHTS_BYTES:
-            raise WeightsError(f"{path}: {size:,} bytes, more than the {MAX_WEIGHTS_BYTES:,} a weights file may have")
-        return path.read_bytes()
+        if path.is_dir():
+            raise IsADirectoryError
+        if not stat.S_ISREG(path.stat().st_mode):  # before opening: opening a FIFO would block
+            raise WeightsError(f"{path}: not a regular file; expected a weights file (.pkl or .npz)")
+        with open(path, "rb") as f:
+            data = f.read(MAX_WEIGHTS_BYTES + 1)  # never more than the limit, whatever the file claims
     except FileNotFoundError:
         raise WeightsError(
             f"{path}: no such weights file; `mnist-infer download` fetches the book's sample_weight.pkl"
@@ -77,6 +81,9 @@ def _read_bounded(path: Path) -> bytes:
         raise WeightsError(f"{path}: is a directory, expected a weights file (.pkl or .npz)") from None
     except PermissionError:
         raise WeightsError(f"{path}: permission denied") from None
+    if len(data) > MAX_WEIGHTS_BYTES:
+        raise WeightsError(f"{path}: larger than the {MAX_WEIGHTS_BYTES:,} bytes a weights file may have")
+    return data
 
 
 def _read_npz(path: Path) -> dict[str, np.ndarray]:
