@@ -19,6 +19,7 @@ from . import __version__
 from .errors import MnistInferError
 
 DEBUG_ENV = "MNIST_INFER_DEBUG"
+DEFAULT_BATCH_SIZE = 2000  # mnist_infer.network.DEFAULT_BATCH_SIZE, without importing numpy at start-up
 
 
 class _Cli(click.Group):
@@ -228,7 +229,7 @@ def predict(indices: tuple[int, ...], split: str, weights: Path | None, data_dir
 @click.option(
     "--batch-size",
     type=click.IntRange(min=1),
-    default=1000,
+    default=DEFAULT_BATCH_SIZE,
     show_default=True,
     help="Images per forward pass (bounds memory; 1 is the book's per-image loop).",
 )

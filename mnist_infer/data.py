@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from . import idx
+from .arraycache import load_cached
 from .errors import DataFileError, MissingDataError, MnistInferError
 from .resources import SPLIT_FILES, SPLITS, spellings
 
@@ -62,9 +63,20 @@ def split_paths(split: str, data_dir: str | os.PathLike[str] | None = None) -> t
     return images_path, labels_path
 
 
+def _valid_images(array: np.ndarray) -> bool:
+    return array.ndim == 3 and array.shape[1:] == idx.IMAGE_SHAPE
+
+
+def _valid_labels(array: np.ndarray) -> bool:
+    return array.ndim == 1 and (array.size == 0 or int(array.max()) < idx.NUM_CLASSES)
+
+
 @dataclass(frozen=True)
 class Dataset:
-    """One split of MNIST as the files hold it: ``images`` uint8 ``(N, 28, 28)``, ``labels`` uint8 ``(N,)``."""
+    """One split of MNIST as the files hold it: ``images`` uint8 ``(N, 28, 28)``, ``labels`` uint8 ``(N,)``.
+
+    The arrays may be read-only memory maps of the parse cache (see :mod:`mnist_infer.arraycache`).
+    """
 
     split: str
     images: np.ndarray
@@ -87,8 +99,8 @@ class Dataset:
 def load_split(split: str = "test", data_dir: str | os.PathLike[str] | None = None) -> Dataset:
     """Load the ``train`` or ``test`` split from the data directory, checked and as uint8 arrays."""
     images_path, labels_path = split_paths(split, data_dir)
-    images = idx.read_images(images_path)
-    labels = idx.read_labels(labels_path)
+    images = load_cached(images_path, idx.read_images, _valid_images)
+    labels = load_cached(labels_path, idx.read_labels, _valid_labels)
     if len(images) != len(labels):
         raise DataFileError(
             f"{images_path}: {len(images):,} images, but {labels_path} has {len(labels):,} labels; "

@@ -8,9 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .data import Dataset
-from .network import Network, classify_images
-
-DEFAULT_BATCH_SIZE = 1000
+from .network import DEFAULT_BATCH_SIZE, Network, classify_images
 
 
 @dataclass(frozen=True)

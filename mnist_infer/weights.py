@@ -7,16 +7,13 @@ memory is allocated for it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
 import stat
-import zipfile
 import zlib
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +85,8 @@ def _read_bounded(path: Path) -> bytes:
 
 def _read_npz(path: Path) -> dict[str, np.ndarray]:
     """Read an ``.npz`` without pickles, checking each member's header against its size before reading it."""
+    import zipfile  # only .npz needs it
+
     arrays: dict[str, np.ndarray] = {}
     total = 0
     try:
@@ -199,6 +198,8 @@ def validate_weights(
 
 
 def _bundled_text(name: str) -> str:
+    from importlib import resources
+
     return resources.files("mnist_infer.bundled_weights").joinpath(name).read_text(encoding="utf-8")
 
 
@@ -251,6 +252,8 @@ def identify(path: str | os.PathLike[str]) -> KnownWeights | None:
         candidates = [known for known in manifest().values() if known.size == path.stat().st_size]
         if not candidates:
             return None
+        import hashlib
+
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
         return None

@@ -261,3 +261,28 @@ def test_help_lists_commands_and_every_command_has_an_example(runner: CliRunner)
 def test_python_dash_m_and_version() -> None:
     result = subprocess.run([sys.executable, "-m", "mnist_infer", "--version"], capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.startswith("mnist-infer, version ")
+
+
+def modules_loaded_by(args: list[str], env: dict[str, str] | None = None) -> set[str]:
+    """Top-level packages imported by running `mnist-infer ARGS` in a fresh interpreter."""
+    import os
+
+    code = (
+        "import sys\nfrom mnist_infer.cli import main\nsys.argv = ['mnist-infer', *sys.argv[1:]]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "sys.stderr.write(' '.join(sorted({m.split('.')[0] for m in sys.modules})))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, env={**os.environ, **(env or {})}
+    )
+    return set(result.stderr.split())
+
+
+def test_help_imports_neither_numpy_nor_rich_nor_requests() -> None:
+    loaded = modules_loaded_by(["--help"])
+    assert "click" in loaded and not loaded & {"numpy", "rich", "requests", "PIL"}
+
+
+def test_evaluate_json_imports_only_what_it_needs(data_dir: Path) -> None:
+    loaded = modules_loaded_by(["evaluate", "--json", "--data-dir", str(data_dir)])
+    assert "numpy" in loaded and not loaded & {"rich", "requests", "PIL", "urllib3", "zipfile"}

@@ -73,3 +73,16 @@ def test_images_to_inputs_normalises_like_the_book() -> None:
     x = images_to_inputs(images)
     assert x.dtype == np.float32 and x.shape == (1, 4)
     np.testing.assert_array_equal(x, images.reshape(1, 4).astype(np.float32) / np.float32(255.0))
+
+
+def test_cli_default_batch_size_is_the_cores() -> None:
+    from mnist_infer import cli, network
+
+    assert cli.DEFAULT_BATCH_SIZE == network.DEFAULT_BATCH_SIZE
+
+
+def test_input_scale_is_the_same_as_scaling_the_inputs() -> None:
+    net = random_network()
+    pixels = np.random.default_rng(4).integers(0, 256, (9, 784)).astype(np.float32)
+    np.testing.assert_allclose(net.forward(pixels, input_scale=1 / 255), net.forward(pixels / 255), rtol=1e-5)
+    np.testing.assert_allclose(net.forward(pixels / 255), net.forward(pixels / 255, input_scale=None))
