@@ -36,6 +36,7 @@ def prepare(root: Path) -> None:
     ]
     cases += [("weights", name, WEIGHTS, content) for name, content in hostile.malicious_weights(marker).items()]
     cases += [("weights", name, WEIGHTS, content) for name, (content, _) in hostile.wrong_weights().items()]
+    cases += [("image", name, "image", content) for name, (content, _) in hostile.bad_images().items()]
     cases.append(("valid", "valid", None, b""))
     for _, name, replaced, content in cases:
         directory = root / name
@@ -45,10 +46,10 @@ def prepare(root: Path) -> None:
             (LABELS, SHARED / "mnist" / LABELS),
             (WEIGHTS, SHARED / "weights" / WEIGHTS),
         ):
-            if file == replaced:
-                (directory / file).write_bytes(content)
-            else:
+            if file != replaced:
                 (directory / file).symlink_to(source)
+        if replaced:
+            (directory / replaced).write_bytes(content)
     (root / "cases.json").write_text(json.dumps([[kind, name] for kind, name, _, _ in cases]))
 
 
@@ -58,7 +59,8 @@ def main() -> None:
         root = Path(tmp)
         subprocess.run([PYTHON, __file__, "--prepare", str(root)], check=True)
         for kind, name in json.loads((root / "cases.json").read_text()):
-            result = run([PYTHON, "-m", "mnist_infer", "evaluate", "--json", "--data-dir", str(root / name)])
+            command = ["predict", "--image", str(root / name / "image")] if kind == "image" else ["evaluate"]
+            result = run([PYTHON, "-m", "mnist_infer", *command, "--json", "--data-dir", str(root / name)])
             one_line = result.returncode == 1 and result.stderr.count("\n") == 1 and result.stderr.startswith("Error:")
             rows.append(
                 {

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from .data import Dataset
+from .errors import MnistInferError
 from .network import Network, classify_images
+from .pictures import save_png
 
 
 @dataclass(frozen=True)
@@ -18,6 +21,7 @@ class Prediction:
     prediction: int
     probabilities: np.ndarray  #: ten class probabilities
     image: np.ndarray  #: the 28×28 uint8 picture the network saw
+    preview: np.ndarray | None = None  #: an image file as the user sees it, small (None for dataset images)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -38,3 +42,35 @@ def predict_indices(network: Network, dataset: Dataset, indices: list[int]) -> l
         Prediction(f"{dataset.split}[{i}]", i, int(dataset.labels[i]), int(c), p, image)
         for i, c, p, image in zip(chosen, classes, probabilities, images, strict=True)
     ]
+
+
+def predict_files(network: Network, paths: list[Path]) -> list[Prediction]:
+    """Predictions for image files (photos, scans, drawings), each preprocessed the way MNIST was made."""
+    from .preprocess import prepare_image
+
+    prepared = [prepare_image(path) for path in paths]
+    if not prepared:
+        return []
+    classes, probabilities = classify_images(network, np.stack([item.pixels for item in prepared]))
+    return [
+        Prediction(str(item.path), None, None, int(c), p, item.pixels, item.preview)
+        for item, c, p in zip(prepared, classes, probabilities, strict=True)
+    ]
+
+
+def save_inputs(predictions: list[Prediction], directory: Path) -> list[Path]:
+    """Write the 28×28 input of each prediction as a PNG in ``directory`` (created if missing)."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise MnistInferError(f"{directory}: cannot create the directory ({exc.strerror or exc})") from None
+    written: list[Path] = []
+    for item in predictions:
+        stem = Path(item.source).stem if item.index is None else item.source.replace("[", "-").rstrip("]")
+        path = directory / f"{stem}.png"
+        suffix = 1
+        while path in written:
+            suffix += 1
+            path = directory / f"{stem}-{suffix}.png"
+        written.append(save_png(item.image, path))
+    return written

@@ -93,7 +93,9 @@ def probability_bar(probability: float, width: int = BAR_WIDTH) -> str:
     return ("█" * full + (_EIGHTHS[part] if part else "")).ljust(width)
 
 
-def render_predictions(console: Console, predictions: Sequence[Prediction]) -> None:
+def render_predictions(console: Console, predictions: Sequence[Prediction], show_input: bool = False) -> None:
+    """Per image: the picture (an image file as given, and with ``show_input`` the 28×28 the network saw),
+    the verdict, and a bar chart of the ten probabilities."""
     plain = is_plain(console)
     for item in predictions:
         bars = Table.grid(padding=(0, 1))
@@ -112,12 +114,15 @@ def render_predictions(console: Console, predictions: Sequence[Prediction]) -> N
             verdict = ("✓", "green") if item.label == item.prediction else ("✗", "red")
             heading.append(f"  label {item.label} ")
             heading.append(*verdict)
-        picture = digit_text(item.image, plain)
-        if plain:  # the ASCII digit is 56 columns wide: bars go below it
-            body = Group(heading, picture, bars)
+        pictures = [item.image] if item.preview is None else [item.preview]
+        if show_input and item.preview is not None:
+            pictures.append(item.image)
+        drawn = [digit_text(picture, plain) for picture in pictures]
+        if plain:  # an ASCII picture is 56 columns wide: bars go below
+            body = Group(heading, *drawn, bars)
         else:
             layout = Table.grid(padding=(0, 3))
-            layout.add_row(picture, bars)
+            layout.add_row(*drawn, bars)
             body = Group(heading, layout)
         console.print(Panel(body, expand=False))
 

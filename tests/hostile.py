@@ -185,3 +185,38 @@ def _npz_claiming(shapes: dict[str, tuple[int, ...]]) -> bytes:
             np.lib.format.write_array_header_1_0(member, {"descr": "<f4", "fortran_order": False, "shape": shape})
             archive.writestr(key + ".npy", member.getvalue() + bytes(16))
     return buffer.getvalue()
+
+
+# --- images --------------------------------------------------------------------------------------------------
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A tiny PNG whose header claims ``width``×``height`` pixels."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+    )
+
+
+def bad_images() -> dict[str, tuple[bytes, str]]:
+    from PIL import Image
+
+    from mnist_infer.preprocess import MAX_PIXELS
+
+    good = io.BytesIO()
+    Image.fromarray(np.eye(64, dtype=np.uint8) * 255).save(good, format="PNG")
+    white = io.BytesIO()
+    Image.new("L", (64, 64), 255).save(white, format="PNG")
+    side = int((MAX_PIXELS * 1.2) ** 0.5)
+    return {
+        "not-an-image.png": (b"just some text, not pixels\n" * 20, "not an image"),
+        "truncated.png": (good.getvalue()[: len(good.getvalue()) // 2], "cannot decode"),
+        "empty.jpg": (b"", "not an image"),
+        "no-ink.png": (white.getvalue(), "no digit found"),
+        "bomb-900-megapixels.png": (png_claiming(30000, 30000), "decompression bomb"),
+        "bomb-just-over-the-limit.png": (png_claiming(side, side), "decompression bomb"),
+    }

@@ -15,13 +15,13 @@ import sys
 import textwrap
 from pathlib import Path
 
-import hostile
 import numpy as np
 import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import hostile
 from conftest import shared_path
 from mnist_infer.cli import cli
 from mnist_infer.errors import DataFileError, UnsafeWeightsError, WeightsError
@@ -227,3 +227,16 @@ def test_mutated_npz(tmp_path: Path, edits) -> None:
     path.write_bytes(bytes(data))
     with contextlib.suppress(WeightsError):
         load_weights(path)
+
+
+# --- images ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(hostile.bad_images()))
+def test_bad_images_under_a_memory_limit(name: str, data_dir: Path) -> None:
+    content, words = hostile.bad_images()[name]
+    path = data_dir.parent / name
+    path.write_bytes(content)
+    result = run_limited(["predict", "--image", str(path), "--data-dir", str(data_dir)])
+    assert result.returncode == 1 and result.stdout == "", result.stderr
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith(f"Error: {path}: ") and words in result.stderr

@@ -1,0 +1,227 @@
+"""A user's picture of a digit → the 28×28 input the network expects, made the way MNIST was made.
+
+MNIST digits are light on dark, fitted into a 20×20 box keeping their aspect ratio (with antialiasing), and
+placed in a 28×28 field with their centre of mass at the centre. A photo, a scan or a drawing is brought to
+the same form:
+
+1. decode safely (a decompression bomb is refused before any pixel is decoded), apply the EXIF orientation;
+2. composite transparency onto white, and convert to grey (16-bit images keep their full range);
+3. find the background from the border and invert if needed, so the digit is light on dark;
+4. stretch the contrast and cut faint noise (a picture with no ink is refused: "no digit found");
+5. crop to the digit's bounding box, resize it to fit 20×20 keeping its aspect ratio;
+6. place it in 28×28 with its intensity-weighted centre of mass at the centre; scale to [0, 1].
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ImageError
+
+#: Image files ``predict --image DIR`` picks up (by extension).
+IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"})
+#: A 40-megapixel photo decodes; a file that claims more is treated as a decompression bomb.
+MAX_PIXELS = 40_000_000
+#: Pictures are reduced to at most this many pixels on their longer side before any other work.
+WORKING_SIZE = 512
+BOX, FIELD = 20, 28
+NOISE_FLOOR = 0.2  #: after stretching, ink fainter than this is background noise
+MIN_INK_CONTRAST = 0.08  #: a picture whose ink differs from its background by less than this holds no digit
+NOISE_MARGIN = 8.0  #: ink must also stand this many noise deviations (measured on the border) above the paper
+#: MNIST's centre of mass, in pixel-index coordinates (measured on the test set: 13.99, 14.02).
+MNIST_CENTRE = 14.0
+#: Paper's brightness is estimated locally, over windows of this fraction of the picture (shadows, falloff).
+BACKGROUND_WINDOW = 0.15
+#: A digit is strokes on a ground: ink over more than this fraction of the picture is not a digit.
+MAX_INK_COVER = 0.7
+#: Nor is a speck: the digit must be at least this many pixels (at working size) tall or wide.
+MIN_DIGIT_PIXELS = 4
+
+
+@dataclass(frozen=True)
+class PreparedImage:
+    """What the network sees, and what the user gave."""
+
+    path: Path
+    pixels: np.ndarray  #: uint8 (28, 28), light digit on dark, as an MNIST image
+    preview: np.ndarray  #: uint8 greyscale picture as the user sees it, at most 28 pixels on a side
+
+
+def image_files(path: str | os.PathLike[str]) -> list[Path]:
+    """``path`` itself, or the image files in the directory ``path`` sorted by name."""
+    path = Path(path)
+    if not path.is_dir():
+        return [path]
+    found = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS and not p.name.startswith("."))
+    if not found:
+        raise ImageError(f"{path}: no image files here ({', '.join(sorted(IMAGE_EXTENSIONS))})")
+    return found
+
+
+def prepare_image(path: str | os.PathLike[str]) -> PreparedImage:
+    """Read the picture at ``path`` and make it an MNIST-like 28×28 digit."""
+    path = Path(path)
+    grey = read_grey(path)
+    return PreparedImage(path, to_mnist(grey, source=str(path)), _preview(grey))
+
+
+def read_grey(path: Path) -> np.ndarray:
+    """The picture as float32 grey levels in [0, 1] (transparency composited onto white), at most
+    ``WORKING_SIZE`` pixels on its longer side."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    if not path.is_file():
+        raise ImageError(f"{path}: no such image file")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                width, height = image.size
+                if width * height > MAX_PIXELS:
+                    raise ImageError(
+                        f"{path}: {width}×{height} pixels, more than the {MAX_PIXELS:,} this tool decodes "
+                        "(a decompression bomb?); scale the picture down first"
+                    )
+                image.draft("L" if image.mode != "RGBA" else image.mode, (WORKING_SIZE, WORKING_SIZE))
+                image = ImageOps.exif_transpose(image)
+                image.thumbnail((WORKING_SIZE, WORKING_SIZE), Image.Resampling.BOX)
+                return _to_grey(image)
+    except ImageError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageError(f"{path}: refused as a decompression bomb ({exc})") from None
+    except UnidentifiedImageError:
+        raise ImageError(f"{path}: not an image Pillow can read; expected PNG, JPEG, BMP, GIF, WebP or TIFF") from None
+    except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as exc:
+        raise ImageError(f"{path}: cannot decode the image ({exc}); is it truncated or damaged?") from None
+
+
+def _to_grey(image) -> np.ndarray:
+    from PIL import Image
+
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):  # 16/32-bit grey: keep the full range
+        grey = np.asarray(image, dtype=np.float32)
+        top = 65535.0 if image.mode.startswith("I;16") or grey.max() > 255 else 255.0
+        return np.clip(grey / top, 0.0, 1.0) if image.mode != "F" else _unit(grey)
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(white, rgba)
+    return np.asarray(image.convert("L"), dtype=np.float32) / 255.0
+
+
+def _unit(values: np.ndarray) -> np.ndarray:
+    low, high = float(values.min()), float(values.max())
+    return (values - low) / (high - low) if high > low else np.zeros_like(values)
+
+
+def to_mnist(grey: np.ndarray, source: str = "image") -> np.ndarray:
+    """Grey levels in [0, 1] (any polarity, any size) → uint8 (28, 28), light digit centred on dark."""
+    ink = _ink(grey, source)
+    digit = _crop(ink)
+    if max(digit.shape) < MIN_DIGIT_PIXELS:
+        raise ImageError(f"{source}: no digit found (only a speck of {digit.shape[1]}×{digit.shape[0]} pixels)")
+    box = _fit(digit, BOX)
+    field = _centre(box, FIELD)
+    return np.clip(np.rint(field * 255.0), 0, 255).astype(np.uint8)
+
+
+def _ink(grey: np.ndarray, source: str) -> np.ndarray:
+    """How much ink each pixel holds, in [0, 1], the digit light on dark.
+
+    The background level comes from the border; ink lies on the side of it where the picture strays furthest.
+    Dark ink on paper is measured against the paper's local brightness, so that light falling off across a
+    photographed sheet, or a shadow, does not read as ink.
+    """
+    edges = (grey[0], grey[-1], grey[:, 0], grey[:, -1])
+    background = float(np.median(np.concatenate(edges)))
+    # Noise from differences of neighbours along the border: blind to light that varies smoothly.
+    steps = np.concatenate([np.diff(edge) for edge in edges])
+    noise = 1.4826 * float(np.median(np.abs(steps))) / np.sqrt(2) if steps.size else 0.0
+    darkest, lightest = np.percentile(grey, [0.5, 99.5])
+    dark_ink_on_paper = background - darkest >= lightest - background
+    ink = _local_background(grey) - grey if dark_ink_on_paper else grey - _local_background(grey, dark=True)
+    np.clip(ink, 0.0, None, out=ink)
+    top = float(np.percentile(ink, 99.5)) if ink.size > 400 else float(ink.max())
+    top = max(top, float(ink.max()) * 0.5)  # a thin digit on a large sheet covers under 0.5% of it
+    if top < max(MIN_INK_CONTRAST, NOISE_MARGIN * noise):
+        raise ImageError(f"{source}: no digit found (no ink stands out from the background)")
+    ink = np.clip(ink / top, 0.0, 1.0)
+    ink = np.clip((ink - NOISE_FLOOR) / (1.0 - NOISE_FLOOR), 0.0, 1.0)
+    if np.count_nonzero(ink > 0.5) > MAX_INK_COVER * ink.size:
+        raise ImageError(f"{source}: no digit found (the whole picture reads as ink: a gradient or a texture?)")
+    return ink
+
+
+def _local_background(grey: np.ndarray, dark: bool = False) -> np.ndarray:
+    """The paper's brightness under every pixel: a maximum filter wider than a stroke, at low resolution,
+    smoothed and scaled back up."""
+    from PIL import Image, ImageFilter
+
+    height, width = grey.shape
+    scale = min(1.0, 64 / max(height, width))
+    small_size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    small = Image.fromarray(grey, mode="F").resize(small_size, Image.Resampling.BOX)
+    window = max(3, round(max(small_size) * BACKGROUND_WINDOW) | 1)
+    paper = small.filter(ImageFilter.MinFilter(window) if dark else ImageFilter.MaxFilter(window))
+    coarse = paper.resize((max(1, small_size[0] // 4), max(1, small_size[1] // 4)), Image.Resampling.BOX)
+    return np.asarray(coarse.resize((width, height), Image.Resampling.BILINEAR), dtype=np.float32)
+
+
+def _crop(ink: np.ndarray, trim: float = 0.005) -> np.ndarray:
+    """The digit's bounding box; stray specks holding under ``trim`` of the ink on either side are left out."""
+    rows, cols = ink.sum(axis=1), ink.sum(axis=0)
+    total = float(rows.sum())
+
+    def span(profile: np.ndarray) -> tuple[int, int]:
+        cumulative = np.cumsum(profile) / total
+        first = int(np.searchsorted(cumulative, trim, side="right"))
+        last = int(np.searchsorted(cumulative, 1.0 - trim, side="left"))
+        return first, max(first, min(last, len(profile) - 1)) + 1
+
+    top, bottom = span(rows)
+    left, right = span(cols)
+    return ink[top:bottom, left:right]
+
+
+def _fit(digit: np.ndarray, box: int) -> np.ndarray:
+    """Resize so the longer side is ``box`` pixels, keeping the aspect ratio, with antialiasing."""
+    from PIL import Image
+
+    height, width = digit.shape
+    scale = box / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    resized = Image.fromarray(digit.astype(np.float32), mode="F").resize(size, Image.Resampling.LANCZOS)
+    return np.clip(np.asarray(resized, dtype=np.float32), 0.0, 1.0)
+
+
+def _centre(box: np.ndarray, field: int) -> np.ndarray:
+    """Place ``box`` in a ``field``×``field`` square with its intensity-weighted centre of mass where MNIST's is."""
+    height, width = box.shape
+    total = float(box.sum())
+    rows, cols = np.arange(height), np.arange(width)
+    cy = float((box.sum(axis=1) * rows).sum() / total) if total else (height - 1) / 2
+    cx = float((box.sum(axis=0) * cols).sum() / total) if total else (width - 1) / 2
+    top, left = round(MNIST_CENTRE * field / FIELD - cy), round(MNIST_CENTRE * field / FIELD - cx)
+    top = min(max(top, 0), field - height)  # never push the digit out of the field
+    left = min(max(left, 0), field - width)
+    out = np.zeros((field, field), dtype=np.float32)
+    out[top : top + height, left : left + width] = box
+    return out
+
+
+def _preview(grey: np.ndarray, size: int = FIELD) -> np.ndarray:
+    """The picture as the user sees it, reduced to at most ``size`` pixels on its longer side."""
+    from PIL import Image
+
+    height, width = grey.shape
+    scale = min(1.0, size / max(height, width))
+    image = Image.fromarray(np.rint(grey * 255).astype(np.uint8))
+    if scale < 1.0:
+        image = image.resize((max(1, round(width * scale)), max(1, round(height * scale))), Image.Resampling.BOX)
+    return np.asarray(image, dtype=np.uint8)

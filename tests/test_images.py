@@ -1,0 +1,255 @@
+"""predict on users' pictures: preprocessing, every image format and mode, bad images, measured quality."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+import photos
+from hostile import bad_images
+from mnist_infer.cli import cli
+from mnist_infer.data import load_split
+from mnist_infer.errors import ImageError
+from mnist_infer.predictions import predict_files
+from mnist_infer.preprocess import BOX, image_files, prepare_image, to_mnist
+from mnist_infer.weights import load_network
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """The first 100 test digits and the book's network (module-wide: loading is the slow part)."""
+    from conftest import SHARED_FILES, shared_path
+
+    directory = tmp_path_factory.mktemp("reference")
+    for name, relative in SHARED_FILES.items():
+        (directory / name).symlink_to(shared_path(relative))
+    test = load_split("test", directory)
+    return np.array(test.images[:100]), np.array(test.labels[:100]), load_network(directory / "sample_weight.pkl")
+
+
+def seven(reference) -> np.ndarray:
+    images, labels, _ = reference
+    assert labels[0] == 7
+    return images[0]
+
+
+# --- measured quality ---------------------------------------------------------------------------------------
+
+
+def test_photo_like_digits_are_read_at_least_90_percent(reference, tmp_path: Path) -> None:
+    images, labels, network = reference
+    written = photos.write_photos(images, tmp_path)
+    per_kind = {}
+    for kind, paths in written.items():
+        predictions = predict_files(network, paths)
+        per_kind[kind] = float(np.mean([p.prediction == label for p, label in zip(predictions, labels, strict=True)]))
+    total = sum(len(paths) for paths in written.values())
+    overall = float(np.mean(list(per_kind.values())))
+    assert total >= 100
+    assert overall >= 0.90, per_kind
+    assert min(per_kind.values()) >= 0.85, per_kind
+
+
+def test_unaltered_digits_survive_the_pipeline(reference) -> None:
+    images, labels, network = reference
+    prepared = np.stack([to_mnist(image.astype(np.float32) / 255) for image in images])
+    direct = network.predict(images.reshape(len(images), -1) / 255.0)
+    again = network.predict(prepared.reshape(len(images), -1) / 255.0)
+    assert np.mean(again == labels) >= np.mean(direct == labels) - 0.03
+
+
+# --- preprocessing ------------------------------------------------------------------------------------------
+
+
+def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
+    weights = image.astype(np.float64)
+    total = weights.sum()
+    return (weights.sum(axis=1) @ np.arange(28)) / total, (weights.sum(axis=0) @ np.arange(28)) / total
+
+
+def test_output_is_mnist_like(reference) -> None:
+    big = np.asarray(Image.fromarray(seven(reference)).resize((300, 300)), dtype=np.float32) / 255
+    canvas = np.zeros((500, 700), np.float32)
+    canvas[150:450, 320:620] = big  # off centre, large
+    out = to_mnist(canvas)
+    assert out.dtype == np.uint8 and out.shape == (28, 28) and out.max() == 255
+    cy, cx = centre_of_mass(out)
+    assert abs(cy - 14) <= 0.6 and abs(cx - 14) <= 0.6
+    rows, cols = np.nonzero(out)
+    assert max(np.ptp(rows), np.ptp(cols)) + 1 in (BOX, BOX + 1, BOX + 2)  # antialiased edges may add a pixel
+
+
+def test_polarity_and_position_do_not_matter(reference) -> None:
+    digit = seven(reference).astype(np.float32) / 255
+    canvas = np.zeros((80, 80), np.float32)
+    canvas[5:33, 40:68] = digit
+    light_on_dark = to_mnist(canvas)
+    dark_on_light = to_mnist(1.0 - canvas)
+    assert np.abs(light_on_dark.astype(int) - dark_on_light.astype(int)).max() <= 2
+
+
+def write_in_mode(digit: np.ndarray, mode: str, path: Path) -> Path:
+    """The digit as dark ink on white, saved in ``mode`` (and a format that supports it)."""
+    ink = 255 - digit
+    grey = Image.fromarray(ink).resize((112, 112), Image.Resampling.BICUBIC)
+    if mode == "I;16":
+        array = np.asarray(grey, dtype=np.uint16) * 257
+        image = Image.fromarray(array)
+        assert image.mode == "I;16"
+        image.save(path.with_suffix(".png"))
+        return path.with_suffix(".png")
+    formats = {
+        "L": ".png",
+        "RGB": ".jpg",
+        "P": ".gif",
+        "1": ".bmp",
+        "LA": ".png",
+        "CMYK": ".tiff",
+        "RGBX": ".webp",
+        "P-transparent": ".png",
+        "RGBA": ".tiff",
+        "F": ".tiff",
+    }
+    if mode == "RGBA":
+        rgba = np.zeros((112, 112, 4), np.uint8)
+        rgba[..., 3] = 255 - np.asarray(grey)
+        image = Image.fromarray(rgba, "RGBA")
+    elif mode == "P-transparent":
+        image = grey.convert("RGB").quantize(16)
+        image.info["transparency"] = 0
+    elif mode == "RGBX":
+        image = grey.convert("RGB")
+    elif mode == "F":
+        image = Image.fromarray(np.asarray(grey, np.float32) / 255.0, "F")
+    else:
+        image = grey.convert(mode)
+    target = path.with_suffix(formats[mode])
+    image.save(target)
+    return target
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB", "P", "1", "LA", "CMYK", "RGBX", "P-transparent", "RGBA", "I;16", "F"])
+def test_every_format_and_mode(reference, tmp_path: Path, mode: str) -> None:
+    path = write_in_mode(seven(reference), mode, tmp_path / "seven")
+    (prediction,) = predict_files(reference[2], [path])
+    assert prediction.prediction == 7, mode
+
+
+def test_exif_orientation_is_applied(reference, tmp_path: Path) -> None:
+    picture = Image.fromarray(255 - seven(reference)).resize((112, 112)).rotate(90, expand=True)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90° clockwise to display": the camera held sideways
+    picture.convert("RGB").save(tmp_path / "sideways.jpg", exif=exif.tobytes())
+    (prediction,) = predict_files(reference[2], [tmp_path / "sideways.jpg"])
+    assert prediction.prediction == 7
+
+
+def test_directory_is_read_in_name_order_skipping_other_files(reference, tmp_path: Path) -> None:
+    images, labels, network = reference
+    for i in (2, 0, 1):
+        Image.fromarray(images[i]).save(tmp_path / f"digit-{i}.png")
+    (tmp_path / "notes.txt").write_text("not an image")
+    (tmp_path / ".hidden.png").write_bytes(b"")
+    files = image_files(tmp_path)
+    assert [p.name for p in files] == ["digit-0.png", "digit-1.png", "digit-2.png"]
+    assert [p.prediction for p in predict_files(network, files)] == labels[:3].tolist()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ImageError, match="no image files here"):
+        image_files(empty)
+
+
+# --- the command ----------------------------------------------------------------------------------------------
+
+
+def test_predict_image_json_mixed_with_indices(data_dir: Path, tmp_path: Path, runner: CliRunner) -> None:
+    image = load_split("test", data_dir).images[0]
+    Image.fromarray(255 - image).save(tmp_path / "mine.png")
+    result = runner.invoke(
+        cli, ["predict", "1", "--image", str(tmp_path / "mine.png"), "--data-dir", str(data_dir), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    first, mine = json.loads(result.stdout)["predictions"]
+    assert first["source"] == "test[1]" and first["prediction"] == 2
+    assert mine == {**mine, "source": str(tmp_path / "mine.png"), "index": None, "label": None, "prediction": 7}
+    assert len(mine["probabilities"]) == 10
+
+
+def test_predict_image_needs_no_mnist_data(weights_file: Path, tmp_path: Path, runner: CliRunner, reference) -> None:
+    Image.fromarray(seven(reference)).save(tmp_path / "seven.png")
+    result = runner.invoke(
+        cli,
+        [
+            "predict",
+            "--image",
+            str(tmp_path / "seven.png"),
+            "--weights",
+            str(weights_file),
+            "--data-dir",
+            str(tmp_path / "no-data-here"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "prediction 7" in result.stdout and "label" not in result.stdout
+
+
+def test_show_input_and_save_input(data_dir: Path, tmp_path: Path, runner: CliRunner, reference) -> None:
+    Image.fromarray(255 - seven(reference)).resize((90, 60)).save(tmp_path / "wide.png")
+    args = ["predict", "--image", str(tmp_path / "wide.png"), "--data-dir", str(data_dir)]
+    plain = runner.invoke(cli, args).stdout
+    shown = runner.invoke(cli, [*args, "--show-input", "--save-input", str(tmp_path / "inputs")]).stdout
+    assert shown.count("\n") > plain.count("\n") + 20  # the 28 rows of the network's input, drawn too
+    saved = np.asarray(Image.open(tmp_path / "inputs" / "wide.png"))
+    np.testing.assert_array_equal(saved, prepare_image(tmp_path / "wide.png").pixels)
+    assert "saved 1 input(s)" in shown
+
+
+@pytest.mark.parametrize("name", sorted(bad_images()))
+def test_bad_images_end_in_one_error(name: str, data_dir: Path, tmp_path: Path, runner: CliRunner) -> None:
+    content, words = bad_images()[name]
+    path = tmp_path / name
+    path.write_bytes(content)
+    result = runner.invoke(cli, ["predict", "--image", str(path), "--data-dir", str(data_dir)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"Error: {path}: ") and words in lines[0], result.stderr
+
+
+def test_missing_image_is_an_error_not_a_usage_error(data_dir: Path, tmp_path: Path, runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["predict", "--image", str(tmp_path / "absent.png"), "--data-dir", str(data_dir)])
+    assert result.exit_code == 1 and "no such image file" in result.stderr
+
+
+fuzz = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@fuzz
+@given(data=st.binary(max_size=3000))
+def test_arbitrary_bytes_as_an_image(tmp_path: Path, data: bytes) -> None:
+    path = tmp_path / "fuzz.png"
+    path.write_bytes(data)
+    try:
+        prepared = prepare_image(path)
+    except ImageError:
+        return
+    assert prepared.pixels.shape == (28, 28)
+
+
+@fuzz
+@given(pixels=st.lists(st.integers(0, 255), min_size=4, max_size=400), width=st.integers(1, 20))
+def test_arbitrary_pictures(tmp_path: Path, pixels: list[int], width: int) -> None:
+    height = max(1, len(pixels) // width)
+    array = np.resize(np.array(pixels, np.uint8), (height, width))
+    Image.fromarray(array).save(tmp_path / "p.png")
+    try:
+        prepared = prepare_image(tmp_path / "p.png")
+    except ImageError:
+        return
+    assert prepared.pixels.dtype == np.uint8 and prepared.pixels.shape == (28, 28)
