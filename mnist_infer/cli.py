@@ -192,7 +192,9 @@ def show(indices: tuple[int, ...], split: str, save: Path | None, scale: int, da
     console = _console()
     render_digits(console, [(f"{split}[{i}]  label {dataset.labels[i]}", dataset.images[i]) for i in chosen])
     if saved is not None:
-        console.print(f"saved {len(chosen)} digit(s) to {save} ({saved.shape[1]}×{saved.shape[0]} pixels)")
+        console.print(
+            f"saved {len(chosen)} digit(s) to {save} ({saved.shape[1]}×{saved.shape[0]} pixels)", soft_wrap=True
+        )
 
 
 @cli.command()
@@ -263,11 +265,18 @@ def predict(
     console = _console()
     render_predictions(console, results, show_input=show_input)
     if saved:
-        console.print(f"saved {len(saved)} input(s) to {save_input}")
+        console.print(f"saved {len(saved)} input(s) to {save_input}", soft_wrap=True)
 
 
 @cli.command()
-@weights_option
+@click.option(
+    "--weights",
+    "weights",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Weights file (.pkl or .npz); repeat to compare several on the same images "
+    "[default: sample_weight.pkl in the data directory].",
+)
 @split_option
 @click.option(
     "--batch-size",
@@ -277,32 +286,98 @@ def predict(
     help="Images per forward pass (bounds memory; 1 is the book's per-image loop).",
 )
 @click.option("--limit", type=click.IntRange(min=1), help="Evaluate only the first N images.")
+@click.option(
+    "--errors",
+    "errors_png",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE.png",
+    help="Write a gallery of the misclassified digits, most confident mistakes first (of the first weights).",
+)
+@click.option(
+    "--errors-max", type=click.IntRange(min=1), default=100, show_default=True, help="Mistakes in the gallery."
+)
 @data_dir_option
 @json_option
 def evaluate(
-    weights: Path | None, split: str, batch_size: int, limit: int | None, data_dir: Path | None, as_json: bool
+    weights: tuple[Path, ...],
+    split: str,
+    batch_size: int,
+    limit: int | None,
+    errors_png: Path | None,
+    errors_max: int,
+    data_dir: Path | None,
+    as_json: bool,
 ) -> None:
-    """Accuracy of a network on an MNIST split, as the book prints it.
+    """Accuracy of a network on an MNIST split, as the book prints it, with where it goes wrong.
+
+    Prints the accuracy, a per-class table (precision, recall, F1) and the confusion matrix.
 
     \b
     Example:
       mnist-infer evaluate                              the book's weights: 0.9352
       mnist-infer evaluate --weights sample_weight.pkl --json
+      mnist-infer evaluate --errors mistakes.png        the 100 most confident mistakes
+      mnist-infer evaluate --weights a.pkl --weights b.npz   compare two networks
       mnist-infer evaluate --batch-size 1               the book's per-image loop, slower
     """
     from .data import load_split
+    from .evaluation import disagreements
     from .evaluation import evaluate as run_evaluation
-    from .weights import identify, load_network
+    from .weights import load_network
 
-    path = _weights_path(weights, data_dir)
-    network = load_network(path)
-    result = run_evaluation(network, load_split(split, data_dir), weights=str(path), batch_size=batch_size, limit=limit)
+    paths = list(weights) or [_weights_path(None, data_dir)]
+    networks = [load_network(path) for path in paths]  # every weights file is checked before any work
+    dataset = load_split(split, data_dir)
+    console = None if as_json else _console()
+    results = []
+    for path, network in zip(paths, networks, strict=True):
+        if console is not None and console.is_terminal:
+            from .render import EvaluationProgress
+
+            with EvaluationProgress(console, f"{path.name} on {split}") as progress:
+                results.append(
+                    run_evaluation(
+                        network, dataset, weights=str(path), batch_size=batch_size, limit=limit, progress=progress
+                    )
+                )
+        else:
+            results.append(run_evaluation(network, dataset, weights=str(path), batch_size=batch_size, limit=limit))
+    gallery = _save_gallery(results[0], dataset.images, errors_png, errors_max) if errors_png else None
     if as_json:
-        _print_json(result.summary())
+        if len(results) == 1:
+            _print_json(results[0].summary())
+        else:
+            _print_json(
+                [
+                    {**result.summary(), "disagreements": int(count)}
+                    for result, count in zip(results, disagreements(results), strict=True)
+                ]
+            )
         return
-    from .render import render_evaluation
+    from .render import render_comparison, render_evaluation_report
+    from .weights import identify
 
-    render_evaluation(_console(), result, identify(path))
+    if len(results) == 1:
+        render_evaluation_report(console, results[0], identify(paths[0]))
+    else:
+        render_comparison(console, results, disagreements(results))
+    if gallery is not None:
+        console.print(gallery, soft_wrap=True)
+
+
+def _save_gallery(result, images, path: Path, most: int) -> str:
+    """Draw the most confident mistakes of ``result`` into ``path``; a line saying what was written."""
+    from .pictures import mistakes_gallery, save_png
+
+    wrong = result.mistakes(most)
+    if len(wrong) == 0:
+        return f"no mistakes: {path} not written"
+    predicted = result.predictions[wrong]
+    save_png(
+        mistakes_gallery(images[wrong], result.labels[wrong], predicted, result.probabilities[wrong, predicted]),
+        path,
+    )
+    return f"saved the {len(wrong)} most confident mistakes to {path}"
 
 
 @cli.command()

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from .data import Dataset
+from .metrics import ClassReport, confusion_matrix, per_class
 from .network import DEFAULT_BATCH_SIZE, Network, classify_images
 
 
@@ -39,6 +42,21 @@ class Evaluation:
     def images_per_second(self) -> float:
         return self.total / self.seconds if self.seconds > 0 else float("inf")
 
+    @cached_property
+    def confusion(self) -> np.ndarray:
+        """10×10 counts, row = true digit, column = predicted digit."""
+        return confusion_matrix(self.labels, self.predictions)
+
+    @property
+    def per_class(self) -> list[ClassReport]:
+        return per_class(self.confusion)
+
+    def mistakes(self, limit: int | None = None) -> np.ndarray:
+        """Indices of the misclassified images, the most confident mistakes first."""
+        wrong = np.flatnonzero(self.predictions != self.labels)
+        confidence = self.probabilities[wrong, self.predictions[wrong]]
+        return wrong[np.argsort(-confidence, kind="stable")][:limit]
+
     def summary(self) -> dict[str, object]:
         """The JSON report of ``mnist-infer evaluate``."""
         return {
@@ -49,7 +67,15 @@ class Evaluation:
             "accuracy": self.accuracy,
             "seconds": self.seconds,
             "images_per_second": self.images_per_second,
+            "per_class": [report.to_dict() for report in self.per_class],
+            "confusion": self.confusion.tolist(),
         }
+
+
+def disagreements(evaluations: list[Evaluation]) -> np.ndarray:
+    """For each evaluation, on how many images its predictions differ from another's (same images)."""
+    predictions = np.stack([e.predictions for e in evaluations])
+    return np.array([int(np.count_nonzero((predictions != row).any(axis=0))) for row in predictions])
 
 
 def evaluate(
@@ -59,11 +85,15 @@ def evaluate(
     weights: str = "",
     batch_size: int = DEFAULT_BATCH_SIZE,
     limit: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Evaluation:
-    """Classify the first ``limit`` images of ``dataset`` (all by default), ``batch_size`` at a time."""
+    """Classify the first ``limit`` images of ``dataset`` (all by default), ``batch_size`` at a time.
+
+    ``progress(done, total)`` is called after every batch.
+    """
     count = len(dataset) if limit is None else min(limit, len(dataset))
     images, labels = dataset.images[:count], dataset.labels[:count]
     start = time.perf_counter()
-    predictions, probabilities = classify_images(network, images, batch_size=batch_size)
+    predictions, probabilities = classify_images(network, images, batch_size=batch_size, progress=progress)
     seconds = time.perf_counter() - start
     return Evaluation(weights, dataset.split, labels, predictions, probabilities, seconds, batch_size)

@@ -10,7 +10,7 @@ costs little more than its three matrix products.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -118,12 +118,16 @@ DEFAULT_BATCH_SIZE = 2000
 
 
 def classify_images(
-    network: Network, images: np.ndarray, batch_size: int = DEFAULT_BATCH_SIZE
+    network: Network,
+    images: np.ndarray,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Predicted classes and probabilities for uint8 images, ``batch_size`` images at a time.
 
     Only one batch is ever held as floats, so memory is bounded by ``batch_size``, not by the data set.
-    The division by 255 is folded into the first layer's weights.
+    The division by 255 is folded into the first layer's weights. ``progress(done, total)`` is called
+    after each batch.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
@@ -133,4 +137,6 @@ def classify_images(
     for start in range(0, n, batch_size):
         batch = flat[start : start + batch_size].astype(network.dtype)
         probabilities[start : start + len(batch)] = network.forward(batch, input_scale=1 / 255)
+        if progress is not None:
+            progress(start + len(batch), n)
     return np.argmax(probabilities, axis=1), probabilities

@@ -38,3 +38,34 @@ def save_png(pixels: np.ndarray, path: str | os.PathLike[str]) -> Path:
     except OSError as exc:
         raise MnistInferError(f"{path}: cannot write the picture ({exc.strerror or exc})") from None
     return path
+
+
+def mistakes_gallery(
+    images: np.ndarray,
+    labels: np.ndarray,
+    predictions: np.ndarray,
+    confidences: np.ndarray,
+    columns: int = 10,
+    scale: int = 3,
+) -> np.ndarray:
+    """A grid of digits, each captioned "true->predicted confidence%", in the order given (RGB uint8)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    count = len(images)
+    if count == 0:
+        raise MnistInferError("no mistakes to draw: every image was classified correctly")
+    columns = min(columns, count)
+    rows = -(-count // columns)
+    side, caption = 28 * scale, 16
+    tile_w, tile_h = side + GAP * scale, side + caption + GAP * scale
+    sheet = Image.new("RGB", (columns * tile_w, rows * tile_h), (40, 40, 48))
+    draw = ImageDraw.Draw(sheet)
+    font = ImageFont.load_default(size=12)
+    for i, (image, label, predicted, confidence) in enumerate(
+        zip(images, labels, predictions, confidences, strict=True)
+    ):
+        left, top = (i % columns) * tile_w, (i // columns) * tile_h
+        digit = Image.fromarray(np.kron(image, np.ones((scale, scale), dtype=np.uint8))).convert("RGB")
+        sheet.paste(digit, (left, top))
+        draw.text((left + 2, top + side + 1), f"{label}->{predicted} {confidence:.0%}", font=font, fill=(255, 120, 110))
+    return np.asarray(sheet)

@@ -155,7 +155,17 @@ def test_evaluate_json(runner: CliRunner, data_dir: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("MNIST_INFER_HOME", str(data_dir))
     result = run(runner, "evaluate", "--json")
     report = json.loads(result.stdout)
-    assert set(report) == {"weights", "split", "total", "correct", "accuracy", "seconds", "images_per_second"}
+    assert set(report) == {
+        "weights",
+        "split",
+        "total",
+        "correct",
+        "accuracy",
+        "seconds",
+        "images_per_second",
+        "per_class",
+        "confusion",
+    }
     assert (report["total"], report["correct"], report["accuracy"]) == (10_000, 9352, 0.9352)
     assert report["split"] == "test" and report["weights"] == str(data_dir / "sample_weight.pkl")
     assert report["seconds"] > 0 and report["images_per_second"] > 0
