@@ -43,6 +43,10 @@ def server():
     httpd.server_close()
 
 
+def download_cli(runner: CliRunner, data_dir: Path, *args: str, env: dict[str, str] | None = None):
+    return runner.invoke(cli, ["download", "--data-dir", str(data_dir), *args], env=env)
+
+
 def mirrors(server, *names: str) -> list[Source]:
     return [Source(f"{server.url}/{name}/") for name in names]
 
@@ -171,21 +175,17 @@ def test_wrong_bytes_are_never_kept_and_the_next_mirror_is_tried(server, tmp_pat
 def test_wrong_bytes_everywhere_leave_nothing_on_disk(server, tmp_path: Path, runner: CliRunner) -> None:
     server.fail("/a/" + LABELS, "wrong")
     server.fail("/b/" + LABELS, "html")
-    result = runner.invoke(
-        cli,
-        [
-            "download",
-            "--data-dir",
-            str(tmp_path),
-            "--split",
-            "test",
-            "--no-weights",
-            "--only-mirrors",
-            "--mirror",
-            f"{server.url}/a",
-            "--mirror",
-            f"{server.url}/b/",
-        ],
+    result = download_cli(
+        runner,
+        tmp_path,
+        "--split",
+        "test",
+        "--no-weights",
+        "--only-mirrors",
+        "--mirror",
+        f"{server.url}/a",
+        "--mirror",
+        f"{server.url}/b/",
     )
     assert result.exit_code == 1
     line = result.stderr.strip()
@@ -276,9 +276,13 @@ def test_unreachable_hosts_fail_fast_with_every_answer(tmp_path: Path, runner: C
 
 def test_local_directory_mirrors_and_the_missing_train_images(tmp_path: Path, runner: CliRunner) -> None:
     mnist_dir, weights_dir = shared_path("mnist/" + IMAGES).parent, shared_path("weights/sample_weight.pkl").parent
-    result = runner.invoke(
-        cli,
-        ["download", "--data-dir", str(tmp_path), "--only-mirrors", "--json", "--mirror", str(mnist_dir)],
+    result = download_cli(
+        runner,
+        tmp_path,
+        "--only-mirrors",
+        "--json",
+        "--mirror",
+        str(mnist_dir),
         env={"MNIST_INFER_MIRRORS": f"file://{weights_dir}"},
     )
     assert result.exit_code == 1
@@ -312,17 +316,11 @@ def test_two_downloads_at_once_do_not_corrupt_the_directory(server, tmp_path: Pa
 
 
 def test_download_cli_table_in_a_pipe(server, tmp_path: Path, runner: CliRunner) -> None:
-    result = runner.invoke(
-        cli,
-        ["download", "--data-dir", str(tmp_path), "--split", "test", "--only-mirrors", "--mirror", f"{server.url}/a/"],
-    )
+    result = download_cli(runner, tmp_path, "--split", "test", "--only-mirrors", "--mirror", f"{server.url}/a/")
     assert result.exit_code == 0, result.output
     assert "t10k-images-idx3-ubyte.gz" in result.stdout and "sha256 ✓" in result.stdout
     assert "downloaded" in result.stdout and "\r" not in result.stdout  # no animation in a pipe
-    again = runner.invoke(
-        cli,
-        ["download", "--data-dir", str(tmp_path), "--split", "test", "--only-mirrors", "--mirror", f"{server.url}/a/"],
-    )
+    again = download_cli(runner, tmp_path, "--split", "test", "--only-mirrors", "--mirror", f"{server.url}/a/")
     assert again.stdout.count("present") == 3 and "already here" in again.stdout
 
 
@@ -337,15 +335,13 @@ def test_read_only_data_directory_with_everything_present(tmp_path: Path, data_d
 
 
 def test_only_mirrors_without_mirrors_is_a_usage_error(runner: CliRunner, tmp_path: Path) -> None:
-    result = runner.invoke(cli, ["download", "--data-dir", str(tmp_path), "--only-mirrors"])
+    result = download_cli(runner, tmp_path, "--only-mirrors")
     assert result.exit_code == 2 and "--only-mirrors needs --mirror" in result.stderr
 
 
 def test_progress_bars_on_a_terminal(server, tmp_path: Path, runner: CliRunner) -> None:
-    result = runner.invoke(
-        cli,
-        ["download", "--data-dir", str(tmp_path), "--split", "test", "--only-mirrors", "--mirror", f"{server.url}/a/"],
-        env={"FORCE_COLOR": "1"},
+    result = download_cli(
+        runner, tmp_path, "--split", "test", "--only-mirrors", "--mirror", f"{server.url}/a/", env={"FORCE_COLOR": "1"}
     )
     assert result.exit_code == 0, result.output
     before_table = result.stdout.split("Data directory")[0]
@@ -356,19 +352,8 @@ def test_progress_bars_on_a_terminal(server, tmp_path: Path, runner: CliRunner) 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
 def test_a_full_disk_is_one_clear_error(server, tmp_path: Path, runner: CliRunner) -> None:
     (tmp_path / (LABELS + ".part")).symlink_to("/dev/full")  # every write fails with ENOSPC
-    result = runner.invoke(
-        cli,
-        [
-            "download",
-            "--data-dir",
-            str(tmp_path),
-            "--split",
-            "test",
-            "--no-weights",
-            "--only-mirrors",
-            "--mirror",
-            f"{server.url}/a/",
-        ],
+    result = download_cli(
+        runner, tmp_path, "--split", "test", "--no-weights", "--only-mirrors", "--mirror", f"{server.url}/a/"
     )
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert result.stderr.startswith(f"Error: {tmp_path / (LABELS + '.part')}: cannot write (No space left on device)")

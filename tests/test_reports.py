@@ -19,9 +19,13 @@ from mnist_infer.metrics import confusion_matrix, per_class
 from mnist_infer.weights import load_network, load_weights
 
 
+def evaluate_cli(runner: CliRunner, data_dir: Path, *args: str, env: dict[str, str] | None = None):
+    return runner.invoke(cli, ["evaluate", "--data-dir", str(data_dir), *args], env=env)
+
+
 @pytest.fixture
 def book_report(data_dir: Path, runner: CliRunner) -> dict:
-    result = runner.invoke(cli, ["evaluate", "--data-dir", str(data_dir), "--json"])
+    result = evaluate_cli(runner, data_dir, "--json")
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
@@ -80,38 +84,24 @@ def count_tiles(path: Path) -> int:
 @pytest.mark.parametrize("most", [1, 13, 100])
 def test_gallery_holds_as_many_tiles_as_requested(data_dir: Path, tmp_path: Path, runner: CliRunner, most: int):
     out = tmp_path / "mistakes.png"
-    result = runner.invoke(
-        cli, ["evaluate", "--data-dir", str(data_dir), "--errors", str(out), "--errors-max", str(most)]
-    )
+    result = evaluate_cli(runner, data_dir, "--errors", str(out), "--errors-max", str(most))
     assert result.exit_code == 0, result.output
     assert count_tiles(out) == most
     assert f"saved the {most} most confident mistakes to {out}" in result.stdout
 
 
 def test_gallery_default_and_no_mistakes(data_dir: Path, tmp_path: Path, runner: CliRunner) -> None:
-    runner.invoke(cli, ["evaluate", "--data-dir", str(data_dir), "--errors", str(tmp_path / "all.png")])
+    evaluate_cli(runner, data_dir, "--errors", str(tmp_path / "all.png"))
     assert count_tiles(tmp_path / "all.png") == 100
-    result = runner.invoke(
-        cli, ["evaluate", "--data-dir", str(data_dir), "--limit", "5", "--errors", str(tmp_path / "none.png")]
-    )
+    result = evaluate_cli(runner, data_dir, "--limit", "5", "--errors", str(tmp_path / "none.png"))
     assert result.exit_code == 0 and "no mistakes" in result.stdout and not (tmp_path / "none.png").exists()
 
 
 def test_two_identical_weights_disagree_on_nothing(data_dir: Path, tmp_path: Path, runner: CliRunner) -> None:
     copy = tmp_path / "copy.pkl"
     copy.write_bytes((data_dir / "sample_weight.pkl").read_bytes())
-    result = runner.invoke(
-        cli,
-        [
-            "evaluate",
-            "--data-dir",
-            str(data_dir),
-            "--weights",
-            str(data_dir / "sample_weight.pkl"),
-            "--weights",
-            str(copy),
-            "--json",
-        ],
+    result = evaluate_cli(
+        runner, data_dir, "--weights", str(data_dir / "sample_weight.pkl"), "--weights", str(copy), "--json"
     )
     reports = json.loads(result.stdout)
     assert isinstance(reports, list) and len(reports) == 2
@@ -127,18 +117,8 @@ def test_different_weights_disagree_where_their_predictions_differ(
     params["b3"] = params["b3"] + np.float32(0.8) * (np.arange(10) == 3)  # lean towards 3
     other = tmp_path / "leaning.npz"
     np.savez(other, **params)
-    result = runner.invoke(
-        cli,
-        [
-            "evaluate",
-            "--data-dir",
-            str(data_dir),
-            "--weights",
-            str(data_dir / "sample_weight.pkl"),
-            "--weights",
-            str(other),
-            "--json",
-        ],
+    result = evaluate_cli(
+        runner, data_dir, "--weights", str(data_dir / "sample_weight.pkl"), "--weights", str(other), "--json"
     )
     first, second = json.loads(result.stdout)
     dataset = load_split("test", data_dir)
@@ -147,30 +127,21 @@ def test_different_weights_disagree_where_their_predictions_differ(
     expected = int(np.count_nonzero(a.predictions != b.predictions))
     assert expected > 0 and first["disagreements"] == second["disagreements"] == expected
     assert disagreements([a, b, a]).tolist() == [expected] * 3
-    text = runner.invoke(
-        cli,
-        [
-            "evaluate",
-            "--data-dir",
-            str(data_dir),
-            "--weights",
-            str(data_dir / "sample_weight.pkl"),
-            "--weights",
-            str(other),
-        ],
+    text = evaluate_cli(
+        runner, data_dir, "--weights", str(data_dir / "sample_weight.pkl"), "--weights", str(other)
     ).stdout
     assert "disagrees on" in text and f"{expected:,}" in text and "Recall per digit" in text
 
 
 def test_report_text(data_dir: Path, runner: CliRunner) -> None:
-    text = runner.invoke(cli, ["evaluate", "--data-dir", str(data_dir)]).stdout
+    text = evaluate_cli(runner, data_dir).stdout
     assert text.index("Accuracy:0.9352") < text.index("Per class") < text.index("Confusion matrix")
     assert "│     5 │     892 │     793 │    0.9351 │ 0.8890 │ 0.9115 │" in text
     assert "│    0 │ 962 │     0 │   3 │   2 │   1 │   3 │   5 │   1 │   3 │   0 │" in text
 
 
 def test_batch_size_one_shows_the_books_loop(data_dir: Path, runner: CliRunner) -> None:
-    text = runner.invoke(cli, ["evaluate", "--data-dir", str(data_dir), "--batch-size", "1", "--limit", "500"]).stdout
+    text = evaluate_cli(runner, data_dir, "--batch-size", "1", "--limit", "500").stdout
     assert "batch size 1)" in text and "per-image loop" in text
 
 
@@ -190,16 +161,5 @@ def test_progress_bar_on_a_terminal_only(data_dir: Path, runner: CliRunner, monk
 def test_bad_second_weights_fail_before_any_work(data_dir: Path, tmp_path: Path, runner: CliRunner) -> None:
     bad = tmp_path / "bad.pkl"
     bad.write_bytes(pickle.dumps({"W1": 1}))
-    result = runner.invoke(
-        cli,
-        [
-            "evaluate",
-            "--data-dir",
-            str(data_dir),
-            "--weights",
-            str(data_dir / "sample_weight.pkl"),
-            "--weights",
-            str(bad),
-        ],
-    )
+    result = evaluate_cli(runner, data_dir, "--weights", str(data_dir / "sample_weight.pkl"), "--weights", str(bad))
     assert result.exit_code == 1 and result.stdout == "" and str(bad) in result.stderr
