@@ -36,8 +36,9 @@ class _Cli(click.Group):
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except BrokenPipeError:
-            # stdout closed early (`mnist-infer … | head`): not an error worth a message.
-            sys.stderr.close()
+            # stdout closed early (`mnist-infer … | head`): not worth a message. Point stdout at devnull so
+            # that flushing it at exit does not raise again (the recipe of Python's signal documentation).
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             raise click.exceptions.Exit(1) from None
         except Exception as exc:
             if debug:

@@ -160,13 +160,17 @@ def test_broken_data_under_a_memory_limit(case: str, broken, tmp_path: Path) -> 
     assert words in result.stderr and "internal error" not in result.stderr
 
 
-@pytest.mark.parametrize("name", ["huge-bytes-claim.pkl", "huge-memo-index.pkl", "huge-shape.npz"])
-def test_weights_claiming_huge_sizes_under_a_memory_limit(name: str, data_dir: Path) -> None:
-    content, words = hostile.wrong_weights()[name]
+@pytest.mark.parametrize("name", MALICIOUS + WRONG)
+def test_weights_under_a_memory_limit(name: str, marker: Path, data_dir: Path) -> None:
+    if name in hostile.wrong_weights():
+        content, words = hostile.wrong_weights()[name]
+    else:
+        content, words = hostile.malicious_weights(marker)[name], "holds something other than numeric arrays"
     path = data_dir.parent / name
     path.write_bytes(content)
     result = run_limited(["evaluate", "--data-dir", str(data_dir), "--weights", str(path)])
-    assert result.returncode == 1 and result.stderr.startswith(f"Error: {path}") and words in result.stderr
+    assert result.returncode == 1 and result.stdout == "" and "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith(f"Error: {path}") and words in result.stderr
 
 
 def test_a_valid_run_fits_in_the_memory_limit(data_dir: Path) -> None:
