@@ -27,7 +27,7 @@ from .errors import DownloadError
 from .resources import MNIST_MIRRORS, MNIST_RESOURCES, SPLIT_FILES, Resource
 
 MIRRORS_ENV = "MNIST_INFER_MIRRORS"
-USER_AGENT = f"mnist-infer/{__version__} (+https://github.com/mnist-infer/mnist-infer)"
+USER_AGENT = f"mnist-infer/{__version__} (Deep Learning from Scratch, chapter 3)"
 DEFAULT_TIMEOUT = (10.0, 30.0)  #: seconds to connect, seconds between bytes
 DEFAULT_RETRIES = 2  #: further attempts per source after the first
 DEFAULT_BACKOFF = 0.5  #: seconds before the first retry; doubled each time
