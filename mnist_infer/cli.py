@@ -6,6 +6,7 @@ Only Click is imported at start-up; each command imports the core (numpy) and Ri
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -129,6 +130,15 @@ def _console():
     from .render import make_console
 
     return make_console()
+
+
+def _live(console, kind: str, *args: object) -> contextlib.AbstractContextManager:
+    """A progress display from render (``kind`` names its class) on a terminal; nothing in a pipe or for JSON."""
+    if console is None or not console.is_terminal:
+        return contextlib.nullcontext(None)
+    from . import render
+
+    return getattr(render, kind)(console, *args)
 
 
 # --- commands ---------------------------------------------------------------------------------------------
@@ -332,17 +342,12 @@ def evaluate(
     console = None if as_json else _console()
     results = []
     for path, network in zip(paths, networks, strict=True):
-        if console is not None and console.is_terminal:
-            from .render import EvaluationProgress
-
-            with EvaluationProgress(console, f"{path.name} on {split}") as progress:
-                results.append(
-                    run_evaluation(
-                        network, dataset, weights=str(path), batch_size=batch_size, limit=limit, progress=progress
-                    )
+        with _live(console, "EvaluationProgress", f"{path.name} on {split}") as progress:
+            results.append(
+                run_evaluation(
+                    network, dataset, weights=str(path), batch_size=batch_size, limit=limit, progress=progress
                 )
-        else:
-            results.append(run_evaluation(network, dataset, weights=str(path), batch_size=batch_size, limit=limit))
+            )
     gallery = _save_gallery(results[0], dataset.images, errors_png, errors_max) if errors_png else None
     if as_json:
         if len(results) == 1:
@@ -440,19 +445,14 @@ def download(
         raise click.UsageError("--only-mirrors needs --mirror URL_OR_DIR (or $MNIST_INFER_MIRRORS)")
     directory = resolve_data_dir(data_dir)
     targets = plan(split, weights=not no_weights, mirrors=sources, only_mirrors=only_mirrors)
-    run = dict(force=force, timeout=(min(10.0, timeout), timeout))
-    if as_json:
-        reports = fetch_all(directory, targets, **run)
+    console = None if as_json else _console()
+    with _live(console, "DownloadProgress") as progress:
+        reports = fetch_all(directory, targets, force=force, timeout=(min(10.0, timeout), timeout), progress=progress)
+    if console is None:
         _print_json({"data_dir": str(directory), "files": [r.to_dict() for r in reports]})
     else:
-        from .render import DownloadProgress, render_download_report
+        from .render import render_download_report
 
-        console = _console()
-        if console.is_terminal:
-            with DownloadProgress(console) as progress:
-                reports = fetch_all(directory, targets, progress=progress, **run)
-        else:  # nothing animated in a pipe
-            reports = fetch_all(directory, targets, **run)
         render_download_report(console, reports, str(directory))
     if any(r.status == "failed" for r in reports):
         raise DownloadError(failure_message(reports))
