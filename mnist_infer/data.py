@@ -16,6 +16,7 @@ import numpy as np
 from . import idx
 from .arraycache import load_cached
 from .errors import DataFileError, MissingDataError, MnistInferError
+from .network import images_to_inputs
 from .resources import SPLIT_FILES, SPLITS, spellings
 
 HOME_ENV = "MNIST_INFER_HOME"
@@ -129,13 +130,7 @@ def load_mnist(
 def _book_arrays(
     dataset: Dataset, normalize: bool, flatten: bool, one_hot_label: bool
 ) -> tuple[np.ndarray, np.ndarray]:
-    x = dataset.images.reshape(len(dataset), -1) if flatten else dataset.images.reshape(len(dataset), 1, 28, 28)
-    if normalize:
-        x = x.astype(np.float32)
-        x /= 255.0
-    else:
-        x = x.copy()
-    t = dataset.labels.copy()
-    if one_hot_label:
-        t = np.eye(idx.NUM_CLASSES, dtype=np.float32)[dataset.labels]
-    return x, t
+    shape = (len(dataset), -1) if flatten else (len(dataset), 1, *idx.IMAGE_SHAPE)
+    x = images_to_inputs(dataset.images) if normalize else dataset.images.copy()
+    t = np.eye(idx.NUM_CLASSES, dtype=np.float32)[dataset.labels] if one_hot_label else dataset.labels.copy()
+    return x.reshape(shape), t

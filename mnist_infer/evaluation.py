@@ -47,7 +47,7 @@ class Evaluation:
         """10×10 counts, row = true digit, column = predicted digit."""
         return confusion_matrix(self.labels, self.predictions)
 
-    @property
+    @cached_property
     def per_class(self) -> list[ClassReport]:
         return per_class(self.confusion)
 
