@@ -63,9 +63,8 @@ def in_process(root: Path, repeats: int) -> dict[str, float]:
     """
     import time
 
-    from mnist_infer.data import load_split
-    from mnist_infer.evaluation import evaluate
-    from mnist_infer.network import classify_images, images_to_inputs
+    from mnist_infer.data import images_to_inputs, load_split
+    from mnist_infer.evaluation import classify_images, evaluate
     from mnist_infer.weights import load_network
 
     network = load_network(root / "sample_weight.pkl")

@@ -21,7 +21,7 @@ from PIL import Image
 sys.path.insert(0, str(ROOT / "tests"))
 import photos
 from mnist_infer.data import load_split
-from mnist_infer.network import classify_images
+from mnist_infer.evaluation import classify_images
 from mnist_infer.predictions import predict_files
 from mnist_infer.weights import load_network
 

@@ -1,38 +1,23 @@
-"""Where the data lives and how to load it: the data directory, the two splits, and the book's ``load_mnist``.
+"""The MNIST data: the two splits as uint8 arrays, pixels as network inputs, and the book's ``load_mnist``.
 
-The data directory is ``--data-dir`` if given, else ``$MNIST_INFER_HOME``, else the user cache
-(``$XDG_CACHE_HOME/mnist-infer``, by default ``~/.cache/mnist-infer``). Files lie there under their canonical
-names (``t10k-images-idx3-ubyte.gz``, …), or unpacked, or under the dotted names of the official archives.
+Files lie in the data directory (:mod:`mnist_infer.locations`) under their canonical names
+(``t10k-images-idx3-ubyte.gz``, …), or unpacked, or under the dotted names of the official archives.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from . import idx
-from .arraycache import load_cached
+from .catalog import IMAGE_SHAPE, NUM_CLASSES, SPLIT_FILES, SPLITS, spellings
 from .errors import DataFileError, MissingDataError, MnistInferError
-from .network import images_to_inputs
-from .resources import SPLIT_FILES, SPLITS, spellings
-
-HOME_ENV = "MNIST_INFER_HOME"
-
-
-def default_data_dir() -> Path:
-    """``$MNIST_INFER_HOME``, else ``$XDG_CACHE_HOME/mnist-infer``, else ``~/.cache/mnist-infer``."""
-    home = os.environ.get(HOME_ENV)
-    if home:
-        return Path(home).expanduser()
-    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(cache).expanduser() / "mnist-infer"
-
-
-def resolve_data_dir(data_dir: str | os.PathLike[str] | None = None) -> Path:
-    return Path(data_dir).expanduser() if data_dir else default_data_dir()
+from .locations import HOME_ENV, resolve_data_dir
+from .parsecache import load_cached
 
 
 def find_data_file(data_dir: Path, canonical: str) -> Path | None:
@@ -65,18 +50,19 @@ def split_paths(split: str, data_dir: str | os.PathLike[str] | None = None) -> t
 
 
 def _valid_images(array: np.ndarray) -> bool:
-    return array.ndim == 3 and array.shape[1:] == idx.IMAGE_SHAPE
+    return array.ndim == 3 and array.shape[1:] == IMAGE_SHAPE
 
 
 def _valid_labels(array: np.ndarray) -> bool:
-    return array.ndim == 1 and (array.size == 0 or int(array.max()) < idx.NUM_CLASSES)
+    return array.ndim == 1 and (array.size == 0 or int(array.max()) < NUM_CLASSES)
 
 
 @dataclass(frozen=True)
 class Dataset:
     """One split of MNIST as the files hold it: ``images`` uint8 ``(N, 28, 28)``, ``labels`` uint8 ``(N,)``.
 
-    The arrays may be read-only memory maps of the parse cache (see :mod:`mnist_infer.arraycache`).
+    The arrays may be read-only memory maps of the parse cache (see :mod:`mnist_infer.parsecache`). It unpacks
+    like the book's pairs: ``x, t = load_split("test")``.
     """
 
     split: str
@@ -87,6 +73,9 @@ class Dataset:
 
     def __len__(self) -> int:
         return len(self.labels)
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        return iter((self.images, self.labels))
 
     def check_index(self, index: int) -> int:
         """``index`` itself if it names an image of this split, else an error that gives the valid range."""
@@ -130,7 +119,13 @@ def load_mnist(
 def _book_arrays(
     dataset: Dataset, normalize: bool, flatten: bool, one_hot_label: bool
 ) -> tuple[np.ndarray, np.ndarray]:
-    shape = (len(dataset), -1) if flatten else (len(dataset), 1, *idx.IMAGE_SHAPE)
+    shape = (len(dataset), -1) if flatten else (len(dataset), 1, *IMAGE_SHAPE)
     x = images_to_inputs(dataset.images) if normalize else dataset.images.copy()
-    t = np.eye(idx.NUM_CLASSES, dtype=np.float32)[dataset.labels] if one_hot_label else dataset.labels.copy()
+    t = np.eye(NUM_CLASSES, dtype=np.float32)[dataset.labels] if one_hot_label else dataset.labels.copy()
     return x.reshape(shape), t
+
+
+def images_to_inputs(images: np.ndarray, dtype: np.dtype | type = np.float32) -> np.ndarray:
+    """uint8 images ``(N, 28, 28)`` → rows of ``dtype`` in [0, 1], exactly as the book normalises them (÷ 255)."""
+    flat = np.asarray(images).reshape(len(images), -1)
+    return np.divide(flat, np.dtype(dtype).type(255.0), dtype=dtype)  # one pass: convert and scale together

@@ -33,3 +33,7 @@ class ImageError(MnistInferError):
 
 class DownloadError(MnistInferError):
     """A file could not be fetched and verified from any source."""
+
+
+class InputError(MnistInferError, ValueError):
+    """Inputs the network cannot take as they are (integer pixels, the wrong width)."""

@@ -1,4 +1,4 @@
-"""Evaluate a network on a data set: how many images it classifies correctly, and how fast."""
+"""Run a network over many images: classify them batch by batch, and evaluate how many it gets right, how fast."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from functools import cached_property
 
 import numpy as np
 
-from .data import Dataset
+from .catalog import DEFAULT_BATCH_SIZE
+from .data import Dataset, images_to_inputs
 from .metrics import ClassReport, confusion_matrix, per_class
-from .network import DEFAULT_BATCH_SIZE, Network, classify_images
+from .network import Network
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,29 @@ def disagreements(evaluations: list[Evaluation]) -> np.ndarray:
     """For each evaluation, on how many images its predictions differ from another's (same images)."""
     predictions = np.stack([e.predictions for e in evaluations])
     return np.array([int(np.count_nonzero((predictions != row).any(axis=0))) for row in predictions])
+
+
+def classify_images(
+    network: Network,
+    images: np.ndarray,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Predicted classes and probabilities for uint8 images, ``batch_size`` images at a time.
+
+    Only one batch is ever held as floats, so memory is bounded by ``batch_size``, not by the data set.
+    ``progress(done, total)`` is called after each batch.
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    count = len(images)
+    probabilities = np.empty((count, network.sizes[-1]), dtype=network.dtype)
+    for start in range(0, count, batch_size):
+        batch = images_to_inputs(images[start : start + batch_size], network.dtype)
+        probabilities[start : start + len(batch)] = network.forward(batch)
+        if progress is not None:
+            progress(start + len(batch), count)
+    return np.argmax(probabilities, axis=1), probabilities
 
 
 def evaluate(

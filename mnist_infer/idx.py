@@ -19,6 +19,7 @@ from typing import BinaryIO
 
 import numpy as np
 
+from .catalog import IMAGE_SHAPE, NUM_CLASSES
 from .errors import DataFileError
 from .files import atomic_write_bytes
 
@@ -36,8 +37,6 @@ IDX_TYPE_NAMES = {0x08: "uint8", 0x09: "int8", 0x0B: "int16", 0x0C: "int32", 0x0
 GZIP_MAGIC = b"\x1f\x8b"
 #: Deflate cannot expand data by more than about 1032:1; a header promising more than that is a lie.
 MAX_DEFLATE_RATIO = 1032
-IMAGE_SHAPE = (28, 28)
-NUM_CLASSES = 10
 _CHUNK = 1 << 20
 
 

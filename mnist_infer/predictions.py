@@ -9,8 +9,9 @@ import numpy as np
 
 from .data import Dataset
 from .errors import MnistInferError
-from .network import Network, classify_images
-from .pictures import save_png
+from .evaluation import classify_images
+from .network import Network
+from .picture_files import save_png
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ def predict_indices(network: Network, dataset: Dataset, indices: list[int]) -> l
 
 def predict_files(network: Network, paths: list[Path]) -> list[Prediction]:
     """Predictions for image files (photos, scans, drawings), each preprocessed the way MNIST was made."""
-    from .preprocess import prepare_image
+    from .photo_input import prepare_image
 
     prepared = [prepare_image(path) for path in paths]
     if not prepared:

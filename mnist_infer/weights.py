@@ -7,25 +7,20 @@ memory is allocated for it.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import stat
 import zlib
-from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .catalog import FILES, IMAGE_PIXELS, NUM_CLASSES, KnownFile
 from .errors import UnsafeWeightsError, WeightsError
-from .network import LAYERS, PARAM_NAMES, Network
+from .network import PARAM_NAMES, Network
 from .safepickle import NUMERIC_KINDS, loads_arrays
 
-DEFAULT_WEIGHTS_NAME = "sample_weight.pkl"
-MNIST_INPUTS = 784
-MNIST_CLASSES = 10
 #: Far above any network of this shape that anyone trains (the book's file is 182 kB).
 MAX_WEIGHTS_BYTES = 256 * 1024 * 1024
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -34,7 +29,7 @@ _KEYS_TEXT = " ".join(PARAM_NAMES)
 
 
 def load_weights(
-    path: str | os.PathLike[str], *, inputs: int = MNIST_INPUTS, outputs: int = MNIST_CLASSES
+    path: str | os.PathLike[str], *, inputs: int = IMAGE_PIXELS, outputs: int = NUM_CLASSES
 ) -> dict[str, np.ndarray]:
     """Read weights from ``path`` and check them; returns float32 arrays ``W1 b1 W2 b2 W3 b3``.
 
@@ -145,7 +140,7 @@ def _describe(value: Any) -> str:
 
 
 def validate_weights(
-    params: Any, source: str, *, inputs: int = MNIST_INPUTS, outputs: int = MNIST_CLASSES
+    params: Any, source: str, *, inputs: int = IMAGE_PIXELS, outputs: int = NUM_CLASSES
 ) -> dict[str, np.ndarray]:
     """Check that ``params`` is a network ``inputs → h1 → h2 → outputs``; returns float32 copies."""
     if not isinstance(params, dict):
@@ -171,9 +166,10 @@ def validate_weights(
             raise WeightsError(f"{source}: {key} has dtype {value.dtype}, expected a number type (float32)")
 
     width = inputs
-    for index, (w_key, b_key) in enumerate(LAYERS):
+    layers = list(zip(PARAM_NAMES[0::2], PARAM_NAMES[1::2], strict=True))
+    for index, (w_key, b_key) in enumerate(layers):
         w, b = params[w_key], params[b_key]
-        last = index == len(LAYERS) - 1
+        last = index == len(layers) - 1
         if w.ndim != 2 or w.shape[0] != width or (last and w.shape[1] != outputs) or w.shape[1] == 0:
             expected = f"({width}, {outputs})" if last else f"({width}, hidden size)"
             hint = f": the output layer must have {outputs} classes" if last and w.ndim == 2 else ""
@@ -194,62 +190,26 @@ def validate_weights(
     return checked
 
 
-# --- bundled weights: the toy network and the manifest of known files --------------------------------------
-
-
-def _bundled_text(name: str) -> str:
-    from importlib import resources
-
-    return resources.files("mnist_infer.bundled_weights").joinpath(name).read_text(encoding="utf-8")
+# --- the toy network and the weights the tool knows --------------------------------------------------------
 
 
 def toy_network() -> tuple[Network, np.ndarray]:
     """The book's 2-3-2-2 toy network (float64, as the book computes it) and its sample input x."""
-    spec = json.loads(_bundled_text("toy.json"))
+    import json
+    from importlib import resources
+
+    spec = json.loads(resources.files("mnist_infer.bundled_weights").joinpath("toy.json").read_text("utf-8"))
     params = {key: np.array(spec[key], dtype=np.float64) for key in PARAM_NAMES}
     validate_weights(params, "toy.json", inputs=2, outputs=2)
     return Network(params, dtype=np.float64), np.array(spec["x"], dtype=np.float64)
 
 
-@dataclass(frozen=True)
-class KnownWeights:
-    """An entry of ``weights/manifest.json``."""
-
-    name: str
-    description: str
-    sources: tuple[str, ...]
-    size: int
-    md5: str
-    sha256: str
-    test_correct: int
-    test_total: int
-    test_accuracy: float
-
-
-@cache
-def manifest() -> dict[str, KnownWeights]:
-    entries = json.loads(_bundled_text("manifest.json"))
-    return {
-        name: KnownWeights(
-            name=name,
-            description=entry["description"],
-            sources=tuple(entry["sources"]),
-            size=entry["bytes"],
-            md5=entry["md5"],
-            sha256=entry["sha256"],
-            test_correct=entry["test_correct"],
-            test_total=entry["test_total"],
-            test_accuracy=entry["test_accuracy"],
-        )
-        for name, entry in entries.items()
-    }
-
-
-def identify(path: str | os.PathLike[str]) -> KnownWeights | None:
-    """The manifest entry whose size and sha256 match the file, if any (only a file of a known size is hashed)."""
+def identify(path: str | os.PathLike[str]) -> KnownFile | None:
+    """The catalog's weights whose size and sha256 match the file, if any (only a file of a known size is hashed)."""
     path = Path(path)
     try:
-        candidates = [known for known in manifest().values() if known.size == path.stat().st_size]
+        size = path.stat().st_size
+        candidates = [known for known in FILES.values() if known.kind == "weights" and known.size == size]
         if not candidates:
             return None
         import hashlib

@@ -10,9 +10,9 @@ import pytest
 
 import mnist_infer.idx
 from conftest import synthetic_split
-from mnist_infer.arraycache import CACHE_DIR_NAME
 from mnist_infer.data import load_split
 from mnist_infer.idx import write_idx
+from mnist_infer.parsecache import CACHE_DIR_NAME
 
 
 @pytest.fixture

@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 
 from conftest import FIRST_TEST_LABELS, shared_path, synthetic_split
-from mnist_infer.data import default_data_dir, load_mnist, load_split, resolve_data_dir
+from mnist_infer.data import load_mnist, load_split
 from mnist_infer.errors import DataFileError, MissingDataError, MnistInferError
 from mnist_infer.idx import write_idx
+from mnist_infer.locations import default_data_dir, resolve_data_dir
 
 
 def test_default_data_dir_order(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -14,9 +14,9 @@ from click.testing import CliRunner
 
 import faulty_server
 from conftest import shared_path
+from mnist_infer.catalog import FILES
 from mnist_infer.cli import cli
 from mnist_infer.download import USER_AGENT, Source, download, plan
-from mnist_infer.resources import MNIST_RESOURCES
 
 TEST_FILES = ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
 IMAGES = "t10k-images-idx3-ubyte.gz"
@@ -53,7 +53,7 @@ def mirrors(server, *names: str) -> list[Source]:
 
 def test_plan_orders_sources_mirrors_first() -> None:
     targets = plan("test", mirrors=[Source("http://m/"), Source("/local")])
-    assert [t.resource.name for t in targets] == [*TEST_FILES, "sample_weight.pkl"]
+    assert [t.known.name for t in targets] == [*TEST_FILES, "sample_weight.pkl"]
     assert targets[0].locations[:3] == (
         "http://m/" + IMAGES,
         "/local/" + IMAGES,
@@ -61,7 +61,7 @@ def test_plan_orders_sources_mirrors_first() -> None:
     )
     assert targets[0].locations[-1].startswith("https://github.com/WegraLee/deep-learning-from-scratch/raw/master/")
     assert targets[-1].locations[2].startswith("https://raw.githubusercontent.com/oreilly-japan/")
-    assert [t.resource.name for t in plan("all", weights=False)] == [
+    assert [t.known.name for t in plan("all", weights=False)] == [
         "train-images-idx3-ubyte.gz",
         "train-labels-idx1-ubyte.gz",
         *TEST_FILES,
@@ -75,7 +75,7 @@ def sha256(path: Path) -> str:
 
 def assert_verified(directory: Path, *names: str) -> None:
     for name in names:
-        assert sha256(directory / name) == MNIST_RESOURCES[name].sha256
+        assert sha256(directory / name) == FILES[name].sha256
     assert not list(directory.glob("*.part")) and not list(directory.glob(".*.tmp"))
 
 
@@ -129,7 +129,7 @@ def test_connection_cut_mid_body_resumes_with_range(server, tmp_path: Path) -> N
     first, second = server.requested("/a/" + IMAGES)
     assert first.range is None
     resumed_at = int(second.range.removeprefix("bytes=").removesuffix("-"))
-    assert 0 < resumed_at <= MNIST_RESOURCES[IMAGES].size // 3  # what arrived before the cut is kept
+    assert 0 < resumed_at <= FILES[IMAGES].size // 3  # what arrived before the cut is kept
     assert_verified(tmp_path, IMAGES)
 
 
@@ -168,7 +168,7 @@ def test_wrong_bytes_are_never_kept_and_the_next_mirror_is_tried(server, tmp_pat
     )
     assert report.source == f"{server.url}/b/{LABELS}"
     error = report.attempts[0].error
-    assert error.startswith("wrong bytes: expected sha256 " + MNIST_RESOURCES[LABELS].sha256 + ", got ")
+    assert error.startswith("wrong bytes: expected sha256 " + FILES[LABELS].sha256 + ", got ")
     assert_verified(tmp_path, LABELS)
 
 
@@ -190,7 +190,7 @@ def test_wrong_bytes_everywhere_leave_nothing_on_disk(server, tmp_path: Path, ru
     assert result.exit_code == 1
     line = result.stderr.strip()
     assert line.count("\n") == 0 and line.startswith("Error: could not fetch 1 of 2 file(s): " + LABELS)
-    assert f"{server.url}/a/{LABELS}: wrong bytes: expected sha256 {MNIST_RESOURCES[LABELS].sha256}, got" in line
+    assert f"{server.url}/a/{LABELS}: wrong bytes: expected sha256 {FILES[LABELS].sha256}, got" in line
     assert f"{server.url}/b/{LABELS}: wrong bytes" in line
     assert sorted(p.name for p in tmp_path.iterdir()) == [".mnist-infer-download.lock", IMAGES]
 

@@ -7,17 +7,21 @@ import warnings
 import numpy as np
 import pytest
 
-from mnist_infer.network import Network, classify_images, images_to_inputs, sigmoid, softmax
+from mnist_infer.data import images_to_inputs
+from mnist_infer.evaluation import classify_images
+from mnist_infer.layers import sigmoid, softmax
+from mnist_infer.network import Network
 from mnist_infer.weights import toy_network
 
 
 def test_toy_network_reproduces_the_book() -> None:
     network, x = toy_network()
-    values = network.activations(x)
+    values: dict[str, np.ndarray] = {}
+    y = network.forward(x, values)
     np.testing.assert_allclose(values["a1"], [0.3, 0.7, 1.1], rtol=1e-12)
     np.testing.assert_allclose(values["z1"], [0.57444252, 0.66818777, 0.75026011], atol=1e-8)
     np.testing.assert_allclose(values["a3"], [0.31682708, 0.69627909], atol=1e-8)
-    np.testing.assert_allclose(softmax(values["a3"]), [0.40625907, 0.59374093], atol=1e-8)
+    np.testing.assert_allclose(y, [0.40625907, 0.59374093], atol=1e-8)
 
 
 def test_sigmoid_matches_the_textbook_formula() -> None:
@@ -52,10 +56,19 @@ def test_forward_is_float32_and_batch_independent() -> None:
     np.testing.assert_allclose(batched, one_by_one, rtol=1e-5, atol=1e-7)
 
 
-def test_forward_matches_the_activations() -> None:
+def test_forward_is_the_books_formulas() -> None:
+    """The forward pass against the chapter's formulas written out in float64."""
     network = random_network()
     x = np.random.default_rng(2).random((5, 784), dtype=np.float32)
-    np.testing.assert_allclose(network.forward(x), softmax(network.activations(x)["a3"]), rtol=1e-6)
+    p = {k: v.astype(np.float64) for k, v in network.params.items()}
+    z1 = 1 / (1 + np.exp(-(x @ p["W1"] + p["b1"])))
+    z2 = 1 / (1 + np.exp(-(z1 @ p["W2"] + p["b2"])))
+    a3 = z2 @ p["W3"] + p["b3"]
+    expected = np.exp(a3) / np.exp(a3).sum(axis=1, keepdims=True)
+    trace: dict[str, np.ndarray] = {}
+    np.testing.assert_allclose(network.forward(x, trace), expected, rtol=1e-4, atol=1e-7)
+    np.testing.assert_allclose(trace["z2"], z2, rtol=1e-4, atol=1e-6)
+    assert list(trace) == ["a1", "z1", "a2", "z2", "a3"]
 
 
 @pytest.mark.parametrize("batch_size", [1, 3, 7, 1000])
@@ -75,14 +88,13 @@ def test_images_to_inputs_normalises_like_the_book() -> None:
     np.testing.assert_array_equal(x, images.reshape(1, 4).astype(np.float32) / np.float32(255.0))
 
 
-def test_cli_default_batch_size_is_the_cores() -> None:
-    from mnist_infer import cli, network
+def test_integer_pixels_are_refused_not_silently_wrong() -> None:
+    from mnist_infer.errors import InputError
 
-    assert cli.DEFAULT_BATCH_SIZE == network.DEFAULT_BATCH_SIZE
-
-
-def test_input_scale_is_the_same_as_scaling_the_inputs() -> None:
-    net = random_network()
-    pixels = np.random.default_rng(4).integers(0, 256, (9, 784)).astype(np.float32)
-    np.testing.assert_allclose(net.forward(pixels, input_scale=1 / 255), net.forward(pixels / 255), rtol=1e-5)
-    np.testing.assert_allclose(net.forward(pixels / 255), net.forward(pixels / 255, input_scale=None))
+    network = random_network()
+    pixels = np.random.default_rng(4).integers(0, 256, (3, 784), dtype=np.uint8)
+    with pytest.raises(InputError, match="images_to_inputs"):
+        network.forward(pixels)
+    with pytest.raises(InputError, match=r"expected \(N, 784\)"):
+        network.predict(np.zeros((2, 100), np.float32))
+    np.testing.assert_array_equal(network.predict(images_to_inputs(pixels)), classify_images(network, pixels)[0])

@@ -8,9 +8,9 @@ import hashlib
 import numpy as np
 
 from conftest import BOOK_CORRECT, FIRST_TEST_LABELS, FIRST_TEST_PREDICTIONS, TEST_TOTAL, shared_path
+from mnist_infer.catalog import FILES
 from mnist_infer.evaluation import evaluate
 from mnist_infer.idx import read_images, read_labels
-from mnist_infer.resources import MNIST_RESOURCES
 from mnist_infer.weights import load_network
 
 
@@ -21,7 +21,7 @@ def test_test_images_and_labels(data_dir) -> None:
     assert labels.shape == (TEST_TOTAL,) and labels.dtype == np.uint8
     assert labels[:10].tolist() == FIRST_TEST_LABELS
     # The parsed bytes are the published content, header excluded.
-    expected = MNIST_RESOURCES["t10k-images-idx3-ubyte.gz"].content_sha256
+    expected = FILES["t10k-images-idx3-ubyte.gz"].content_sha256
     raw = gzip.decompress((data_dir / "t10k-images-idx3-ubyte.gz").read_bytes())
     assert hashlib.sha256(raw).hexdigest() == expected
     assert images.tobytes() == raw[16:]

@@ -1,4 +1,4 @@
-"""Weights: the safe unpickler, .npz reading, validation, the toy weights and the manifest."""
+"""Weights: the safe unpickler, .npz reading, validation, the toy weights, and knowing the book's by checksum."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 
 from conftest import shared_path
+from mnist_infer.catalog import FILES
 from mnist_infer.errors import UnsafeWeightsError, WeightsError
 from mnist_infer.safepickle import loads_arrays
-from mnist_infer.weights import identify, load_weights, manifest, toy_network, validate_weights
+from mnist_infer.weights import identify, load_weights, toy_network, validate_weights
 
 
 def book_shapes(h1: int = 50, h2: int = 100) -> dict[str, tuple[int, ...]]:
@@ -163,9 +164,9 @@ def test_toy_network_weights() -> None:
     np.testing.assert_array_equal(x, [1.0, 0.5])
 
 
-def test_manifest_knows_the_book_weights() -> None:
+def test_catalog_knows_the_book_weights() -> None:
     path = shared_path("weights/sample_weight.pkl")
-    known = manifest()["sample_weight.pkl"]
+    known = FILES["sample_weight.pkl"]
     assert known.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
     assert (known.test_correct, known.test_total, known.test_accuracy) == (9352, 10000, 0.9352)
     assert identify(path) == known

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .files import atomic_write
+from .locations import user_cache_dir
 
 CACHE_DIR_NAME = ".mnist-infer-cache"
 
@@ -29,13 +30,14 @@ def _writable(directory: Path) -> bool:
         return False
 
 
-def _fallback_dir(source: Path) -> Path:
-    import hashlib
+def _fallback_dir(source: Path) -> Path | None:
+    import hashlib  # only a read-only data directory needs it
 
-    from .data import default_data_dir  # the user cache, unless $MNIST_INFER_HOME says otherwise
-
+    home = user_cache_dir()
+    if home is None:
+        return None
     key = hashlib.sha1(str(source.absolute().parent).encode()).hexdigest()[:16]
-    return default_data_dir() / CACHE_DIR_NAME / key
+    return home / CACHE_DIR_NAME / key
 
 
 def cache_path(source: Path) -> Path | None:
@@ -45,13 +47,14 @@ def cache_path(source: Path) -> Path | None:
     """
     info = source.stat()
     name = f"{source.name}.{info.st_size}-{info.st_mtime_ns}.npy"
-    beside = source.parent / CACHE_DIR_NAME / name
-    if beside.is_file():
-        return beside
-    fallback = _fallback_dir(source) / name
-    if fallback.is_file():
-        return fallback
-    for candidate in (beside, fallback):
+    candidates = [source.parent / CACHE_DIR_NAME / name]
+    fallback_dir = _fallback_dir(source)
+    if fallback_dir is not None:
+        candidates.append(fallback_dir / name)
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    for candidate in candidates:
         existing = next((p for p in candidate.parents if p.exists()), None)
         if existing is not None and _writable(existing):
             return candidate

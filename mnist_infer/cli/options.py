@@ -1,0 +1,94 @@
+"""What the commands share: common options, JSON output, the default weights, the console and progress displays."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..catalog import DEFAULT_WEIGHTS_NAME, SPLITS
+from ..errors import MnistInferError
+
+DEBUG_ENV = "MNIST_INFER_DEBUG"
+_DEBUG_KEY = "mnist_infer.debug"
+
+
+def _set_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.meta[_DEBUG_KEY] = True  # ctx.meta is shared by the group and its command
+
+
+def debug_option(func: Callable) -> Callable:
+    """``--debug``, accepted before the command and after it (where people add it when an error says so)."""
+    return click.option(
+        "--debug",
+        is_flag=True,
+        expose_value=False,
+        callback=_set_debug,
+        help=f"Show the traceback of an error (or set {DEBUG_ENV}=1).",
+    )(func)
+
+
+def debug_requested(ctx: click.Context) -> bool:
+    import os
+
+    return bool(ctx.meta.get(_DEBUG_KEY)) or os.environ.get(DEBUG_ENV) == "1"
+
+
+def data_dir_option(func: Callable) -> Callable:
+    return click.option(
+        "--data-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Directory holding the MNIST files and weights [default: $MNIST_INFER_HOME, else "
+        "$XDG_CACHE_HOME/mnist-infer, else ~/.cache/mnist-infer].",
+    )(func)
+
+
+def split_option(func: Callable) -> Callable:
+    return click.option(
+        "--split",
+        type=click.Choice(SPLITS[::-1]),
+        default="test",
+        show_default=True,
+        help="Which MNIST split to read.",
+    )(func)
+
+
+def weights_option(func: Callable) -> Callable:
+    return click.option(
+        "--weights",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help=f"Weights file (.pkl or .npz) [default: {DEFAULT_WEIGHTS_NAME} in the data directory].",
+    )(func)
+
+
+def json_option(func: Callable) -> Callable:
+    return click.option("--json", "as_json", is_flag=True, help="Print only JSON on stdout.")(func)
+
+
+def print_json(payload: Any) -> None:
+    click.echo(json.dumps(payload, indent=2))
+
+
+def weights_path(weights: Path | None, data_dir: Path | None) -> Path:
+    """``--weights`` if given, else the book's weights in the data directory (which must be there)."""
+    if weights is not None:
+        return weights
+    from ..locations import resolve_data_dir
+
+    path = resolve_data_dir(data_dir) / DEFAULT_WEIGHTS_NAME
+    if not path.is_file():
+        raise MnistInferError(
+            f"{path}: no weights file; `mnist-infer download` fetches the book's {DEFAULT_WEIGHTS_NAME}, "
+            "or pass --weights FILE"
+        )
+    return path
+
+
+def make_console():
+    from ..render import make_console
+
+    return make_console()

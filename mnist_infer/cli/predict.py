@@ -1,0 +1,90 @@
+"""`mnist-infer predict`: what the network says about MNIST images and your own pictures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .options import (
+    data_dir_option,
+    debug_option,
+    json_option,
+    make_console,
+    print_json,
+    split_option,
+    weights_option,
+    weights_path,
+)
+
+
+@click.command()
+@debug_option
+@click.argument("indices", nargs=-1, type=int)
+@click.option(
+    "--image",
+    "images",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    metavar="FILE_OR_DIR",
+    help="A photo, scan or drawing of a digit (PNG, JPEG, BMP, GIF, WebP, TIFF); a directory means every "
+    "image in it. Repeatable.",
+)
+@split_option
+@weights_option
+@data_dir_option
+@click.option("--show-input", is_flag=True, help="Also draw the 28×28 picture the network sees.")
+@click.option(
+    "--save-input",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Write the 28×28 inputs as PNG files into DIR.",
+)
+@json_option
+def predict(
+    indices: tuple[int, ...],
+    images: tuple[Path, ...],
+    split: str,
+    weights: Path | None,
+    data_dir: Path | None,
+    show_input: bool,
+    save_input: Path | None,
+    as_json: bool,
+) -> None:
+    """Classify digits: MNIST images by index, or your own pictures with --image.
+
+    Pictures are prepared the way MNIST was made: light digit on dark, fitted into 20×20, centred by its
+    centre of mass in 28×28.
+
+    \b
+    Example:
+      mnist-infer predict 0 1 2
+      mnist-infer predict 8 --json
+      mnist-infer predict --image my-seven.jpg --show-input
+      mnist-infer predict --image photos/ --save-input inputs/
+    """
+    if not indices and not images:
+        raise click.UsageError("give at least one INDEX or --image FILE")
+    from ..predictions import predict_files, predict_indices, save_inputs
+    from ..weights import load_network
+
+    network = load_network(weights_path(weights, data_dir))
+    results = []
+    if indices:
+        from ..data import load_split
+
+        results += predict_indices(network, load_split(split, data_dir), list(indices))
+    if images:
+        from ..photo_input import image_files
+
+        results += predict_files(network, [path for given in images for path in image_files(given)])
+    saved = save_inputs(results, save_input) if save_input else []
+    if as_json:
+        print_json({"predictions": [item.to_dict() for item in results]})
+        return
+    from ..render.digits import render_predictions
+
+    console = make_console()
+    render_predictions(console, results, show_input=show_input)
+    if saved:
+        console.print(f"saved {len(saved)} input(s) to {save_input}", soft_wrap=True)

@@ -1,0 +1,171 @@
+"""Fetch MNIST and the book's weights: verified, resumable, from mirrors tried in order.
+
+Each file streams to ``<name>.part`` in the data directory, is checked against its published checksums (or,
+for a re-gzipped copy, against the checksum of its decompressed content) and only then renamed to its final
+name. The parts: :mod:`.sources` (where files come from), :mod:`.fetch` (one location into a ``.part``, with
+retries and resume), :mod:`.verify` (checksums), :mod:`.lock` (one writer per directory). This module runs
+them over a list of files and reports what happened to each.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+from ..errors import DownloadError
+from .fetch import (
+    DEFAULT_BACKOFF,
+    DEFAULT_RETRIES,
+    DEFAULT_TIMEOUT,
+    USER_AGENT,
+    Fetcher,
+    Progress,
+    SourceFailed,
+    writing,
+)
+from .lock import LOCK_NAME, directory_lock
+from .sources import MIRRORS_ENV, Source, Target, mirrors_from, plan
+from .verify import VerificationError, verify
+
+__all__ = [
+    "LOCK_NAME",
+    "MIRRORS_ENV",
+    "USER_AGENT",
+    "Attempt",
+    "FileReport",
+    "Source",
+    "Status",
+    "Target",
+    "download",
+    "failure_message",
+    "mirrors_from",
+    "plan",
+]
+
+
+class Status(str, Enum):
+    PRESENT = "present"  #: already there, verified
+    DOWNLOADED = "downloaded"
+    FAILED = "failed"
+
+
+@dataclass
+class Attempt:
+    source: str
+    error: str
+
+
+@dataclass
+class FileReport:
+    """What happened to one file."""
+
+    name: str
+    path: Path
+    status: Status
+    size: int | None = None
+    verified: str | None = None  #: "sha256", "content-sha256" or "content-md5"
+    source: str | None = None
+    attempts: list[Attempt] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "file": self.name,
+            "path": str(self.path),
+            "status": self.status.value,
+            "bytes": self.size,
+            "verified": self.verified,
+            "source": self.source,
+            "errors": [{"source": a.source, "error": a.error} for a in self.attempts],
+        }
+
+
+class _Downloader:
+    """Makes targets present and verified in ``data_dir``, one location after another."""
+
+    def __init__(self, data_dir: Path, fetcher: Fetcher) -> None:
+        self.data_dir, self.fetcher = data_dir, fetcher
+
+    def present(self, target: Target) -> FileReport | None:
+        """The report of a file already in place and verified, else None."""
+        final = self.data_dir / target.known.name
+        if not final.is_file():
+            return None
+        try:
+            verified = verify(final, target.known)
+        except VerificationError:
+            return None
+        return FileReport(target.known.name, final, Status.PRESENT, final.stat().st_size, verified)
+
+    def fetch(self, target: Target, force: bool = False) -> FileReport:
+        """Keep a verified copy; else try each location in order until one gives verified bytes, and rename
+        them into place."""
+        if not force and (report := self.present(target)):
+            return report
+        known = target.known
+        final = self.data_dir / known.name
+        report = FileReport(known.name, final, Status.FAILED)
+        if final.is_file() and not force:
+            report.attempts.append(Attempt(str(final), "present but does not verify; fetching again"))
+        part = self.data_dir / (known.name + ".part")
+        if force:
+            part.unlink(missing_ok=True)
+        for location in target.locations:
+            try:
+                report.verified = self._fetch_verified(location, part, target)
+            except SourceFailed as exc:
+                report.attempts.append(Attempt(location, str(exc)))
+                continue
+            with writing(final):
+                os.replace(part, final)
+            report.status, report.source, report.size = Status.DOWNLOADED, location, final.stat().st_size
+            return report
+        part.unlink(missing_ok=True)  # nothing usable is left behind, under any name
+        return report
+
+    def _fetch_verified(self, location: str, part: Path, target: Target) -> str:
+        """Fetch and verify; bytes kept from an earlier run that spoil the result are dropped and fetched anew."""
+        for fresh in (False, True):
+            resumed = self.fetcher.fetch(location, part, target.known)
+            try:
+                return verify(part, target.known)
+            except VerificationError as exc:
+                part.unlink(missing_ok=True)
+                if not resumed or fresh:
+                    raise SourceFailed(f"wrong bytes: {exc}") from None
+        raise AssertionError("unreachable")
+
+
+def download(
+    data_dir: Path,
+    targets: Sequence[Target],
+    *,
+    force: bool = False,
+    timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+    retries: int = DEFAULT_RETRIES,
+    backoff: float = DEFAULT_BACKOFF,
+    progress: Progress | None = None,
+) -> list[FileReport]:
+    """Make every target present and verified in ``data_dir``; a report per file (some may have failed)."""
+    downloader = _Downloader(data_dir, Fetcher(timeout, retries, backoff, progress))
+    verified: dict[str, FileReport] = {}
+    if not force:
+        verified = {t.known.name: r for t in targets if (r := downloader.present(t))}
+        if len(verified) == len(targets):
+            return list(verified.values())  # nothing to write: a read-only directory is fine
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DownloadError(f"{data_dir}: cannot create the data directory ({exc.strerror or exc})") from None
+    with directory_lock(data_dir):
+        # Files verified above stay valid (a concurrent run only ever renames verified files into place).
+        return [verified.get(t.known.name) or downloader.fetch(t, force=force) for t in targets]
+
+
+def failure_message(reports: Sequence[FileReport]) -> str:
+    """One line naming each file that failed and what each of its sources answered."""
+    failed = [r for r in reports if r.status is Status.FAILED]
+    parts = [f"{r.name} ({'; '.join(f'{a.source}: {a.error}' for a in r.attempts) or 'no source'})" for r in failed]
+    return f"could not fetch {len(failed)} of {len(reports)} file(s): " + ", ".join(parts)

@@ -1,0 +1,260 @@
+"""Bring one location into a ``.part`` file: an HTTP download that resumes, or a copy from a local mirror.
+
+urllib3's ``Retry`` on the requests session retries what fails before a body arrives (connection errors,
+timeouts waiting for an answer, 5xx), with backoff. A body cut short is different: the bytes that arrived are
+kept and the rest is asked for with a Range request, which ``Retry`` cannot do; that is the loop here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import urlparse
+
+from .. import __version__
+from ..catalog import KnownFile
+from ..errors import DownloadError
+from .sources import Source
+from .verify import size_limit
+
+USER_AGENT = f"mnist-infer/{__version__} (Deep Learning from Scratch, chapter 3)"
+DEFAULT_TIMEOUT = (10.0, 30.0)  #: seconds to connect, seconds between bytes
+DEFAULT_RETRIES = 2  #: further attempts per source after the first
+DEFAULT_BACKOFF = 0.5  #: seconds before the second retry; doubled each time
+_CHUNK = 1 << 16
+#: An unreachable host (no such name, nothing listening, no route): later files skip it.
+_UNREACHABLE_ERRNOS = frozenset({errno.ECONNREFUSED, errno.ENETUNREACH, errno.EHOSTUNREACH})
+
+
+class Progress(Protocol):
+    """What the caller hears while a file arrives (the CLI draws progress bars from it)."""
+
+    def start(self, name: str, source: str, total: int | None, done: int) -> None: ...
+
+    def advance(self, nbytes: int) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+class Silent:
+    def start(self, name: str, source: str, total: int | None, done: int) -> None:
+        pass
+
+    def advance(self, nbytes: int) -> None:
+        pass
+
+    def finish(self) -> None:
+        pass
+
+
+class SourceFailed(Exception):
+    """This location cannot give the file (404, too large, retries spent): the next one is tried."""
+
+
+class HostDown(SourceFailed):
+    """The host cannot be reached at all: later files skip it."""
+
+
+class _Interrupted(Exception):
+    """The body stopped before its end; what arrived is kept (or was discarded, when it cannot be resumed)."""
+
+
+class Fetcher:
+    """Fetches locations into ``.part`` files. One instance is one run: it remembers hosts that were down."""
+
+    def __init__(
+        self,
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        retries: int = DEFAULT_RETRIES,
+        backoff: float = DEFAULT_BACKOFF,
+        progress: Progress | None = None,
+    ) -> None:
+        self.timeout, self.retries, self.backoff = timeout, retries, backoff
+        self.progress = progress or Silent()
+        self._session = None
+        self._down_hosts: dict[str, str] = {}
+
+    def fetch(self, location: str, part: Path, known: KnownFile) -> bool:
+        """Bring ``location`` into ``part``; True if it was appended to bytes already there (a resumed download).
+
+        Raises :class:`SourceFailed` when this location cannot give the file.
+        """
+        source = Source(location)
+        if source.is_local:
+            self._copy(Path(location), part, known)
+            return False
+        interruptions = 0
+        while True:
+            try:
+                return self._get(location, part, known)
+            except _Interrupted as exc:
+                interruptions += 1
+                if interruptions > self.retries:
+                    raise SourceFailed(str(exc)) from None
+                time.sleep(self.backoff * 2 ** (interruptions - 1))
+
+    def _copy(self, path: Path, part: Path, known: KnownFile) -> None:
+        if not path.is_file():
+            raise SourceFailed("no such file")
+        size = path.stat().st_size
+        if size > size_limit(known):
+            raise SourceFailed(f"{size:,} bytes, far more than the expected {known.size:,}")
+        self.progress.start(known.name, str(path), size, 0)
+        try:
+            with open(path, "rb") as src, open(part, "wb") as dst:
+                while block := src.read(_CHUNK):
+                    dst.write(block)
+                    self.progress.advance(len(block))
+        except OSError as exc:
+            raise SourceFailed(f"cannot copy ({exc.strerror or exc})") from None
+        finally:
+            self.progress.finish()
+
+    @property
+    def session(self):
+        if self._session is None:
+            import requests
+            from requests.adapters import HTTPAdapter
+            from urllib3.util.retry import Retry
+
+            retry = Retry(
+                total=None,
+                connect=self.retries,
+                read=self.retries,
+                status=self.retries,
+                other=self.retries,
+                allowed_methods=frozenset({"GET"}),
+                status_forcelist=range(500, 600),
+                backoff_factor=self.backoff,
+                raise_on_status=False,  # the last 5xx comes back as a response, reported as such
+                respect_retry_after_header=False,  # a server must not make us sleep as long as it likes
+            )
+            session = requests.Session()
+            session.mount("http://", HTTPAdapter(max_retries=retry))
+            session.mount("https://", HTTPAdapter(max_retries=retry))
+            session.headers["User-Agent"] = USER_AGENT
+            session.headers["Accept-Encoding"] = "identity"  # the bytes as published, not re-encoded
+            self._session = session
+        return self._session
+
+    def _get(self, url: str, part: Path, known: KnownFile) -> bool:
+        """One request for what ``part`` lacks; True if the answer was appended to bytes already there."""
+        import requests
+
+        host = urlparse(url).netloc
+        if host in self._down_hosts:
+            raise SourceFailed(f"skipped: {host} was unreachable earlier ({self._down_hosts[host]})")
+        offset = part.stat().st_size if part.exists() else 0
+        headers = {"Range": f"bytes={offset}-"} if offset else {}
+        try:
+            with self.session.get(url, headers=headers, stream=True, timeout=self.timeout) as response:
+                status = response.status_code
+                if status == 416 and offset:
+                    part.unlink()  # our partial file is not a prefix of theirs
+                    raise _Interrupted("HTTP 416: range not satisfiable; starting over")
+                if status >= 400:
+                    raise SourceFailed(f"HTTP {status} {response.reason}")
+                if status == 206 and offset and _range_start(response) == offset:
+                    append = True
+                elif status == 200:
+                    offset, append = 0, False  # Range ignored (or not asked): take the whole body
+                elif status == 206:
+                    part.unlink(missing_ok=True)
+                    raise _Interrupted(f"partial content from another offset than {offset}; starting over")
+                else:
+                    raise SourceFailed(f"unexpected HTTP {status} {response.reason}")
+                length = response.headers.get("Content-Length", "")
+                total = offset + int(length) if length.isascii() and length.isdigit() else None
+                if total is not None and total > size_limit(known):
+                    raise SourceFailed(f"announces {total:,} bytes, far more than the expected {known.size:,}")
+                self._stream(response, part, append, offset, total, known, url)
+                return append
+        except requests.exceptions.RequestException as exc:
+            reason, unreachable = _explain(exc)
+            if unreachable:
+                self._down_hosts[host] = reason
+                raise HostDown(reason) from None
+            raise SourceFailed(reason) from None
+
+    def _stream(
+        self, response, part: Path, append: bool, offset: int, total: int | None, known: KnownFile, url: str
+    ) -> None:
+        """Write the raw body (no content decoding: a .gz stays gzip) to ``part``, never past the size limit."""
+        import urllib3
+
+        limit = size_limit(known)
+        written = offset
+        self.progress.start(known.name, url, total, offset)
+        try:
+            with writing(part), open(part, "ab" if append else "wb") as f:
+                for block in response.raw.stream(_CHUNK, decode_content=False):
+                    written += len(block)
+                    if written > limit:
+                        raise SourceFailed(f"sent more than {limit:,} bytes; expected {known.size:,}")
+                    f.write(block)
+                    self.progress.advance(len(block))
+        except (urllib3.exceptions.HTTPError, ConnectionError, TimeoutError) as exc:
+            reason, _ = _explain(exc)
+            raise _Interrupted(f"connection cut after {written:,} bytes ({reason})") from None
+        finally:
+            self.progress.finish()
+        if total is not None and written < total:
+            raise _Interrupted(f"connection cut after {written:,} of {total:,} bytes")
+
+
+@contextlib.contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """A local write failure (disk full, permissions) is not the source's fault: stop with a clear error."""
+    try:
+        yield
+    except OSError as exc:
+        if isinstance(exc, ConnectionError | TimeoutError):
+            raise
+        raise DownloadError(f"{path}: cannot write ({exc.strerror or exc}); the partial file is kept") from None
+
+
+def _range_start(response) -> int | None:
+    value = response.headers.get("Content-Range", "")  # "bytes 100-199/200"
+    try:
+        return int(value.split()[1].split("-")[0])
+    except (IndexError, ValueError):
+        return None
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and what it wraps: requests wraps urllib3's errors, which wrap the socket's."""
+    seen: set[int] = set()
+    pending = [exc]
+    while pending:
+        current = pending.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        wrapped = [getattr(current, "reason", None), current.__cause__, current.__context__, *current.args[:1]]
+        pending.extend(e for e in wrapped if isinstance(e, BaseException))
+
+
+def _explain(exc: BaseException) -> tuple[str, bool]:
+    """What went wrong, in a few words, and whether the host is unreachable (retrying it is pointless)."""
+    import urllib3
+
+    chain = list(_causes(exc))
+    for cause in chain:
+        if isinstance(cause, urllib3.exceptions.NameResolutionError):
+            return "could not resolve the host name", True
+        if isinstance(cause, OSError) and cause.errno in _UNREACHABLE_ERRNOS:
+            return os.strerror(cause.errno), True
+    for cause in chain:
+        if isinstance(cause, (TimeoutError, urllib3.exceptions.TimeoutError)):
+            return "timed out", False
+    for cause in chain:
+        if isinstance(cause, OSError) and cause.errno:
+            return os.strerror(cause.errno), False
+    innermost = chain[-1]
+    return f"{type(innermost).__name__}: {str(innermost)[:160]}", False
