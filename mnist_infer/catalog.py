@@ -46,6 +46,8 @@ class KnownFile:
     #: For weights: how many test images they classify correctly, of how many (the figure the book reports).
     test_correct: int | None = None
     test_total: int | None = None
+    #: The package that ships a copy of the file (so that it works with no network), if one does.
+    packaged_in: str | None = None
 
     @property
     def test_accuracy(self) -> float | None:
@@ -89,6 +91,7 @@ FILES: dict[str, KnownFile] = {
             content_size=7_840_016,
             content_md5="2646ac647ad5339dbf082846283269ea",
             content_sha256="0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+            packaged_in="mnist_infer.bundled_mnist",
         ),
         KnownFile(
             "t10k-labels-idx1-ubyte.gz",
@@ -101,6 +104,7 @@ FILES: dict[str, KnownFile] = {
             content_size=10_008,
             content_md5="27ae3e4e09519cfbb04c329615203637",
             content_sha256="ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+            packaged_in="mnist_infer.bundled_mnist",
         ),
         KnownFile(
             DEFAULT_WEIGHTS_NAME,
@@ -112,6 +116,7 @@ FILES: dict[str, KnownFile] = {
             description="The book's pretrained chapter-3 weights: 784-50-100-10, sigmoid hidden layers, float32",
             test_correct=9352,
             test_total=10_000,
+            packaged_in="mnist_infer.bundled_weights",
         ),
     )
 }

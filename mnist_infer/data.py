@@ -16,7 +16,7 @@ import numpy as np
 from . import idx
 from .catalog import IMAGE_SHAPE, NUM_CLASSES, SPLIT_FILES, SPLITS, spellings
 from .errors import DataFileError, MissingDataError, MnistInferError
-from .locations import HOME_ENV, resolve_data_dir
+from .locations import HOME_ENV, packaged_file, resolve_data_dir
 from .parsecache import load_cached
 
 
@@ -35,10 +35,13 @@ def _check_split(split: str) -> None:
 
 
 def split_paths(split: str, data_dir: str | os.PathLike[str] | None = None) -> tuple[Path, Path]:
-    """Paths of the images and labels files of ``split``; raises :class:`MissingDataError` if any is absent."""
+    """Paths of the images and labels files of ``split``: the data directory's, else the package's own copies
+    (the test split ships with the tool). Raises :class:`MissingDataError` if neither has them."""
     _check_split(split)
     directory = resolve_data_dir(data_dir)
     found = {name: find_data_file(directory, name) for name in SPLIT_FILES[split]}
+    if not any(found.values()):  # never pair a user's images with packaged labels: both or neither
+        found = {name: packaged_file(name) for name in found}
     missing = [name for name, path in found.items() if path is None]
     if missing:
         raise MissingDataError(

@@ -6,11 +6,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 
 from .catalog import DEFAULT_BATCH_SIZE
 from .data import Dataset, images_to_inputs
+from .locations import is_packaged
 from .metrics import ClassReport, confusion_matrix, per_class
 from .network import Network
 
@@ -26,6 +28,7 @@ class Evaluation:
     probabilities: np.ndarray
     seconds: float  #: time spent in the forward pass (data and weights already loaded)
     batch_size: int
+    data: tuple[Path, Path] | None = None  #: the images and labels files the data came from
 
     @property
     def total(self) -> int:
@@ -70,6 +73,9 @@ class Evaluation:
             "images_per_second": self.images_per_second,
             "per_class": [report.to_dict() for report in self.per_class],
             "confusion": self.confusion.tolist(),
+            "data": None
+            if self.data is None
+            else {"images": str(self.data[0]), "labels": str(self.data[1]), "packaged": is_packaged(self.data[0])},
         }
 
 
@@ -120,4 +126,13 @@ def evaluate(
     start = time.perf_counter()
     predictions, probabilities = classify_images(network, images, batch_size=batch_size, progress=progress)
     seconds = time.perf_counter() - start
-    return Evaluation(weights, dataset.split, labels, predictions, probabilities, seconds, batch_size)
+    return Evaluation(
+        weights,
+        dataset.split,
+        labels,
+        predictions,
+        probabilities,
+        seconds,
+        batch_size,
+        (dataset.images_path, dataset.labels_path),
+    )

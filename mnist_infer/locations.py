@@ -1,7 +1,9 @@
-"""Where things live on disk: the data directory and the user cache directory.
+"""Where things live on disk: the data directory, the user cache directory, and the copies inside the package.
 
 The data directory is ``--data-dir`` if given, else ``$MNIST_INFER_HOME``, else the user cache directory
-``$XDG_CACHE_HOME/mnist-infer`` (by default ``~/.cache/mnist-infer``).
+``$XDG_CACHE_HOME/mnist-infer`` (by default ``~/.cache/mnist-infer``). The package itself ships the MNIST test
+split and the book's weights (see ``packaged_in`` in :mod:`mnist_infer.catalog`): they serve where the data
+directory lacks them, so that the chapter runs with no network.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .catalog import FILES
 from .errors import MnistInferError
 
 HOME_ENV = "MNIST_INFER_HOME"
@@ -41,3 +44,27 @@ def default_data_dir() -> Path:
 def resolve_data_dir(data_dir: str | os.PathLike[str] | None = None) -> Path:
     """``data_dir`` if given, else the default."""
     return Path(data_dir).expanduser() if data_dir else default_data_dir()
+
+
+def packaged_file(name: str) -> Path | None:
+    """The copy of the catalog's file ``name`` shipped inside the package, if there is one."""
+    known = FILES.get(name)
+    if known is None or known.packaged_in is None:
+        return None
+    import importlib
+
+    # The package's own directory, not importlib.resources: that would import zipfile at every start.
+    package_file = importlib.import_module(known.packaged_in).__file__
+    path = Path(package_file).parent / name if package_file else None
+    return path if path is not None and path.is_file() else None
+
+
+def is_packaged(path: Path) -> bool:
+    """Whether ``path`` is one of the package's own copies (read-only: nothing may be written beside it)."""
+    copy = packaged_file(path.name)
+    return copy is not None and copy.resolve() == path.resolve()
+
+
+def describe(path: Path) -> str:
+    """Where a file came from, for people: its path, or that it is the package's own copy."""
+    return f"{path.name} (packaged with mnist-infer)" if is_packaged(path) else str(path)

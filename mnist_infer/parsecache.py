@@ -3,8 +3,8 @@
 Gunzipping the test images costs more than the whole forward pass; mapping a ``.npy`` costs almost nothing.
 A cache file is named after its source's size and modification time, so a changed source never meets a
 stale cache; it is written atomically, checked when opened (header, shape, size) and rebuilt when it does not
-pass. A data directory that cannot be written is left alone: the cache then goes to the user cache directory,
-and where that fails too, the file is simply parsed every time.
+pass. A data directory that cannot be written (or the package's own copy of the test split) is left alone: the
+cache then goes to the user cache directory, and where that fails too, the file is simply parsed every time.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .files import atomic_write
-from .locations import user_cache_dir
+from .locations import is_packaged, user_cache_dir
 
 CACHE_DIR_NAME = ".mnist-infer-cache"
 
@@ -47,7 +47,8 @@ def cache_path(source: Path) -> Path | None:
     """
     info = source.stat()
     name = f"{source.name}.{info.st_size}-{info.st_mtime_ns}.npy"
-    candidates = [source.parent / CACHE_DIR_NAME / name]
+    # The package's own copies are read-only by contract: their cache always goes to the user cache.
+    candidates = [] if is_packaged(source) else [source.parent / CACHE_DIR_NAME / name]
     fallback_dir = _fallback_dir(source)
     if fallback_dir is not None:
         candidates.append(fallback_dir / name)

@@ -77,7 +77,9 @@ def test_show_colour_uses_half_blocks(runner: CliRunner, data_dir: Path) -> None
     assert result.exit_code == 0
     assert "▀" in result.stdout and "\x1b[" in result.stdout
     body = result.stdout.split("\n", 1)[1]
-    assert body.count("\n") == 14 - 1 + 1  # 28 pixel rows in 14 lines of half-blocks
+    assert body.count("\n") == 14 + 1  # 28 pixel rows in 14 lines of half-blocks, then where the data came from
+    assert [("▀" in line) for line in body.splitlines()] == [True] * 14 + [False]
+    assert "test images: " + str(data_dir / "t10k-images-idx3-ubyte.gz") in body
     assert "label 2" in result.stdout
     plain = run(runner, "show", "1", "--data-dir", str(data_dir), env={"FORCE_COLOR": "1", "NO_COLOR": "1"})
     assert "▀" not in plain.stdout
@@ -165,10 +167,16 @@ def test_evaluate_json(runner: CliRunner, data_dir: Path, monkeypatch: pytest.Mo
         "images_per_second",
         "per_class",
         "confusion",
+        "data",
     }
     assert (report["total"], report["correct"], report["accuracy"]) == (10_000, 9352, 0.9352)
     assert report["split"] == "test" and report["weights"] == str(data_dir / "sample_weight.pkl")
     assert report["seconds"] > 0 and report["images_per_second"] > 0
+    assert report["data"] == {
+        "images": str(data_dir / "t10k-images-idx3-ubyte.gz"),
+        "labels": str(data_dir / "t10k-labels-idx1-ubyte.gz"),
+        "packaged": False,
+    }
 
 
 def test_evaluate_limit_and_batch_size(runner: CliRunner, data_dir: Path) -> None:
@@ -202,12 +210,22 @@ def test_evaluate_train_split(runner: CliRunner, tmp_path: Path, weights_file: P
 
 
 def test_missing_data_points_to_download(runner: CliRunner, tmp_path: Path, weights_file: Path) -> None:
+    result = run(runner, "evaluate", "--split", "train", "--data-dir", str(tmp_path), "--weights", str(weights_file))
+    assert_error(result, "train-images-idx3-ubyte.gz", "mnist-infer download --split train")
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", np.zeros(3, np.uint8))  # half a split: never mixed
     result = run(runner, "evaluate", "--data-dir", str(tmp_path), "--weights", str(weights_file))
-    assert_error(result, "t10k-images-idx3-ubyte.gz", "mnist-infer download")
+    assert_error(result, "missing t10k-images-idx3-ubyte.gz", "mnist-infer download --split test")
 
 
-def test_missing_default_weights(runner: CliRunner, tmp_path: Path) -> None:
-    assert_error(run(runner, "evaluate", "--data-dir", str(tmp_path)), "sample_weight.pkl", "mnist-infer download")
+def test_empty_data_directory_uses_the_packaged_test_set_and_weights(runner: CliRunner, tmp_path: Path) -> None:
+    report = json.loads(run(runner, "evaluate", "--data-dir", str(tmp_path), "--json").stdout)
+    assert (report["correct"], report["total"]) == (9352, 10_000)
+    assert report["data"]["packaged"] is True and report["weights"].endswith("sample_weight.pkl")
+    text = run(runner, "evaluate", "--data-dir", str(tmp_path)).stdout
+    assert "sample_weight.pkl (packaged with mnist-infer)" in text and "reproduced" in text
+    assert list(tmp_path.iterdir()) == []  # nothing written into the data directory
+    absent = tmp_path / "absent.pkl"
+    assert_error(run(runner, "evaluate", "--data-dir", str(tmp_path), "--weights", str(absent)), str(absent))
 
 
 def test_bad_weights_file(runner: CliRunner, data_dir: Path, tmp_path: Path) -> None:
@@ -241,7 +259,7 @@ def test_usage_errors_exit_2(runner: CliRunner, args: list[str]) -> None:
 
 
 def test_debug_shows_the_traceback(runner: CliRunner, tmp_path: Path) -> None:
-    result = run(runner, "--debug", "show", "0", "--data-dir", str(tmp_path))
+    result = run(runner, "--debug", "show", "0", "--split", "train", "--data-dir", str(tmp_path))
     assert result.exit_code == 1 and type(result.exception).__name__ == "MissingDataError"
 
 

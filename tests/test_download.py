@@ -51,22 +51,34 @@ def mirrors(server, *names: str) -> list[Source]:
     return [Source(f"{server.url}/{name}/") for name in names]
 
 
-def test_plan_orders_sources_mirrors_first() -> None:
+def test_plan_orders_sources_packaged_copy_then_mirrors() -> None:
+    from mnist_infer.locations import packaged_file
+
     targets = plan("test", mirrors=[Source("http://m/"), Source("/local")])
     assert [t.known.name for t in targets] == [*TEST_FILES, "sample_weight.pkl"]
-    assert targets[0].locations[:3] == (
+    assert targets[0].locations[:4] == (
+        str(packaged_file(IMAGES)),
         "http://m/" + IMAGES,
         "/local/" + IMAGES,
         "https://ossci-datasets.s3.amazonaws.com/mnist/" + IMAGES,
     )
     assert targets[0].locations[-1].startswith("https://github.com/WegraLee/deep-learning-from-scratch/raw/master/")
-    assert targets[-1].locations[2].startswith("https://raw.githubusercontent.com/oreilly-japan/")
-    assert [t.known.name for t in plan("all", weights=False)] == [
-        "train-images-idx3-ubyte.gz",
-        "train-labels-idx1-ubyte.gz",
-        *TEST_FILES,
-    ]
+    assert targets[-1].locations[0] == str(packaged_file("sample_weight.pkl"))
+    assert targets[-1].locations[3].startswith("https://raw.githubusercontent.com/oreilly-japan/")
+    train = plan("all", weights=False)
+    assert [t.known.name for t in train] == ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", *TEST_FILES]
+    assert train[0].locations[0].startswith("https://")  # the train split is not packaged
     assert all(len(t.locations) == 1 for t in plan("test", mirrors=[Source("/x")], only_mirrors=True))
+
+
+def test_download_of_a_packaged_file_copies_it_without_network(tmp_path: Path, runner: CliRunner) -> None:
+    result = download_cli(runner, tmp_path, "--split", "test", "--json")
+    assert result.exit_code == 0, result.output
+    files = json.loads(result.stdout)["files"]
+    assert [f["status"] for f in files] == ["downloaded"] * 3 and all(f["verified"] == "sha256" for f in files)
+    assert_verified(tmp_path, *TEST_FILES)
+    table = download_cli(runner, tmp_path / "again", "--split", "test", env={"COLUMNS": "200"}).stdout
+    assert table.count("packaged with mnist-infer") == 3
 
 
 def sha256(path: Path) -> str:

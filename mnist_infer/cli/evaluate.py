@@ -27,7 +27,7 @@ from .options import (
     multiple=True,
     type=click.Path(dir_okay=False, path_type=Path),
     help="Weights file (.pkl or .npz); repeat to compare several on the same images "
-    f"[default: {DEFAULT_WEIGHTS_NAME} in the data directory].",
+    f"[default: {DEFAULT_WEIGHTS_NAME} in the data directory, else the copy packaged with mnist-infer].",
 )
 @split_option
 @click.option(

@@ -61,7 +61,8 @@ def weights_option(func: Callable) -> Callable:
     return click.option(
         "--weights",
         type=click.Path(dir_okay=False, path_type=Path),
-        help=f"Weights file (.pkl or .npz) [default: {DEFAULT_WEIGHTS_NAME} in the data directory].",
+        help=f"Weights file (.pkl or .npz) [default: {DEFAULT_WEIGHTS_NAME} in the data directory, else the "
+        "copy packaged with mnist-infer].",
     )(func)
 
 
@@ -74,18 +75,21 @@ def print_json(payload: Any) -> None:
 
 
 def weights_path(weights: Path | None, data_dir: Path | None) -> Path:
-    """``--weights`` if given, else the book's weights in the data directory (which must be there)."""
+    """``--weights`` if given, else the book's weights: the data directory's copy, else the package's own."""
     if weights is not None:
         return weights
-    from ..locations import resolve_data_dir
+    from ..locations import packaged_file, resolve_data_dir
 
     path = resolve_data_dir(data_dir) / DEFAULT_WEIGHTS_NAME
-    if not path.is_file():
+    if path.is_file():
+        return path
+    packaged = packaged_file(DEFAULT_WEIGHTS_NAME)
+    if packaged is None:
         raise MnistInferError(
             f"{path}: no weights file; `mnist-infer download` fetches the book's {DEFAULT_WEIGHTS_NAME}, "
             "or pass --weights FILE"
         )
-    return path
+    return packaged
 
 
 def make_console():

@@ -65,15 +65,20 @@ def predict(
     """
     if not indices and not images:
         raise click.UsageError("give at least one INDEX or --image FILE")
+    from ..locations import describe
     from ..predictions import predict_files, predict_indices, save_inputs
     from ..weights import load_network
 
-    network = load_network(weights_path(weights, data_dir))
+    weights_file = weights_path(weights, data_dir)
+    network = load_network(weights_file)
     results = []
+    sources = [f"weights: {describe(weights_file)}"]
     if indices:
         from ..data import load_split
 
-        results += predict_indices(network, load_split(split, data_dir), list(indices))
+        dataset = load_split(split, data_dir)
+        results += predict_indices(network, dataset, list(indices))
+        sources.append(f"{split} images: {describe(dataset.images_path)}")
     if images:
         from ..photo_input import image_files
 
@@ -86,5 +91,6 @@ def predict(
 
     console = make_console()
     render_predictions(console, results, show_input=show_input)
+    console.print("; ".join(sources), style="dim", soft_wrap=True)
     if saved:
         console.print(f"saved {len(saved)} input(s) to {save_input}", soft_wrap=True)

@@ -26,6 +26,7 @@ def show(indices: tuple[int, ...], split: str, save: Path | None, scale: int, da
       mnist-infer show 0 1 2 --save d.png   three digits side by side in a PNG
     """
     from ..data import load_split
+    from ..locations import describe
 
     dataset = load_split(split, data_dir)
     chosen = [dataset.check_index(i) for i in indices]
@@ -39,6 +40,7 @@ def show(indices: tuple[int, ...], split: str, save: Path | None, scale: int, da
 
     console = make_console()
     render_digits(console, [(f"{split}[{i}]  label {dataset.labels[i]}", dataset.images[i]) for i in chosen])
+    console.print(f"{split} images: {describe(dataset.images_path)}", style="dim", soft_wrap=True)
     if saved is not None:
         console.print(
             f"saved {len(chosen)} digit(s) to {save} ({saved.shape[1]}×{saved.shape[0]} pixels)", soft_wrap=True

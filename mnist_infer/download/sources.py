@@ -10,6 +10,7 @@ from urllib.parse import unquote, urlparse
 
 from ..catalog import DEFAULT_WEIGHTS_NAME, FILES, SPLIT_FILES, KnownFile
 from ..errors import DownloadError
+from ..locations import packaged_file
 
 MIRRORS_ENV = "MNIST_INFER_MIRRORS"
 
@@ -53,8 +54,11 @@ def mirrors_from(cli_mirrors: Sequence[str] = (), environ: Mapping[str, str] | N
 def plan(
     split: str = "all", *, weights: bool = True, mirrors: Sequence[Source] = (), only_mirrors: bool = False
 ) -> list[Target]:
-    """The files to fetch for ``split`` ("all", "train" or "test"), each with its sources: ``mirrors`` first,
-    then (unless ``only_mirrors``) the public ones the catalog names."""
+    """The files to fetch for ``split`` ("all", "train" or "test"), each with its sources in order.
+
+    Unless ``only_mirrors``: the package's own copy first (the test split and the book's weights ship with the
+    tool, so they never need the network), then ``mirrors``, then the public ones the catalog names.
+    """
     splits = list(SPLIT_FILES) if split == "all" else [split]
     if any(s not in SPLIT_FILES for s in splits):
         raise DownloadError(f"unknown split {split!r}; expected all, train or test")
@@ -62,6 +66,8 @@ def plan(
     targets = []
     for name in names:
         known = FILES[name]
+        packaged = None if only_mirrors else packaged_file(name)
         sources = (*mirrors, *(() if only_mirrors else (Source(m) for m in known.mirrors)))
-        targets.append(Target(known, tuple(source.locate(name) for source in sources)))
+        locations = (*([str(packaged)] if packaged else []), *(source.locate(name) for source in sources))
+        targets.append(Target(known, locations))
     return targets

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+
+from ..locations import is_packaged
 
 if TYPE_CHECKING:
     from ..download import FileReport
@@ -69,6 +72,8 @@ def render_download_report(console: Console, reports: Sequence[FileReport], data
         failed = report.status.value == "failed"
         if failed:
             source = f"{len(report.attempts)} source(s) failed, see below"
+        elif report.source and is_packaged(Path(report.source)):
+            source = "packaged with mnist-infer"
         elif report.source:
             source = report.source.removesuffix(report.name)
         else:

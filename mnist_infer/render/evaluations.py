@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -11,6 +12,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from ..locations import describe
 from . import is_plain
 
 if TYPE_CHECKING:
@@ -23,6 +25,8 @@ def render_evaluation(console: Console, evaluation: Evaluation, known: KnownFile
     lines = Text()
     lines.append(f"Accuracy:{evaluation.accuracy}\n", style="bold")
     lines.append(f"{evaluation.correct:,} of {evaluation.total:,} {evaluation.split} images correct\n")
+    if evaluation.data is not None:
+        lines.append(f"{evaluation.split} images: {describe(evaluation.data[0])}\n", style="dim")
     lines.append(
         f"{evaluation.seconds * 1000:.1f} ms, {evaluation.images_per_second:,.0f} images/s "
         f"(batch size {evaluation.batch_size})"
@@ -36,7 +40,9 @@ def render_evaluation(console: Console, evaluation: Evaluation, known: KnownFile
             + ("— reproduced" if same else f"— got {evaluation.accuracy} instead"),
             style="green" if same else "red",
         )
-    console.print(Panel(lines, title=f"evaluate {evaluation.weights}", title_align="left", expand=False))
+    console.print(
+        Panel(lines, title=f"evaluate {describe(Path(evaluation.weights))}", title_align="left", expand=False)
+    )
 
 
 def render_evaluation_report(console: Console, evaluation: Evaluation, known: KnownFile | None = None) -> None:
@@ -95,7 +101,7 @@ def render_comparison(console: Console, evaluations: Sequence[Evaluation], disag
     table.add_column("disagrees on", justify="right")
     for evaluation, count in zip(evaluations, disagreements, strict=True):
         table.add_row(
-            evaluation.weights,
+            describe(Path(evaluation.weights)),
             f"{evaluation.correct:,}",
             f"{evaluation.accuracy:.4f}",
             f"{evaluation.images_per_second:,.0f}",
