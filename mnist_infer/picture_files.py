@@ -1,4 +1,5 @@
-"""Digits as PNG pictures (Pillow): strips of digits side by side, scaled up for people to look at."""
+"""Digits as picture files (Pillow): strips of digits side by side and galleries, scaled up for people to look
+at, written in the format their extension names."""
 
 from __future__ import annotations
 
@@ -24,15 +25,41 @@ def digit_strip(images: np.ndarray, scale: int = 10) -> np.ndarray:
     return np.kron(strip, np.ones((scale, scale), dtype=np.uint8)) if scale > 1 else strip
 
 
-def save_png(pixels: np.ndarray, path: str | os.PathLike[str]) -> Path:
-    """Write a greyscale (H, W) or RGB (H, W, 3) uint8 array as PNG, atomically."""
+#: Picture formats by file extension (Pillow's names).
+FORMATS = {
+    ".png": "PNG",
+    ".jpg": "JPEG",
+    ".jpeg": "JPEG",
+    ".bmp": "BMP",
+    ".gif": "GIF",
+    ".webp": "WEBP",
+    ".tif": "TIFF",
+    ".tiff": "TIFF",
+}
+
+
+def picture_format(path: str | os.PathLike[str]) -> str:
+    """The format ``path``'s extension names; an error naming the extension if it names none we write."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise MnistInferError(
+            f"{path}: unknown picture format {suffix or '(no extension)'!r}; name the file "
+            f"{', '.join(sorted(set(FORMATS)))}"
+        )
+    return FORMATS[suffix]
+
+
+def save_picture(pixels: np.ndarray, path: str | os.PathLike[str]) -> Path:
+    """Write a greyscale (H, W) or RGB (H, W, 3) uint8 array atomically, in the format its extension names."""
     from PIL import Image
 
     path = Path(path)
+    kind = picture_format(path)
     if not path.parent.is_dir():
         raise MnistInferError(f"{path}: cannot write the picture: directory {path.parent} does not exist")
     buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format="PNG")
+    Image.fromarray(pixels).save(buffer, format=kind, **({"quality": 95} if kind in ("JPEG", "WEBP") else {}))
     try:
         atomic_write_bytes(path, buffer.getvalue())
     except OSError as exc:

@@ -314,3 +314,63 @@ def test_help_imports_neither_numpy_nor_rich_nor_requests() -> None:
 def test_evaluate_json_imports_only_what_it_needs(data_dir: Path) -> None:
     loaded = modules_loaded_by(["evaluate", "--json", "--data-dir", str(data_dir)])
     assert "numpy" in loaded and not loaded & {"rich", "requests", "PIL", "urllib3", "zipfile"}
+
+
+# --- what a new user reaches for --------------------------------------------------------------------------------
+
+
+def test_show_json_gives_index_label_and_pixels(runner: CliRunner, data_dir: Path) -> None:
+    result = run(runner, "show", "0", "8", "--json", "--data-dir", str(data_dir))
+    assert result.exit_code == 0, result.output
+    digits = json.loads(result.stdout)["digits"]
+    images = read_images(data_dir / "t10k-images-idx3-ubyte.gz")
+    assert [(d["split"], d["index"], d["label"]) for d in digits] == [("test", 0, 7), ("test", 8, 5)]
+    assert digits[1]["pixels"] == images[8].tolist() and len(digits[0]["pixels"]) == 28
+
+
+def test_debug_is_accepted_after_the_command(runner: CliRunner, tmp_path: Path) -> None:
+    result = run(runner, "show", "0", "--split", "train", "--data-dir", str(tmp_path), "--debug")
+    assert result.exit_code == 1 and type(result.exception).__name__ == "MissingDataError"
+    assert "Traceback" not in run(runner, "show", "0", "--split", "train", "--data-dir", str(tmp_path)).output
+
+
+def test_data_dir_help_names_what_it_honours(runner: CliRunner, monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    help_text = "".join(run(runner, "evaluate", "--help").stdout.split())  # Click wraps lines, even at hyphens
+    assert "$MNIST_INFER_HOME,else$XDG_CACHE_HOME/mnist-infer,else~/.cache/mnist-infer" in help_text
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    result = run(runner, "download", "--split", "test", "--no-weights", "--json")
+    assert json.loads(result.stdout)["data_dir"] == str(tmp_path / "xdg" / "mnist-infer")
+
+
+@pytest.mark.parametrize(
+    ("suffix", "magic"),
+    [
+        (".png", b"\x89PNG"),
+        (".jpg", b"\xff\xd8\xff"),
+        (".JPEG", b"\xff\xd8\xff"),
+        (".bmp", b"BM"),
+        (".gif", b"GIF8"),
+        (".webp", b"RIFF"),
+        (".tiff", b"II*\x00"),
+    ],
+)
+def test_pictures_are_written_in_the_format_their_extension_names(
+    runner: CliRunner, data_dir: Path, tmp_path: Path, suffix: str, magic: bytes
+) -> None:
+    out = tmp_path / f"digits{suffix}"
+    assert run(runner, "show", "0", "1", "--save", str(out), "--data-dir", str(data_dir)).exit_code == 0
+    assert out.read_bytes().startswith(magic)
+    errors = tmp_path / f"mistakes{suffix}"
+    result = run(runner, "evaluate", "--limit", "20", "--errors", str(errors), "--data-dir", str(data_dir))
+    assert result.exit_code == 0 and errors.read_bytes().startswith(magic)
+
+
+@pytest.mark.parametrize("name", ["digits.xyz", "digits", "digits.svg"])
+def test_an_unknown_picture_extension_is_refused_before_any_work(
+    runner: CliRunner, data_dir: Path, tmp_path: Path, name: str
+) -> None:
+    out = tmp_path / name
+    for args in (["show", "0", "--save", str(out)], ["evaluate", "--errors", str(out)]):
+        result = run(runner, *args, "--data-dir", str(data_dir))
+        assert_error(result, str(out), "unknown picture format")
+        assert not out.exists()

@@ -16,6 +16,7 @@ from .. import __version__
 from ..errors import MnistInferError
 from . import download, evaluate, predict, show, toy
 from .options import debug_option, debug_requested
+from .streams import make_encodable
 
 
 class _Cli(click.Group):
@@ -30,6 +31,10 @@ class _Cli(click.Group):
             raise click.ClickException(_one_line(str(exc))) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except KeyboardInterrupt:
+            # Ctrl-C: no traceback, the shell's exit code for SIGINT (128 + 2); a download keeps its .part file.
+            click.echo("Interrupted.", err=True)
+            raise click.exceptions.Exit(130) from None
         except BrokenPipeError:
             # stdout closed early (`mnist-infer … | head`): not worth a message. Point stdout at devnull so
             # that flushing it at exit does not raise again (the recipe of Python's signal documentation).
@@ -69,4 +74,5 @@ for _command in (download.download, evaluate.evaluate, predict.predict, show.sho
 
 
 def main() -> None:
+    make_encodable()
     cli(prog_name="mnist-infer")
