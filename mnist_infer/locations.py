@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .catalog import FILES
+from .catalog import DEFAULT_WEIGHTS_NAME, FILES
 from .errors import MnistInferError
 
 HOME_ENV = "MNIST_INFER_HOME"
@@ -68,3 +68,17 @@ def is_packaged(path: Path) -> bool:
 def describe(path: Path) -> str:
     """Where a file came from, for people: its path, or that it is the package's own copy."""
     return f"{path.name} (packaged with mnist-infer)" if is_packaged(path) else str(path)
+
+
+def default_weights(data_dir: str | os.PathLike[str] | None = None) -> Path:
+    """The book's weights: the data directory's copy, else the package's own."""
+    path = resolve_data_dir(data_dir) / DEFAULT_WEIGHTS_NAME
+    if path.is_file():
+        return path
+    packaged = packaged_file(DEFAULT_WEIGHTS_NAME)
+    if packaged is None:
+        raise MnistInferError(
+            f"{path}: no weights file; `mnist-infer download` fetches the book's {DEFAULT_WEIGHTS_NAME}, "
+            "or pass --weights FILE"
+        )
+    return packaged

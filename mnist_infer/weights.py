@@ -39,8 +39,12 @@ def load_weights(
     return validate_weights(read_weights_file(path), str(path), inputs=inputs, outputs=outputs)
 
 
-def load_network(path: str | os.PathLike[str]) -> Network:
-    """The MNIST network (784 inputs, 10 classes) with the weights in ``path``."""
+def load_network(path: str | os.PathLike[str] | None = None) -> Network:
+    """The MNIST network (784 inputs, 10 classes) with the weights in ``path`` (by default, the book's)."""
+    if path is None:
+        from .locations import default_weights
+
+        path = default_weights()
     return Network(load_weights(path))
 
 

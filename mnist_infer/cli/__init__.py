@@ -60,12 +60,13 @@ def cli() -> None:
     """Run the neural network of chapter 3 of Deep Learning from Scratch on MNIST.
 
     \b
-    Start here:
-      mnist-infer download              fetch MNIST and the book's weights
-      mnist-infer evaluate              accuracy of the book's weights (0.9352)
-      mnist-infer show 0                draw test image 0 in the terminal
-      mnist-infer predict 0 1 2         what the network says about them
-      mnist-infer toy                   the toy 2-3-2-2 network, step by step
+    Start here (the test set and the book's weights ship with the tool):
+      mnist-infer evaluate               accuracy of the book's weights (0.9352)
+      mnist-infer show 0                 draw test image 0 in the terminal
+      mnist-infer predict 0 1 2          what the network says about them
+      mnist-infer predict --image d.png  what it says about your own digit
+      mnist-infer toy                    the toy 2-3-2-2 network, step by step
+      mnist-infer download --split train the 60,000 training images
     """
 
 

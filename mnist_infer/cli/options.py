@@ -10,7 +10,6 @@ from typing import Any
 import click
 
 from ..catalog import DEFAULT_WEIGHTS_NAME, SPLITS
-from ..errors import MnistInferError
 
 DEBUG_ENV = "MNIST_INFER_DEBUG"
 _DEBUG_KEY = "mnist_infer.debug"
@@ -78,18 +77,9 @@ def weights_path(weights: Path | None, data_dir: Path | None) -> Path:
     """``--weights`` if given, else the book's weights: the data directory's copy, else the package's own."""
     if weights is not None:
         return weights
-    from ..locations import packaged_file, resolve_data_dir
+    from ..locations import default_weights
 
-    path = resolve_data_dir(data_dir) / DEFAULT_WEIGHTS_NAME
-    if path.is_file():
-        return path
-    packaged = packaged_file(DEFAULT_WEIGHTS_NAME)
-    if packaged is None:
-        raise MnistInferError(
-            f"{path}: no weights file; `mnist-infer download` fetches the book's {DEFAULT_WEIGHTS_NAME}, "
-            "or pass --weights FILE"
-        )
-    return packaged
+    return default_weights(data_dir)
 
 
 def make_console():
