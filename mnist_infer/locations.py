@@ -51,12 +51,16 @@ def packaged_file(name: str) -> Path | None:
     known = FILES.get(name)
     if known is None or known.packaged_in is None:
         return None
+    path = package_dir(known.packaged_in) / name
+    return path if path.is_file() else None
+
+
+def package_dir(package: str) -> Path:
+    """The directory of one of mnist-infer's packages, for the data files it ships."""
     import importlib
 
     # The package's own directory, not importlib.resources: that would import zipfile at every start.
-    package_file = importlib.import_module(known.packaged_in).__file__
-    path = Path(package_file).parent / name if package_file else None
-    return path if path is not None and path.is_file() else None
+    return Path(importlib.import_module(package).__file__).parent
 
 
 def is_packaged(path: Path) -> bool:

@@ -17,10 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from .catalog import NUMERIC_KINDS
 from .errors import MnistInferError, UnsafeWeightsError, WeightsError
-
-#: dtype kinds a weights array may have: booleans, signed and unsigned integers, floats.
-NUMERIC_KINDS = "biuf"
 
 
 class _Refused(Exception):

@@ -282,7 +282,7 @@ def test_help_lists_commands_and_every_command_has_an_example(runner: CliRunner)
 
     top = run(runner, "--help")
     assert top.exit_code == 0
-    for command in group.commands:
+    for command in group.list_commands(None):
         assert f"\n  {command} " in top.stdout
         result = run(runner, command, "--help")
         assert result.exit_code == 0 and "Example" in result.stdout and "--debug" in result.stdout

@@ -94,7 +94,7 @@ def test_documented_flags_exist(example: Example) -> None:
     top = {opt for param in cli.params for opt in param.opts}
     while words and words[0] in top:
         words.pop(0)
-    command = cli.commands.get(words[0]) if words else None
+    command = cli.get_command(None, words[0]) if words else None
     assert command is not None, f"{example.command}: no such command"
     options = {opt for param in command.params for opt in (*param.opts, *param.secondary_opts)}
     for word in words[1:]:
@@ -107,7 +107,7 @@ def test_every_command_has_its_help_in_the_readme() -> None:
 
     replayed = {e.command for e in EXAMPLES if e.output}
     assert "mnist-infer --help" in replayed
-    for name in cli.commands:
+    for name in cli.list_commands(None):
         assert f"mnist-infer {name} --help" in replayed, f"the README lacks the --help of {name}"
 
 
@@ -150,7 +150,8 @@ def test_the_json_table_covers_every_command_with_json() -> None:
     from mnist_infer.cli import cli
 
     documented = {command.split()[1] for command in json_table()}
-    with_json = {name for name, command in cli.commands.items() if any("--json" in p.opts for p in command.params)}
+    commands = {name: cli.get_command(None, name) for name in cli.list_commands(None)}
+    with_json = {name for name, command in commands.items() if any("--json" in p.opts for p in command.params)}
     assert documented == with_json
 
 

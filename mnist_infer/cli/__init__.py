@@ -6,6 +6,7 @@ Only Click is imported at start-up; each command imports the core (numpy) and Ri
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from typing import Any
@@ -14,13 +15,32 @@ import click
 
 from .. import __version__
 from ..errors import MnistInferError
-from . import download, evaluate, predict, show, toy
 from .options import debug_option, debug_requested
 from .streams import make_encodable
 
+#: Every command, and the module of this package that defines it. A command's module is imported only when the
+#: command runs (or for --help): start-up pays for one command's options, not for all of them.
+COMMANDS = {
+    "download": "download",
+    "evaluate": "evaluate",
+    "predict": "predict",
+    "show": "show",
+    "toy": "toy",
+}
+
 
 class _Cli(click.Group):
-    """Turns the project's errors (and any unexpected one) into one ``Error:`` line and exit code 1."""
+    """Loads commands on demand; turns the project's errors (and any unexpected one) into one ``Error:`` line and
+    exit code 1."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        module = COMMANDS.get(name)
+        if module is None:
+            return None
+        return getattr(importlib.import_module(f".{module}", __name__), name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -68,10 +88,6 @@ def cli() -> None:
       mnist-infer toy                    the toy 2-3-2-2 network, step by step
       mnist-infer download --split train the 60,000 training images
     """
-
-
-for _command in (download.download, evaluate.evaluate, predict.predict, show.show, toy.toy):
-    cli.add_command(_command)
 
 
 def main() -> None:

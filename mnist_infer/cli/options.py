@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -70,6 +69,8 @@ def json_option(func: Callable) -> Callable:
 
 
 def print_json(payload: Any) -> None:
+    import json  # only --json needs it
+
     click.echo(json.dumps(payload, indent=2))
 
 

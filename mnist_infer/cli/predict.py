@@ -93,7 +93,7 @@ def predict(
     if as_json:
         print_json({"predictions": [item.to_dict() for item in results]})
     else:
-        from ..render.digits import render_predictions
+        from ..render.predictions import render_predictions
 
         console = make_console()
         render_predictions(console, results, show_input=show_input)

@@ -1,6 +1,7 @@
 """Rendering for the terminal (Rich): each module draws what the core computed, and computes nothing itself.
 
-- :mod:`.digits`: digits as grey half-blocks or ASCII, predictions with probability bars, the toy network;
+- :mod:`.digits`: digits as grey half-blocks or ASCII; :mod:`.predictions`: each with its probability bars;
+- :mod:`.toy`: the toy network's forward pass, step by step;
 - :mod:`.evaluations`: the accuracy panel, per-class table, confusion matrix, comparisons, a progress bar;
 - :mod:`.downloads`: download progress bars and the table of files.
 
