@@ -376,3 +376,20 @@ def test_an_unknown_picture_extension_is_refused_before_any_work(
         result = run(runner, *args, "--data-dir", str(data_dir))
         assert_error(result, str(out), "unknown picture format")
         assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("user", "expected"),
+    [({}, "1"), ({"OMP_NUM_THREADS": "2"}, None), ({"OPENBLAS_NUM_THREADS": "2"}, "2")],
+)
+def test_one_blas_thread_unless_the_user_chose(user: dict[str, str], expected: str | None) -> None:
+    import os
+
+    settings = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+    code = (
+        "import os, sys\nfrom mnist_infer.cli import main\nsys.argv = ['mnist-infer', '--version']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\nprint(os.environ.get('OPENBLAS_NUM_THREADS'))\n"
+    )
+    env = {key: value for key, value in os.environ.items() if key not in settings} | user
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert result.stdout.splitlines()[-1] == str(expected)
