@@ -19,7 +19,9 @@ from rich.measure import Measurement
 
 
 def make_console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, highlight=False)
+    # Strings are printed as they are: no markup (a path or "test[0]" is not a style) and no emoji codes (whose
+    # table alone costs milliseconds to load).
+    return Console(stderr=stderr, highlight=False, markup=False, emoji=False)
 
 
 def unicode_ok(console: Console) -> bool:
