@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
 import socketserver
@@ -29,7 +30,8 @@ from . import api
 from .hosts import HostPolicy, display_host
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  #: the largest picture accepted (a phone's photo is 2–8 MB)
-DECODERS = 4  #: requests reading and decoding a picture at once
+#: Requests reading and decoding a picture at once: one per core (decoding is CPU-bound), at least 2, at most 4.
+DECODERS = max(2, min(4, os.cpu_count() or 2))
 QUEUE_SECONDS = 20.0  #: how long a request waits for a decoder before 503
 BODY_SECONDS = 20.0  #: how long a body may take to arrive
 IDLE_SECONDS = 15.0  #: a connection silent this long is closed
@@ -110,6 +112,12 @@ class Handler(BaseHTTPRequestHandler):
     server_version = f"mnist-infer/{__version__}"
     sys_version = ""
     timeout = IDLE_SECONDS
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in two writes; without this, Nagle's algorithm holds the body until the
+        # client's delayed ACK (40 ms) on a kept-alive connection.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def version_string(self) -> str:
         return self.server_version
