@@ -231,6 +231,23 @@ def test_refused_bodies(server: PageServer) -> None:
     assert call(server, "POST", "/api/predict", SEVEN)[0] == 200
 
 
+def test_surprises_are_a_json_500_and_the_server_goes_on(
+    server: PageServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    def broken(_model: api.Model) -> None:
+        raise RuntimeError("something nobody expected")
+
+    monkeypatch.setattr(api, "info", broken)
+    status, body, _ = call(server, "GET", "/api/info")
+    assert status == 500 and body["error"] == "internal error (RuntimeError: something nobody expected)"
+    assert "Traceback" not in capsys.readouterr().err
+    monkeypatch.undo()
+    assert call(server, "GET", "/api/info")[0] == 200
+    # A GET with a body: answered, then the connection is closed (the body is not read as the next request).
+    reply = raw(server, b"GET /api/info HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\nGET /")
+    assert reply.startswith(b"HTTP/1.1 200") and reply.count(b"HTTP/1.1") == 1
+
+
 def test_a_slow_body_holds_a_decoder_for_a_bounded_time(model: api.Model, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(server_module, "BODY_SECONDS", 0.5)
     monkeypatch.setattr(server_module, "QUEUE_SECONDS", 0.2)

@@ -28,6 +28,7 @@ from .. import __version__
 from ..errors import ImageError, MnistInferError
 from . import api
 from .hosts import HostPolicy, display_host
+from .page import SECURITY_HEADERS, load_static
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  #: the largest picture accepted (a phone's photo is 2–8 MB)
 #: Requests reading and decoding a picture at once: one per core (decoding is CPU-bound), at least 2, at most 4.
@@ -38,39 +39,9 @@ IDLE_SECONDS = 15.0  #: a connection silent this long is closed
 #: After refusing a body unread, up to this much of it is drained (not kept) so the client reads the answer.
 DRAIN_BYTES = 64 * 1024 * 1024
 
-#: URL path → (file in the package's static folder, content type). Nothing else is served.
-STATIC_FILES = {
-    "/": ("index.html", "text/html; charset=utf-8"),
-    "/index.html": ("index.html", "text/html; charset=utf-8"),
-    "/app.js": ("app.js", "text/javascript; charset=utf-8"),
-    "/style.css": ("style.css", "text/css; charset=utf-8"),
-}
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; "
-    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cross-Origin-Resource-Policy": "same-origin",
-}
 SEND_THE_FILE = "send the image file's bytes as the body (curl --data-binary @digit.png)"
 _DIGIT_PATH = re.compile(r"/api/digit/(\d{1,9})")
 API_SUMMARY = "the API is POST /api/predict (an image file as the body), GET /api/info, GET /api/digit/<index>"
-
-
-def load_static() -> dict[str, tuple[bytes, str]]:
-    """The page's files, read once from the installed package."""
-    from importlib import resources
-
-    folder = resources.files("mnist_infer.serve").joinpath("static")
-    files = {}
-    for route, (name, content_type) in STATIC_FILES.items():
-        try:
-            files[route] = (folder.joinpath(name).read_bytes(), content_type)
-        except OSError as exc:
-            raise MnistInferError(
-                f"the page's file {name} is missing from the installed package ({exc}); reinstall mnist-infer"
-            ) from None
-    return files
 
 
 class PageServer(ThreadingHTTPServer):
@@ -105,6 +76,13 @@ class PageServer(ThreadingHTTPServer):
     def url(self) -> str:
         return f"http://{display_host(self.server_name)}:{self.server_port}/"
 
+    def handle_error(self, request: object, client_address: tuple) -> None:
+        """One line, not the standard library's traceback; nothing when the client merely went away."""
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError)):
+            return
+        sys.stderr.write(f"mnist-infer serve: error while answering {client_address[0]}: {error!r}\n")
+
 
 class Handler(BaseHTTPRequestHandler):
     server: PageServer
@@ -126,12 +104,14 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if self._refused():
             return
+        if self.headers.get("Content-Length", "0").strip() != "0":
+            self.close_connection = True  # a body nobody reads: the next request cannot be found after it
         path = urlsplit(self.path).path
         if path in self.server.static:
             body, content_type = self.server.static[path]
             self._send(HTTPStatus.OK, body, content_type, cache="no-cache")
         elif path == "/api/info":
-            self._send_json(HTTPStatus.OK, api.info(self.server.model))
+            self._answer(lambda: api.info(self.server.model))
         elif match := _DIGIT_PATH.fullmatch(path):
             self._answer(lambda: api.test_digit(self.server.model, int(match.group(1))))
         elif path == "/api/predict":
