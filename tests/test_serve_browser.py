@@ -25,6 +25,8 @@ from mnist_infer.serve.server import PageServer
 from serving import call, running
 from strokes import DIGITS, Stroke, render
 
+pytestmark = pytest.mark.slow
+
 OUTPUT = ROOT / "test-output"
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 #: A quiet, private browser: no network beyond the page, nothing kept between runs.
