@@ -227,6 +227,7 @@
     const top = answer.prediction;
     $("prediction").textContent = String(top);
     $("confidence").textContent = `${percent(probabilities[top])} sure`;
+    $("inline-answer").textContent = `→ ${top}`;
     $("subject").textContent = subject;
     setStatus("");
     for (const item of bars.children) {
@@ -244,6 +245,7 @@
     answersShown++;
     $("prediction").textContent = "";
     $("confidence").textContent = "";
+    $("inline-answer").textContent = "";
     $("subject").textContent = message;
     for (const item of bars.children) {
       item.dataset.p = "";
