@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image
 
 from conftest import FIRST_TEST_LABELS, SHARED_FILES, shared_path
@@ -28,6 +30,7 @@ from mnist_infer.errors import ImageError
 from mnist_infer.photo_input import prepare_image
 from mnist_infer.serve import api
 from mnist_infer.serve import server as server_module
+from mnist_infer.serve.hosts import HostPolicy
 from mnist_infer.serve.server import PageServer
 from serving import call, raw, running, strict_json
 from strokes import DIGITS, render
@@ -142,6 +145,32 @@ def test_without_test_set_and_with_other_weights(weights_file: Path, tmp_path: P
     with pytest.raises(api.NotFound, match="download"):
         api.test_digit(model, 0)
     assert api.predict_image(model.network, SEVEN)["prediction"] == 7  # only the weights are needed
+
+
+# --- which Host a request may name ----------------------------------------------------------------------------
+
+
+def test_host_policy() -> None:
+    local = HostPolicy("127.0.0.1", "127.0.0.1")
+    allowed = ["localhost", "localhost:8000", "127.0.0.1:1", "[::1]:8000", "LocalHost."]
+    assert all(map(local.allows_host_header, allowed))
+    refused = ["evil.example", "localhost.evil.example:8000", "10.0.0.5", "[::1", "", None, "127.0.0.1:8000:1"]
+    assert not any(map(local.allows_host_header, refused))
+    everywhere = HostPolicy("0.0.0.0", "0.0.0.0")
+    assert everywhere.allows_host_header("192.168.1.20:8000") and everywhere.allows_host_header("[fe80::1]:8000")
+    assert not everywhere.allows_host_header("evil.example:8000")
+    assert local.allows_origin(None) and local.allows_origin("http://localhost:8000")
+    assert not any(
+        map(local.allows_origin, ["null", "http://evil.example", "file://", "http://[::1", "ftp://localhost"])
+    )
+
+
+@given(st.text(max_size=60))
+def test_host_headers_never_raise_and_allow_only_this_server(header: str) -> None:
+    policy = HostPolicy("127.0.0.1", "127.0.0.1")
+    if policy.allows_host_header(header):
+        assert header.strip().lower().rstrip(".").startswith(("localhost", "127.0.0.1", "[::1]", "::1"))
+    policy.allows_origin(header)
 
 
 # --- the server -----------------------------------------------------------------------------------------------
