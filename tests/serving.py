@@ -1,4 +1,7 @@
-"""A real ``mnist-infer serve`` server on 127.0.0.1 for the tests, and plain HTTP clients for it."""
+"""A real ``mnist-infer serve`` server on 127.0.0.1 for the tests, and plain HTTP clients for it.
+
+The fixtures ``shared_data``, ``model`` and ``server`` are module-wide; a test module that uses them imports
+``shared_data_fixture``, ``model_fixture`` and ``server_fixture``."""
 
 from __future__ import annotations
 
@@ -8,7 +11,11 @@ import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
+import pytest
+
+from conftest import SHARED_FILES, shared_path
 from mnist_infer.serve import api
 from mnist_infer.serve.server import PageServer
 
@@ -23,6 +30,26 @@ def running(model: api.Model, host: str = "127.0.0.1", **options) -> Iterator[Pa
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture(scope="module", name="shared_data")
+def shared_data_fixture(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory linking the reference files of ../shared (module-wide: the server loads them once)."""
+    directory = tmp_path_factory.mktemp("data")
+    for name, relative in SHARED_FILES.items():
+        (directory / name).symlink_to(shared_path(relative))
+    return directory
+
+
+@pytest.fixture(scope="module", name="model")
+def model_fixture(shared_data: Path) -> api.Model:
+    return api.load_model(shared_data / "sample_weight.pkl", shared_data)
+
+
+@pytest.fixture(scope="module", name="server")
+def server_fixture(model: api.Model) -> Iterator[PageServer]:
+    with running(model) as server:
+        yield server
 
 
 def strict_json(text: bytes | str) -> object:

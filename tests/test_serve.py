@@ -12,7 +12,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
-from conftest import FIRST_TEST_LABELS, SHARED_FILES, shared_path
+from conftest import FIRST_TEST_LABELS
 from hostile import bad_images, png_claiming
 from mnist_infer.cli import cli
 from mnist_infer.errors import ImageError
@@ -32,27 +31,16 @@ from mnist_infer.serve import api
 from mnist_infer.serve import server as server_module
 from mnist_infer.serve.hosts import HostPolicy
 from mnist_infer.serve.server import PageServer
-from serving import call, raw, running, strict_json
+from serving import (  # noqa: F401 (fixtures)
+    call,
+    model_fixture,
+    raw,
+    running,
+    server_fixture,
+    shared_data_fixture,
+    strict_json,
+)
 from strokes import DIGITS, render
-
-
-@pytest.fixture(scope="module")
-def shared_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("data")
-    for name, relative in SHARED_FILES.items():
-        (directory / name).symlink_to(shared_path(relative))
-    return directory
-
-
-@pytest.fixture(scope="module")
-def model(shared_data: Path) -> api.Model:
-    return api.load_model(shared_data / "sample_weight.pkl", shared_data)
-
-
-@pytest.fixture(scope="module")
-def server(model: api.Model) -> Iterator[PageServer]:
-    with running(model) as server:
-        yield server
 
 
 def png_of(pixels: np.ndarray, fmt: str = "PNG") -> bytes:

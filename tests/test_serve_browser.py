@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import IN_CI, ROOT, SHARED_FILES, shared_path
+from conftest import IN_CI, ROOT
 from mnist_infer.cli import cli
 from mnist_infer.serve import api
 from mnist_infer.serve.server import PageServer
-from serving import call, running
+from serving import call, model_fixture, running, server_fixture, shared_data_fixture  # noqa: F401 (fixtures)
 from strokes import DIGITS, Stroke, render
 
 pytestmark = pytest.mark.slow
@@ -79,25 +79,6 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         yield driver
     finally:
         driver.quit()
-
-
-@pytest.fixture(scope="module")
-def shared_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("data")
-    for name, relative in SHARED_FILES.items():
-        (directory / name).symlink_to(shared_path(relative))
-    return directory
-
-
-@pytest.fixture(scope="module")
-def model(shared_data: Path) -> api.Model:
-    return api.load_model(shared_data / "sample_weight.pkl", shared_data)
-
-
-@pytest.fixture(scope="module")
-def server(model: api.Model) -> Iterator[PageServer]:
-    with running(model) as server:
-        yield server
 
 
 @pytest.fixture
