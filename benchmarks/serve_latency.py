@@ -9,7 +9,8 @@ Starts `mnist-infer serve --port 0` with the book's weights as a separate proces
    (HTTP, PNG decoding, preprocessing, the forward pass, JSON). The same for a phone-sized JPEG photo.
 2. in-process: the same work without HTTP (api.predict_image), and the forward pass alone, for the split.
 3. load: 100 requests at once, mixed good and bad (drawing, photo, text, bomb, blank, wrong Host, 10 MB + 1,
-   a 36-megapixel picture); every one must get its expected status. The server's peak RSS (VmHWM) after it.
+   a 36-megapixel picture); every one must get its expected status (or 503, busy, if it waited 20 s for a
+   decoder). The server's peak RSS (VmHWM) after it.
 """
 
 from __future__ import annotations
@@ -130,12 +131,14 @@ def load(port: int) -> dict[str, object]:
     }
     plan = [list(kinds)[i % len(kinds)] for i in range(100)]
 
-    def send(name: str) -> tuple[str, int, float]:
+    def send(name: str) -> tuple[str, int | str, float]:
         body, headers, _ = kinds[name]
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
         start = time.perf_counter()
         try:
             return name, post(connection, body, headers), time.perf_counter() - start
+        except OSError as exc:  # no answer at all: what must never happen
+            return name, type(exc).__name__, time.perf_counter() - start
         finally:
             connection.close()
 
@@ -143,12 +146,14 @@ def load(port: int) -> dict[str, object]:
     with ThreadPoolExecutor(100) as pool:
         results = list(pool.map(send, plan))
     wall = time.perf_counter() - start
-    wrong = [(name, status) for name, status, _ in results if status != kinds[name][2]]
+    # 503 ("busy, try again") is a fair answer when the queue of pictures to decode is longer than 20 s.
+    wrong = [(name, status) for name, status, _ in results if status not in (kinds[name][2], 503)]
     return {
         "requests": len(plan),
         "kinds": {name: kinds[name][2] for name in kinds},
         "all_answered_as_expected": not wrong,
         "unexpected": wrong,
+        "busy_503": sum(status == 503 for _, status, _ in results),
         "wall_seconds": wall,
         "slowest_seconds": max(seconds for _, _, seconds in results),
     }
@@ -191,6 +196,7 @@ def main() -> None:
     print(f"  median {p['median_ms']:.1f} ms, p90 {p['p90_ms']:.1f} ms")
     print(f"100 concurrent mixed requests ({', '.join(f'{k} → {v}' for k, v in ld['kinds'].items())}):")
     print(f"  all answered as expected: {ld['all_answered_as_expected']} {ld['unexpected'] or ''}")
+    print(f"  busy (503, after waiting 20 s for a decoder): {ld['busy_503']}")
     print(f"  wall {ld['wall_seconds']:.2f} s, slowest request {ld['slowest_seconds']:.2f} s")
     print(
         f"server peak RSS: {report['server_rss_mib_before_load']:.0f} MiB before the load, "
