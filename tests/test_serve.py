@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import io
 import json
+import os
 import re
 import signal
 import socket
@@ -345,12 +346,16 @@ def test_unknown_host_is_an_error(weights_file: Path, runner: CliRunner) -> None
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
 def test_serve_runs_until_ctrl_c(stop: signal.Signals, weights_file: Path, tmp_path: Path) -> None:
-    command = [sys.executable, "-m", "mnist_infer", "serve", "--port", "0", "--host", "0.0.0.0"]
+    opened = tmp_path / "opened.txt"  # --open runs $BROWSER: a stand-in that writes down the address
+    browser = tmp_path / "browser.py"
+    browser.write_text(f"import sys; open({str(opened)!r}, 'w').write(sys.argv[1])\n")
+    command = [sys.executable, "-m", "mnist_infer", "serve", "--port", "0", "--host", "0.0.0.0", "--open"]
     process = subprocess.Popen(
         [*command, "--weights", str(weights_file), "--data-dir", str(tmp_path)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, "BROWSER": f"{sys.executable} {browser} %s"},
     )
     try:
         first = process.stdout.readline()
@@ -361,9 +366,13 @@ def test_serve_runs_until_ctrl_c(stop: signal.Signals, weights_file: Path, tmp_p
         info = json.loads(connection.getresponse().read())
         assert info["weights"]["book"] is True and info["test_set"]["available"] is False
         connection.close()
+        deadline = time.monotonic() + 10
+        while not opened.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
     finally:
         process.send_signal(stop)
         out, err = process.communicate(timeout=10)
     assert process.returncode == 0, err
     assert "Traceback" not in err and "Stopped." in out
     assert "Listening on 0.0.0.0, not only on this computer" in err
+    assert opened.read_text() == url.group(0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import signal
 import socket
+import threading
 from pathlib import Path
 
 import click
@@ -62,14 +63,20 @@ def serve(
                     err=True,
                 )
             if open_browser:
-                import webbrowser
-
-                webbrowser.open(server.url)
+                threading.Thread(target=_open_page, args=(server.url,), daemon=True).start()
             server.serve_forever()
     except KeyboardInterrupt:
         click.echo("Stopped.")
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _open_page(url: str) -> None:
+    """In a thread: a console browser (the only kind a machine without a screen has) would hold the terminal."""
+    import webbrowser
+
+    if not webbrowser.open(url):
+        click.echo(f"No web browser found to open; open {url} yourself.", err=True)
 
 
 def _interrupt(_signum: int, _frame: object) -> None:
