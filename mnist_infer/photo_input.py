@@ -65,24 +65,31 @@ def image_files(path: str | os.PathLike[str]) -> list[Path]:
     return found
 
 
-def prepare_image(path: str | os.PathLike[str]) -> PreparedImage:
-    """Read the picture at ``path`` and make it an MNIST-like 28×28 digit."""
-    path = Path(path)
-    grey = read_grey(path)
+def prepare_image(source: str | os.PathLike[str] | bytes, name: str = "upload") -> PreparedImage:
+    """Read the picture at the path ``source``, or the image file's bytes (called ``name`` in messages), and
+    make it an MNIST-like 28×28 digit."""
+    path = Path(name) if isinstance(source, bytes) else Path(source)
+    grey = read_grey(source if isinstance(source, bytes) else path, name)
     return PreparedImage(path, to_mnist(grey, source=str(path)), _preview(grey))
 
 
-def read_grey(path: Path) -> np.ndarray:
-    """The picture as float32 grey levels in [0, 1] (transparency composited onto white), at most
-    ``WORKING_SIZE`` pixels on its longer side."""
+def read_grey(source: Path | bytes, name: str = "upload") -> np.ndarray:
+    """The picture at ``source`` (or in the bytes ``source``, called ``name``) as float32 grey levels in [0, 1]
+    (transparency composited onto white), at most ``WORKING_SIZE`` pixels on its longer side."""
+    import io
+
     from PIL import Image, ImageOps, UnidentifiedImageError
 
-    if not path.is_file():
-        raise ImageError(f"{path}: no such image file")
+    if isinstance(source, bytes):
+        path, opened = name, io.BytesIO(source)  # `path` names the picture in messages
+    else:
+        path = opened = source
+        if not path.is_file():
+            raise ImageError(f"{path}: no such image file")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
+            with Image.open(opened) as image:
                 width, height = image.size
                 if width * height > MAX_PIXELS:
                     raise ImageError(

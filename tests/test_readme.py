@@ -27,6 +27,8 @@ from click.testing import CliRunner
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 REPLAY_ENV = {"COLUMNS": "100", "NO_COLOR": None, "FORCE_COLOR": None, "MNIST_INFER_DEBUG": None}
+#: Commands that run until they are stopped: their flags are checked, their output is not replayed.
+NOT_REPLAYED = ("mnist-infer serve",)
 #: What differs from run to run: the time a forward pass takes.
 TIMING = re.compile(r"[\d.,]+ ms, [\d,]+ images/s")
 
@@ -55,6 +57,9 @@ def console_examples(text: str) -> Iterator[Example]:
                 yield current
             command = line[2:].split("  #")[0].strip()
             current = Example(command, [], number) if command.startswith("mnist-infer") else None
+            if command.startswith(NOT_REPLAYED) and "--help" not in command.split():
+                yield Example(command, [], number)
+                current = None
         elif current is not None:
             current.output.append(line)
 

@@ -24,6 +24,7 @@ COMMANDS = {
     "download": "download",
     "evaluate": "evaluate",
     "predict": "predict",
+    "serve": "serve",
     "show": "show",
     "toy": "toy",
 }
@@ -85,6 +86,7 @@ def cli() -> None:
       mnist-infer show 0                 draw test image 0 in the terminal
       mnist-infer predict 0 1 2          what the network says about them
       mnist-infer predict --image d.png  what it says about your own digit
+      mnist-infer serve --open           draw a digit in the browser, watch the network
       mnist-infer toy                    the toy 2-3-2-2 network, step by step
       mnist-infer download --split train the 60,000 training images
     """

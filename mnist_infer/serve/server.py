@@ -1,0 +1,285 @@
+"""The local web server of ``mnist-infer serve``: the standard library's threading HTTP server, kept safe.
+
+- Only requests whose ``Host`` (and ``Origin``, when sent) name this server are answered (:mod:`.hosts`).
+- ``POST`` bodies need a ``Content-Length`` of at most ``max_body`` bytes, checked before a byte is read
+  (chunked bodies are refused); a body must arrive within ``BODY_SECONDS``.
+- At most ``decoders`` requests read and decode a picture at once; the others wait up to ``QUEUE_SECONDS``, then
+  get 503. So memory stays bounded however many clients come.
+- Static files come from a fixed list read from the package at start-up: no directory listing, no other path.
+- Every error is a JSON ``{"error": "..."}`` with a 4xx or 5xx status, and the server goes on serving.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import socketserver
+import sys
+import threading
+import time
+from collections.abc import Callable
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+from .. import __version__
+from ..errors import ImageError, MnistInferError
+from . import api
+from .hosts import HostPolicy, display_host
+from .page import SECURITY_HEADERS, load_static
+
+MAX_BODY_BYTES = 10 * 1024 * 1024  #: the largest picture accepted (a phone's photo is 2–8 MB)
+#: Requests reading and decoding a picture at once: one per core (decoding is CPU-bound), at least 2, at most 4.
+DECODERS = max(2, min(4, os.cpu_count() or 2))
+QUEUE_SECONDS = 20.0  #: how long a request waits for a decoder before 503
+BODY_SECONDS = 20.0  #: how long a body may take to arrive
+IDLE_SECONDS = 15.0  #: a connection silent this long is closed
+#: After refusing a body unread, up to this much of it is drained (not kept) so the client reads the answer.
+DRAIN_BYTES = 64 * 1024 * 1024
+
+SEND_THE_FILE = "send the image file's bytes as the body (curl --data-binary @digit.png)"
+_DIGIT_PATH = re.compile(r"/api/digit/(\d{1,9})")
+API_SUMMARY = "the API is POST /api/predict (an image file as the body), GET /api/info, GET /api/digit/<index>"
+
+
+class PageServer(ThreadingHTTPServer):
+    """Serves the page and the API for one :class:`~mnist_infer.serve.api.Model`."""
+
+    daemon_threads = True  # Ctrl-C does not wait for open connections
+    request_queue_size = 128  # 100 clients connecting at once are queued, not dropped
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        model: api.Model,
+        *,
+        max_body: int = MAX_BODY_BYTES,
+        decoders: int = DECODERS,
+        log: Callable[[str], None] | None = None,
+    ) -> None:
+        self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.model, self.max_body, self.log = model, max_body, log
+        self.decoding = threading.BoundedSemaphore(decoders)
+        self.static = load_static()
+        super().__init__((host, port), Handler)
+        self.hosts = HostPolicy(host, self.server_address[0])
+
+    def server_bind(self) -> None:
+        # HTTPServer's own looks the host up in DNS (getfqdn); nothing here needs that.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = str(self.server_address[0]), int(self.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://{display_host(self.server_name)}:{self.server_port}/"
+
+    def handle_error(self, request: object, client_address: tuple) -> None:
+        """One line, not the standard library's traceback; nothing when the client merely went away."""
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError)):
+            return
+        sys.stderr.write(f"mnist-infer serve: error while answering {client_address[0]}: {error!r}\n")
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: PageServer
+    protocol_version = "HTTP/1.1"  # keep-alive: the page sends a request per stroke
+    server_version = f"mnist-infer/{__version__}"
+    sys_version = ""
+    timeout = IDLE_SECONDS
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in two writes; without this, Nagle's algorithm holds the body until the
+        # client's delayed ACK (40 ms) on a kept-alive connection.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def version_string(self) -> str:
+        return self.server_version
+
+    # --- requests -----------------------------------------------------------------------------------------
+    def do_GET(self) -> None:
+        if self._refused():
+            return
+        if self.headers.get("Content-Length", "0").strip() != "0":
+            self.close_connection = True  # a body nobody reads: the next request cannot be found after it
+        path = urlsplit(self.path).path
+        if path in self.server.static:
+            body, content_type = self.server.static[path]
+            self._send(HTTPStatus.OK, body, content_type, cache="no-cache")
+        elif path == "/api/info":
+            self._answer(lambda: api.info(self.server.model))
+        elif match := _DIGIT_PATH.fullmatch(path):
+            self._answer(lambda: api.test_digit(self.server.model, int(match.group(1))))
+        elif path == "/api/predict":
+            self._send_error(HTTPStatus.METHOD_NOT_ALLOWED, "POST the image file as the body", allow="POST")
+        else:
+            self._send_error(HTTPStatus.NOT_FOUND, f"no such page: {path}; {API_SUMMARY}")
+
+    def do_HEAD(self) -> None:
+        self.do_GET()
+
+    def do_POST(self) -> None:
+        if self._refused():
+            return
+        path = urlsplit(self.path).path
+        if path != "/api/predict":
+            known = path in self.server.static or path == "/api/info" or _DIGIT_PATH.fullmatch(path)
+            status = HTTPStatus.METHOD_NOT_ALLOWED if known else HTTPStatus.NOT_FOUND
+            self._send_error(status, f"POST {path}: {API_SUMMARY}", close=True)
+            return
+        length = self._body_length()
+        if length is None:
+            return
+        if not self.server.decoding.acquire(timeout=QUEUE_SECONDS):
+            self._send_error(HTTPStatus.SERVICE_UNAVAILABLE, "busy: too many pictures at once; try again", close=True)
+            return
+        try:
+            data = self._read_body(length)
+            if data is not None:
+                self._answer(lambda: api.predict_image(self.server.model.network, data))
+        finally:
+            self.server.decoding.release()
+
+    def handle_expect_100(self) -> bool:
+        """``Expect: 100-continue``: refuse before the client sends the body, when it would be refused anyway."""
+        if self._refused() or self._body_length() is None:
+            return False
+        return super().handle_expect_100()
+
+    # --- checks -------------------------------------------------------------------------------------------
+    def _refused(self) -> bool:
+        """Refuse (and say why) a request that does not name this server: the DNS-rebinding guard."""
+        hosts = self.server.hosts
+        if not hosts.allows_host_header(self.headers.get("Host")):
+            host = self.headers.get("Host")
+            self._send_error(
+                HTTPStatus.FORBIDDEN if host else HTTPStatus.BAD_REQUEST,
+                f"Host {host!r} is not this server; use {self.server.url}" if host else "no Host header",
+                close=True,
+            )
+            return True
+        if not hosts.allows_origin(self.headers.get("Origin")):
+            self._send_error(HTTPStatus.FORBIDDEN, "requests from other sites are refused", close=True)
+            return True
+        return False
+
+    def _body_length(self) -> int | None:
+        """The declared body length, or None after refusing the request (the body is left unread)."""
+        if "Transfer-Encoding" in self.headers:
+            self._send_error(HTTPStatus.LENGTH_REQUIRED, "send the body with a Content-Length, not chunked", True)
+            return None
+        declared = self.headers.get("Content-Length")
+        if declared is None:
+            self._send_error(HTTPStatus.LENGTH_REQUIRED, f"no Content-Length: {SEND_THE_FILE}", True)
+            return None
+        if not declared.strip().isdigit():
+            self._send_error(HTTPStatus.BAD_REQUEST, f"Content-Length {declared!r} is not a number", close=True)
+            return None
+        length = int(declared)
+        if length > self.server.max_body:
+            self._send_error(
+                HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                f"the picture is {length:,} bytes, more than the {self.server.max_body:,} accepted; "
+                "scale it down or crop it first",
+                close=True,
+            )
+            return None
+        if length == 0:
+            self._send_error(HTTPStatus.BAD_REQUEST, f"empty body: {SEND_THE_FILE}")
+            return None
+        if self.headers.get_content_type() == "multipart/form-data":
+            self._send_error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, f"a form upload: {SEND_THE_FILE}", True)
+            return None
+        return length
+
+    def _read_body(self, length: int) -> bytes | None:
+        """Exactly ``length`` bytes, arriving within ``BODY_SECONDS``; None after refusing a slow or short one."""
+        chunks, received = [], 0
+        deadline = time.monotonic() + BODY_SECONDS
+        try:
+            while received < length:
+                if time.monotonic() > deadline:
+                    raise TimeoutError
+                chunk = self.rfile.read1(min(length - received, 1 << 20))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                received += len(chunk)
+        except TimeoutError:
+            self._send_error(HTTPStatus.REQUEST_TIMEOUT, "the body arrived too slowly", close=True)
+            return None
+        if received < length:
+            self.close_connection = True  # the client went away mid-body: nobody to answer
+            return None
+        return b"".join(chunks)
+
+    # --- answers ------------------------------------------------------------------------------------------
+    def _answer(self, compute: Callable[[], dict[str, object]]) -> None:
+        try:
+            payload = compute()
+        except ImageError as exc:
+            self._send_error(HTTPStatus.BAD_REQUEST, str(exc))
+        except api.NotFound as exc:
+            self._send_error(HTTPStatus.NOT_FOUND, str(exc))
+        except MnistInferError as exc:
+            self._send_error(HTTPStatus.INTERNAL_SERVER_ERROR, str(exc))
+        except Exception as exc:  # never a traceback to the client, never a dead server
+            sys.stderr.write(f"mnist-infer serve: internal error on {self.command} {self.path}: {exc!r}\n")
+            self._send_error(HTTPStatus.INTERNAL_SERVER_ERROR, f"internal error ({type(exc).__name__}: {exc})")
+        else:
+            self._send_json(HTTPStatus.OK, payload)
+
+    def _send_json(self, status: int, payload: object, close: bool = False, allow: str | None = None) -> None:
+        body = json.dumps(payload, allow_nan=False, separators=(",", ":")).encode()
+        self._send(status, body, "application/json", cache="no-store", close=close, allow=allow)
+
+    def _send_error(self, status: int, message: str, close: bool = False, allow: str | None = None) -> None:
+        self._send_json(status, {"error": " ".join(message.split())}, close=close, allow=allow)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Errors the standard library detects itself (a bad request line, too many headers…), as JSON too."""
+        self._send_error(code, message or HTTPStatus(code).phrase, close=True)
+
+    def _send(
+        self, status: int, body: bytes, content_type: str, cache: str, close: bool = False, allow: str | None = None
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", cache)
+        for name, value in SECURITY_HEADERS.items():
+            self.send_header(name, value)
+        if allow:
+            self.send_header("Allow", allow)
+        if close:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+        if close and self.command == "POST":
+            self._drain()
+
+    def _drain(self) -> None:
+        """Read and drop what the client still sends, a bounded amount, so it reads the answer rather than a reset
+        (closing a socket with unread data resets the connection)."""
+        try:
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_WR)
+            self.connection.settimeout(1.0)
+            drained = 0
+            while drained < DRAIN_BYTES and (chunk := self.rfile.read1(1 << 16)):
+                drained += len(chunk)
+        except OSError:
+            pass
+
+    def log_message(self, format: str, *args: object) -> None:
+        if self.server.log is not None:
+            self.server.log(f"{self.address_string()} {format % args}")
+
+    def log_error(self, format: str, *args: object) -> None:
+        self.log_message(format, *args)  # timeouts of idle connections: not worth a line unless logging

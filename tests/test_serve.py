@@ -1,0 +1,384 @@
+"""`mnist-infer serve`: the API as functions, and a real server on 127.0.0.1 — answers, refusals, limits."""
+
+from __future__ import annotations
+
+import http.client
+import io
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
+from PIL import Image
+
+from conftest import FIRST_TEST_LABELS
+from hostile import bad_images, png_claiming
+from mnist_infer.cli import cli
+from mnist_infer.errors import ImageError
+from mnist_infer.idx import write_idx
+from mnist_infer.photo_input import prepare_image
+from mnist_infer.serve import api
+from mnist_infer.serve import server as server_module
+from mnist_infer.serve.hosts import HostPolicy
+from mnist_infer.serve.server import PageServer
+from serving import (  # noqa: F401 (fixtures)
+    call,
+    model_fixture,
+    raw,
+    running,
+    server_fixture,
+    shared_data_fixture,
+    strict_json,
+)
+from strokes import DIGITS, render
+
+
+def png_of(pixels: np.ndarray, fmt: str = "PNG") -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+SEVEN = render(DIGITS[7])
+
+
+# --- the answer is predict --image's --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["drawing", "jpeg-photo"])
+def test_answer_is_predict_images_plus_input_and_activations(
+    kind: str, model: api.Model, shared_data: Path, tmp_path: Path
+) -> None:
+    if kind == "drawing":
+        data, path = SEVEN, tmp_path / "seven.png"
+    else:  # a real test digit, dark ink on light paper, in colour, as a JPEG
+        digit = 255 - np.kron(model.test_set().images[0], np.ones((4, 4), dtype=np.uint8))
+        data, path = png_of(np.stack([digit, digit, np.full_like(digit, 230)], axis=-1), "JPEG"), tmp_path / "p.jpg"
+    path.write_bytes(data)
+    result = CliRunner().invoke(cli, ["predict", "--image", str(path), "--json", "--data-dir", str(shared_data)])
+    assert result.exit_code == 0, result.output
+    expected = json.loads(result.output)["predictions"][0]
+
+    answer = api.predict_image(model.network, data)
+    assert {key: answer[key] for key in expected if key != "source"} == {
+        key: value for key, value in expected.items() if key != "source"
+    }
+    assert answer["source"] == "upload"
+    assert answer["prediction"] == 7
+    np.testing.assert_array_equal(np.array(answer["input"], dtype=np.uint8), prepare_image(path).pixels)
+    activations = answer["activations"]
+    assert [len(activations[name]) for name in ("z1", "z2", "y")] == [50, 100, 10]
+    assert activations["y"] == answer["probabilities"]
+    assert all(0.0 < value < 1.0 for name in ("z1", "z2") for value in activations[name])
+    # z2 really is the layer before the output: the output layer applied to it gives y
+    network = model.network
+    a3 = np.array(activations["z2"], dtype=np.float32) @ network.params["W3"] + network.params["b3"]
+    y = np.exp(a3 - a3.max()) / np.exp(a3 - a3.max()).sum()
+    np.testing.assert_allclose(y, answer["probabilities"], rtol=1e-4, atol=1e-6)
+
+
+def test_image_bytes_read_like_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "seven.png"
+    path.write_bytes(SEVEN)
+    from_file, from_bytes = prepare_image(path), prepare_image(SEVEN)
+    np.testing.assert_array_equal(from_file.pixels, from_bytes.pixels)
+    np.testing.assert_array_equal(from_file.preview, from_bytes.preview)
+    assert str(from_bytes.path) == "upload"
+
+
+@pytest.mark.parametrize("name", sorted(bad_images()))
+def test_bad_image_bytes_are_errors_named_after_the_upload(name: str) -> None:
+    data, message = bad_images()[name]
+    with pytest.raises(ImageError, match=message) as caught:
+        prepare_image(data, "drawing.png")
+    assert str(caught.value).startswith("drawing.png: ")
+
+
+def test_test_digit_and_info(model: api.Model) -> None:
+    first = [api.test_digit(model, i) for i in range(len(FIRST_TEST_LABELS))]
+    assert [item["label"] for item in first] == FIRST_TEST_LABELS
+    assert first[0]["source"] == "test[0]" and first[0]["index"] == 0
+    np.testing.assert_array_equal(np.array(first[3]["input"]), model.test_set().images[3])
+    info = api.info(model)
+    assert info["weights"]["sizes"] == [784, 50, 100, 10]
+    assert info["weights"]["book"] is True
+    assert info["test_set"] == {"available": True, "count": 10_000}
+    from mnist_infer import __version__
+
+    assert info["version"] == __version__
+
+
+def test_without_test_set_and_with_other_weights(weights_file: Path, tmp_path: Path) -> None:
+    from mnist_infer.weights import load_weights
+
+    weights = tmp_path / "mine.npz"  # the book's weights, in another file: not the book's file
+    np.savez(weights, **load_weights(weights_file))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert api.info(api.load_model(weights, empty))["test_set"] == {"available": True, "count": 10_000}  # packaged
+    half = tmp_path / "half"  # the labels without the images: the split is missing, never completed from the package
+    half.mkdir()
+    write_idx(half / "t10k-labels-idx1-ubyte.gz", np.zeros(3, np.uint8))
+    model = api.load_model(weights, half)
+    info = api.info(model)
+    assert info["weights"]["book"] is False and info["weights"]["known_as"] is None
+    assert info["test_set"]["available"] is False
+    assert "mnist-infer download" in info["test_set"]["reason"]
+    with pytest.raises(api.NotFound, match="download"):
+        api.test_digit(model, 0)
+    assert api.predict_image(model.network, SEVEN)["prediction"] == 7  # only the weights are needed
+
+
+# --- which Host a request may name ----------------------------------------------------------------------------
+
+
+def test_host_policy() -> None:
+    local = HostPolicy("127.0.0.1", "127.0.0.1")
+    allowed = ["localhost", "localhost:8000", "127.0.0.1:1", "[::1]:8000", "LocalHost."]
+    assert all(map(local.allows_host_header, allowed))
+    refused = ["evil.example", "localhost.evil.example:8000", "10.0.0.5", "[::1", "", None, "127.0.0.1:8000:1"]
+    assert not any(map(local.allows_host_header, refused))
+    everywhere = HostPolicy("0.0.0.0", "0.0.0.0")
+    assert everywhere.allows_host_header("192.168.1.20:8000") and everywhere.allows_host_header("[fe80::1]:8000")
+    assert not everywhere.allows_host_header("evil.example:8000")
+    assert local.allows_origin(None) and local.allows_origin("http://localhost:8000")
+    assert not any(
+        map(local.allows_origin, ["null", "http://evil.example", "file://", "http://[::1", "ftp://localhost"])
+    )
+
+
+@given(st.text(max_size=60))
+def test_host_headers_never_raise_and_allow_only_this_server(header: str) -> None:
+    policy = HostPolicy("127.0.0.1", "127.0.0.1")
+    if policy.allows_host_header(header):
+        assert header.strip().lower().rstrip(".").startswith(("localhost", "127.0.0.1", "[::1]", "::1"))
+    policy.allows_origin(header)
+
+
+# --- the server -----------------------------------------------------------------------------------------------
+
+
+def test_predict_over_http(server: PageServer, model: api.Model) -> None:
+    status, answer, headers = call(server, "POST", "/api/predict", SEVEN, {"Content-Type": "image/png"})
+    assert status == 200
+    assert answer == strict_json(json.dumps(api.predict_image(model.network, SEVEN)))
+    assert headers["Cache-Control"] == "no-store"
+
+
+def test_info_and_digit_over_http(server: PageServer) -> None:
+    status, info, _ = call(server, "GET", "/api/info")
+    assert status == 200 and info["weights"]["book"] is True
+    status, digit, _ = call(server, "GET", "/api/digit/8")
+    assert status == 200 and (digit["label"], digit["prediction"]) == (5, 6)  # a test digit the book's net misreads
+    status, error, _ = call(server, "GET", "/api/digit/10000")
+    assert status == 404 and "0–9999" in error["error"]
+
+
+def test_the_page_and_its_files(server: PageServer) -> None:
+    status, page, headers = call(server, "GET", "/")
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    for hook in ('id="pad"', 'id="clear"', 'id="prediction"', 'id="probabilities"', 'id="input28"', "aria-live"):
+        assert hook.encode() in page
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    for path, kind in (("/app.js", "text/javascript"), ("/style.css", "text/css")):
+        status, body, headers = call(server, "GET", path)
+        assert status == 200 and headers["Content-Type"].startswith(kind) and len(body) > 1000
+    for name in ("index.html", "app.js", "style.css"):  # offline: nothing fetched from elsewhere
+        text = (Path(server_module.__file__).parent / "static" / name).read_text("utf-8")
+        assert "http://" not in text and "https://" not in text and "//cdn" not in text
+
+
+@pytest.mark.parametrize(
+    "path", ["/static/", "/static/app.js", "/../serve/server.py", "/%2e%2e/%2e%2e/etc/passwd", "/api", "//etc/passwd"]
+)
+def test_nothing_else_is_served(server: PageServer, path: str) -> None:
+    status, body, _ = call(server, "GET", path)
+    assert status == 404 and "error" in body
+
+
+def test_dns_rebinding_and_other_sites_are_refused(server: PageServer) -> None:
+    port = server.server_port
+    for host in ("evil.example", f"evil.example:{port}", "127.0.0.1.evil.example", "localhost.evil.example"):
+        status, body, _ = call(server, "GET", "/api/info", headers={"Host": host})
+        assert status == 403 and "not this server" in body["error"], host
+    for host in (f"localhost:{port}", f"127.0.0.1:{port}", "LOCALHOST"):
+        assert call(server, "GET", "/api/info", headers={"Host": host})[0] == 200, host
+    status, body, _ = call(server, "POST", "/api/predict", SEVEN, {"Origin": "http://evil.example"})
+    assert status == 403 and "other sites" in body["error"]
+    assert call(server, "POST", "/api/predict", SEVEN, {"Origin": f"http://localhost:{port}"})[0] == 200
+    reply = raw(server, b"GET /api/info HTTP/1.0\r\n\r\n")
+    assert reply.startswith(b"HTTP/1.1 400") and b"no Host header" in reply
+
+
+@pytest.mark.parametrize("name", sorted(bad_images()))
+def test_bad_bodies_get_4xx_and_the_server_goes_on(server: PageServer, name: str) -> None:
+    data, message = bad_images()[name]
+    status, body, _ = call(server, "POST", "/api/predict", data)
+    assert 400 <= status < 500
+    assert (message if data else "empty body") in body["error"]
+    assert call(server, "POST", "/api/predict", SEVEN)[1]["prediction"] == 7
+
+
+def test_refused_bodies(server: PageServer) -> None:
+    port = server.server_port
+    head = f"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n".encode()
+    # Over the limit: refused from the Content-Length alone, no byte of the body sent (so none was read).
+    reply = raw(server, head + b"Content-Length: 10485761\r\n\r\n")
+    assert reply.startswith(b"HTTP/1.1 413") and b"10,485,760" in reply
+    reply = raw(server, head + b"Content-Length: 10485761\r\nExpect: 100-continue\r\n\r\n")
+    assert reply.startswith(b"HTTP/1.1 413") and b"100 Continue" not in reply
+    reply = raw(server, head + b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+    assert reply.startswith(b"HTTP/1.1 411") and b"not chunked" in reply
+    assert raw(server, head + b"Connection: close\r\n\r\n").startswith(b"HTTP/1.1 411")
+    assert raw(server, head + b"Content-Length: -5\r\n\r\n").startswith(b"HTTP/1.1 400")
+    status, body, _ = call(server, "POST", "/api/predict", b"x", {"Content-Type": "multipart/form-data; boundary=x"})
+    assert status == 415 and "--data-binary" in body["error"]
+    # A client that sends the whole oversized body anyway still reads the answer, not a reset connection.
+    status, body, _ = call(server, "POST", "/api/predict", bytes(10 * 1024 * 1024 + 1))
+    assert status == 413
+    assert call(server, "GET", "/api/predict")[0] == 405
+    assert call(server, "POST", "/api/info", b"x")[0] == 405
+    assert call(server, "PUT", "/api/predict", b"x")[0] == 501
+    assert call(server, "POST", "/api/predict", SEVEN)[0] == 200
+
+
+def test_surprises_are_a_json_500_and_the_server_goes_on(
+    server: PageServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    def broken(_model: api.Model) -> None:
+        raise RuntimeError("something nobody expected")
+
+    monkeypatch.setattr(api, "info", broken)
+    status, body, _ = call(server, "GET", "/api/info")
+    assert status == 500 and body["error"] == "internal error (RuntimeError: something nobody expected)"
+    assert "Traceback" not in capsys.readouterr().err
+    monkeypatch.undo()
+    assert call(server, "GET", "/api/info")[0] == 200
+    # A GET with a body: answered, then the connection is closed (the body is not read as the next request).
+    reply = raw(server, b"GET /api/info HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\nGET /")
+    assert reply.startswith(b"HTTP/1.1 200") and reply.count(b"HTTP/1.1") == 1
+
+
+def test_a_slow_body_holds_a_decoder_for_a_bounded_time(model: api.Model, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(server_module, "BODY_SECONDS", 0.5)
+    monkeypatch.setattr(server_module, "QUEUE_SECONDS", 0.2)
+    with running(model, decoders=1) as server:
+        slow = socket.create_connection(("127.0.0.1", server.server_port))
+        slow.sendall(f"POST /api/predict HTTP/1.1\r\nHost: localhost\r\nContent-Length: {len(SEVEN)}\r\n\r\n".encode())
+        slow.sendall(SEVEN[:100])  # ... and the rest never comes
+        time.sleep(0.1)
+        status, body, _ = call(server, "POST", "/api/predict", SEVEN)
+        assert status == 503 and "busy" in body["error"]
+        time.sleep(0.3)
+        slow.sendall(SEVEN[100:200])  # still trickling after the deadline
+        reply = slow.recv(65536)
+        slow.close()
+        assert reply.startswith(b"HTTP/1.1 408")
+        assert call(server, "POST", "/api/predict", SEVEN)[0] == 200
+
+
+def test_100_concurrent_mixed_requests_all_answered(model: api.Model, monkeypatch: pytest.MonkeyPatch) -> None:
+    decoding, most = [0], [0]
+    lock = threading.Lock()
+    real = api.predict_image
+
+    def counted(network, data, name="upload"):
+        with lock:
+            decoding[0] += 1
+            most[0] = max(most[0], decoding[0])
+        try:
+            return real(network, data, name)
+        finally:
+            with lock:
+                decoding[0] -= 1
+
+    monkeypatch.setattr(api, "predict_image", counted)
+    kinds = {
+        "digit": (SEVEN, {}, 200),
+        "photo": (png_of(255 - np.kron(model.test_set().images[1], np.ones((6, 6), np.uint8))), {}, 200),
+        "text": (b"not an image", {}, 400),
+        "bomb": (png_claiming(30000, 30000), {}, 400),
+        "blank": (render([]), {}, 400),
+        "rebinding": (SEVEN, {"Host": "evil.example"}, 403),
+        "too-big": (bytes(10 * 1024 * 1024 + 1), {}, 413),
+    }
+    plan = [list(kinds)[i % len(kinds)] for i in range(100)]
+
+    def send(name: str) -> int:
+        body, headers, _ = kinds[name]
+        return call(server, "POST", "/api/predict", body, headers)[0]
+
+    with running(model, decoders=3) as server, ThreadPoolExecutor(100) as pool:
+        assert list(pool.map(send, plan)) == [kinds[name][2] for name in plan]
+        assert 1 <= most[0] <= 3
+        assert call(server, "GET", "/api/info")[0] == 200
+
+
+# --- the command ----------------------------------------------------------------------------------------------
+
+
+def test_port_in_use_is_an_error_with_the_way_out(weights_file: Path, runner: CliRunner) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = runner.invoke(cli, ["serve", "--port", str(port), "--weights", str(weights_file)])
+    assert result.exit_code == 1
+    assert f"Error: port {port} on 127.0.0.1 is in use" in result.output and "--port 0" in result.output
+
+
+def test_missing_weights_is_an_error(tmp_path: Path, runner: CliRunner) -> None:
+    missing = tmp_path / "mine.npz"
+    result = runner.invoke(cli, ["serve", "--port", "0", "--weights", str(missing), "--data-dir", str(tmp_path)])
+    assert result.exit_code == 1 and f"Error: {missing}: no such weights file" in result.output
+
+
+def test_unknown_host_is_an_error(weights_file: Path, runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["serve", "--port", "0", "--host", "256.1.1.1", "--weights", str(weights_file)])
+    assert result.exit_code == 1 and "Error: cannot listen on '256.1.1.1'" in result.output
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_serve_runs_until_ctrl_c(stop: signal.Signals, weights_file: Path, tmp_path: Path) -> None:
+    opened = tmp_path / "opened.txt"  # --open runs $BROWSER: a stand-in that writes down the address
+    browser = tmp_path / "browser.py"
+    browser.write_text(f"import sys; open({str(opened)!r}, 'w').write(sys.argv[1])\n")
+    command = [sys.executable, "-m", "mnist_infer", "serve", "--port", "0", "--host", "0.0.0.0", "--open"]
+    process = subprocess.Popen(
+        [*command, "--weights", str(weights_file), "--data-dir", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "BROWSER": f"{sys.executable} {browser} %s"},
+    )
+    try:
+        first = process.stdout.readline()
+        url = re.search(r"http://127\.0\.0\.1:(\d+)/", first)
+        assert url, first
+        connection = http.client.HTTPConnection("127.0.0.1", int(url.group(1)), timeout=10)
+        connection.request("GET", "/api/info")
+        info = json.loads(connection.getresponse().read())
+        assert info["weights"]["book"] is True and info["test_set"] == {"available": True, "count": 10_000}  # packaged
+        connection.close()
+        deadline = time.monotonic() + 10
+        while not opened.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        process.send_signal(stop)
+        out, err = process.communicate(timeout=10)
+    assert process.returncode == 0, err
+    assert "Traceback" not in err and "Stopped." in out
+    assert "Listening on 0.0.0.0, not only on this computer" in err
+    assert opened.read_text() == url.group(0)
