@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 import faulty_server
-from conftest import shared_path
+from conftest import file_size_limit, shared_path
 from mnist_infer.catalog import FILES
 from mnist_infer.cli import cli
 from mnist_infer.download import USER_AGENT, Source, download, plan
@@ -361,12 +361,12 @@ def test_progress_bars_on_a_terminal(server, tmp_path: Path, runner: CliRunner) 
     assert "/1.6 MB" in before_table and "/181.9 kB" in before_table
 
 
-@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
 def test_a_full_disk_is_one_clear_error(server, tmp_path: Path, runner: CliRunner) -> None:
-    (tmp_path / (LABELS + ".part")).symlink_to("/dev/full")  # every write fails with ENOSPC
-    result = download_cli(
-        runner, tmp_path, "--split", "test", "--no-weights", "--only-mirrors", "--mirror", f"{server.url}/a/"
-    )
+    with file_size_limit(100_000):
+        result = download_cli(
+            runner, tmp_path, "--split", "test", "--no-weights", "--only-mirrors", "--mirror", f"{server.url}/a/"
+        )
     assert result.exit_code == 1 and "Traceback" not in result.output
-    assert result.stderr.startswith(f"Error: {tmp_path / (LABELS + '.part')}: cannot write (No space left on device)")
-    assert not (tmp_path / LABELS).exists()
+    assert result.stderr.startswith(f"Error: {tmp_path / (IMAGES + '.part')}: cannot write (File too large)")
+    assert result.stderr.count("\n") == 1 and "the partial file is kept" in result.stderr
+    assert not (tmp_path / IMAGES).exists()
