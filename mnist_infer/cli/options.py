@@ -71,7 +71,12 @@ def json_option(func: Callable) -> Callable:
 
 
 def print_json(payload: Any) -> None:
-    click.echo(json.dumps(payload, indent=2))
+    """Strict JSON on stdout: a NaN or an infinity (which JSON cannot carry) is an error, never printed."""
+    try:
+        text = json.dumps(payload, indent=2, allow_nan=False)
+    except ValueError:
+        raise MnistInferError("the result holds a number that is not finite (NaN or infinity); not printed") from None
+    click.echo(text)
 
 
 def weights_path(weights: Path | None, data_dir: Path | None) -> Path:
