@@ -7,20 +7,21 @@ turned into arrays, by :func:`numpy.frombuffer`, once their dtype is checked to 
 byte count to match their shape. So a pickle can neither run code nor make numpy interpret bytes as pointers.
 
 Nor can it make the loader allocate more than the file holds: the opcodes are walked first (no length or memo
-index beyond the file), and every byte the stand-ins make (``_codecs.encode`` results, arrays) is counted
-against a budget of twice the file's size, so one memoised string encoded 1,600 times, or one buffer behind
-400 keys, is refused at the third copy. A caller can also check the arrays' keys, shapes and dtypes (their
-:class:`ArraySpec`) before any array is made.
+index beyond the file), each stand-in becomes one array however often it is referred to, and every byte made
+(``_codecs.encode`` results, arrays) counts against twice the file's size. A caller can check the arrays' keys,
+shapes and dtypes (:class:`ArraySpec`) before any array is made.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import math
 import pickle
 import pickletools
 import re
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
@@ -145,9 +146,7 @@ class _Budget:
     def spend(self, nbytes: int) -> None:
         self.left -= nbytes
         if self.left < 0:
-            raise WeightsError(
-                "its arrays would take more memory than the file holds bytes (one buffer used many times?)"
-            )
+            raise WeightsError("making its arrays would take more than twice the file's size in memory")
 
 
 def _reconstruct(cls: Any, shape: Any = (0,), typecode: Any = b"b") -> ArrayStub:
@@ -163,10 +162,11 @@ def _frombuffer(data: Any, dtype: Any, shape: Any, order: Any = "C") -> ArrayStu
     return stub
 
 
-def _latin1_encode(text: Any, encoding: Any = "utf-8") -> bytes:
+def _latin1_encode(text: Any, encoding: Any = "utf-8", *, budget: _Budget) -> bytes:
     """``_codecs.encode``: how protocols 0–2 store ``bytes`` in Python 3. Only latin-1 text is accepted."""
     if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
         raise _Refused("a call to _codecs.encode other than latin-1")
+    budget.spend(len(text))
     return text.encode("latin1")
 
 
@@ -201,15 +201,8 @@ class _RestrictedUnpickler(pickle.Unpickler):
             found = ALLOWED_GLOBALS[(module, name)]
         except KeyError:
             raise _Refused(f"it asks for {module}.{name}") from None
-        if found is _latin1_encode:  # its results count against the budget: memoised text encoded again and again
-            budget = self.budget
-
-            def encode(text: Any, encoding: Any = "utf-8") -> bytes:
-                budget.spend(len(text) if isinstance(text, str) else 0)
-                return _latin1_encode(text, encoding)
-
-            return encode
-        return found
+        # What encode makes counts against the budget: memoised text may be encoded again and again.
+        return functools.partial(found, budget=self.budget) if found is _latin1_encode else found
 
     def persistent_load(self, pid: Any) -> Any:
         raise _Refused("it asks for a persistent object")
@@ -243,7 +236,8 @@ def loads_arrays(data: bytes, source: str, check: Callable[[dict], None] | None 
     if not data:
         raise WeightsError(f"{source}: the file is empty; expected a pickled dict of arrays")
     budget, layout = _Budget(len(data)), None
-    with _refusals(source):
+    with _refusals(source), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pickletools warns of odd escapes in a STRING opcode: not the user's concern
         _scan(data)
         result = _RestrictedUnpickler(data, budget).load()
         if check is not None and isinstance(result, dict):
@@ -286,12 +280,17 @@ def _refusals(source: str) -> Iterator[None]:
         ) from None
 
 
-def _convert(obj: Any, budget: _Budget, top: bool = True) -> Any:
-    """Replace array stand-ins at the top level or one dict deep; stand-ins anywhere else stay inert."""
+def _convert(obj: Any, budget: _Budget, made: dict | None = None) -> Any:
+    """Replace array stand-ins at the top level or one dict deep, each once; stand-ins elsewhere stay inert."""
     if isinstance(obj, ArrayStub):
-        return obj.to_array(budget)
+        if made is None:
+            return obj.to_array(budget)
+        if id(obj) not in made:
+            made[id(obj)] = obj.to_array(budget)
+        return made[id(obj)]
     if isinstance(obj, DtypeStub):
         raise _Refused("a bare dtype")
-    if top and isinstance(obj, dict):
-        return {key: _convert(value, budget, top=False) for key, value in obj.items()}
+    if made is None and isinstance(obj, dict):
+        made = {}
+        return {key: _convert(value, budget, made) for key, value in obj.items()}
     return obj

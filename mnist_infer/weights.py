@@ -182,7 +182,7 @@ def _check_range(params: dict[str, np.ndarray], source: str) -> None:
         if not bound <= MAX_ACTIVATION_BOUND:
             raise WeightsError(
                 f"{source}: {w_key} and b{index} are so large that the forward pass could overflow float32 "
-                f"(layer {index} could reach {bound:.1e}); expected the weights of a trained network"
+                f"(a bound on layer {index}'s output reaches {bound:.1e}); expected the weights of a trained network"
             )
 
 
