@@ -28,7 +28,7 @@ import os
 import re
 import stat
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -58,14 +58,13 @@ def load_cached(source: IdxSource, parse: Callable[[Path], np.ndarray]) -> np.nd
     passes every check, else ``parse(source.path)``, then cached."""
     if not source.compressed or source.trailer is None or source.header.body_size == 0:
         return parse(source.path)
-    places = _places(source)
-    for base, parts in places:
+    for base, parts in _places(source):
         with _directory(base, parts) as directory:
             if directory is not None and (cached := _open(directory, source)) is not None:
                 return cached
     array = parse(source.path)
     if array.shape == source.header.shape and _crc(source, array) == source.trailer:
-        for base, parts in places:
+        for base, parts in _places(source):
             if _writable(base.joinpath(*parts)):
                 with contextlib.suppress(OSError):
                     base.mkdir(parents=True, exist_ok=True)
@@ -76,17 +75,15 @@ def load_cached(source: IdxSource, parse: Callable[[Path], np.ndarray]) -> np.nd
     return array
 
 
-def _places(source: IdxSource) -> list[tuple[Path, tuple[str, ...]]]:
+def _places(source: IdxSource) -> Iterator[tuple[Path, tuple[str, ...]]]:
     """Where the cache of ``source`` may be, preferred first: (a directory as given, names below it that are
-    opened without following links)."""
-    places = [] if is_packaged(source.path) else [(source.path.parent, (CACHE_DIR_NAME,))]
+    opened without following links). Lazily: a cache found beside the data costs nothing more."""
+    if not is_packaged(source.path):
+        yield source.path.parent, (CACHE_DIR_NAME,)
     home = user_cache_dir()
     if home is not None:
-        import hashlib  # only the fallback needs it
-
-        key = hashlib.sha1(str(source.path.absolute().parent).encode()).hexdigest()[:16]
-        places.append((home, (CACHE_DIR_NAME, key)))
-    return places
+        parent = str(source.path.absolute().parent).encode()
+        yield home, (CACHE_DIR_NAME, f"{zlib.crc32(parent):08x}{zlib.adler32(parent):08x}")
 
 
 @contextlib.contextmanager

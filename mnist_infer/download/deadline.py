@@ -1,8 +1,10 @@
-"""How long a download may take: the ``--timeout`` a user gives, and an overall deadline per location.
+"""How long a download may take: the ``--timeout`` a user gives, and a deadline for every location.
 
 A server that trickles one byte a second never times out between bytes, and a read of 64 KiB waits for all of
-them; so each location gets an overall deadline (:func:`allowance`), and a watchdog shuts the connection down
-when it passes, whatever the connection is waiting for (headers, a TLS record, the body).
+them. So each location gets a deadline that moves with what arrives: after a grace of three times the
+timeouts (to connect and answer, even slowly), the bytes must keep coming at :data:`MIN_RATE` on average; a
+watchdog shuts the connection down when the deadline passes, whatever the connection waits for (headers, a TLS
+record, the body). A file can thus never take longer than the grace plus its size limit at that rate.
 """
 
 from __future__ import annotations
@@ -13,13 +15,11 @@ import threading
 import time
 import weakref
 
-from ..catalog import KnownFile
 from ..errors import DownloadError
-from .verify import size_limit
 
 MAX_TIMEOUT = 3600.0  #: the longest --timeout accepted, in seconds
-#: The slowest average rate a source may deliver a file at (bytes per second), beyond the time it may take to
-#: answer; a slower one is left for the next source (the bytes that arrived are kept for a resume).
+#: The slowest average rate (bytes per second) a source may deliver at once its grace is over; a slower one is
+#: left for the next source (the bytes that arrived are kept for a resume).
 MIN_RATE = 32 * 1024
 
 
@@ -34,21 +34,22 @@ def check_timeout(timeout: tuple[float, float]) -> tuple[float, float]:
     return values  # type: ignore[return-value]
 
 
-def allowance(known: KnownFile, timeout: tuple[float, float]) -> float:
-    """Seconds one location may take to deliver ``known``, all its retries included: three times the time a
-    server may take to answer, plus the file at :data:`MIN_RATE`."""
-    return 3 * (timeout[0] + timeout[1]) + size_limit(known) / MIN_RATE
+def grace(timeout: tuple[float, float]) -> float:
+    """Seconds a location has before its bytes must arrive at :data:`MIN_RATE`: three times its timeouts."""
+    return 3 * (timeout[0] + timeout[1])
 
 
 class Watchdog:
-    """Shuts down the connections of one fetcher when the current location's deadline passes."""
+    """Shuts down the connections of one fetcher when the current location misses its deadline:
+    ``grace + received / MIN_RATE`` seconds after it started."""
 
     def __init__(self) -> None:
         self._connections: weakref.WeakSet = weakref.WeakSet()
         self._lock = threading.Lock()
         self._timer: threading.Timer | None = None
         self.expired = False
-        self.started = 0.0
+        self.started = self.grace = 0.0
+        self.received = 0
 
     def add(self, connection) -> None:
         with self._lock:
@@ -56,20 +57,39 @@ class Watchdog:
             if self.expired:
                 self._shut(connection)
 
-    def start(self, seconds: float) -> None:
+    def start(self, grace: float) -> None:
         self.stop()
-        self.expired, self.started = False, time.monotonic()
-        self._timer = threading.Timer(seconds, self._expire)
+        with self._lock:
+            self.expired, self.started, self.grace, self.received = False, time.monotonic(), grace, 0
+            self._arm(grace)
+
+    def progress(self, received: int) -> None:
+        """Bytes of the file held so far (what a resumed download started from included)."""
+        self.received = received
+
+    def late(self) -> bool:
+        """Whether the deadline has passed (the watchdog may not have fired yet)."""
+        return self.expired or time.monotonic() > self.started + self.grace + self.received / MIN_RATE
+
+    def stop(self) -> None:
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+
+    def _arm(self, seconds: float) -> None:
+        self._timer = threading.Timer(max(seconds, 0.01), self._check)
         self._timer.daemon = True
         self._timer.start()
 
-    def stop(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-
-    def _expire(self) -> None:
+    def _check(self) -> None:
         with self._lock:
+            if self._timer is None:
+                return  # stopped meanwhile
+            remaining = self.started + self.grace + self.received / MIN_RATE - time.monotonic()
+            if remaining > 0:
+                self._arm(remaining)  # bytes arrived since: the deadline moved
+                return
             self.expired = True
             for connection in list(self._connections):
                 self._shut(connection)

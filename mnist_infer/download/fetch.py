@@ -27,7 +27,7 @@ from .. import __version__
 from ..catalog import KnownFile
 from ..errors import DownloadError
 from ..files import NotRegularFile, open_for_writing, open_regular
-from .deadline import MIN_RATE, Watchdog, allowance, check_timeout, watched_adapter
+from .deadline import MIN_RATE, Watchdog, check_timeout, grace, watched_adapter
 from .sources import Source
 from .verify import size_limit
 
@@ -99,15 +99,14 @@ class Fetcher:
         if source.is_local:
             self._copy(Path(location), part, known)
             return False
-        seconds = allowance(known, self.timeout)
-        self._watchdog.start(seconds)
+        self._watchdog.start(grace(self.timeout))
         try:
             interruptions = 0
             while True:
                 try:
                     return self._get(location, part, known)
                 except _Interrupted as exc:
-                    self._check_deadline(seconds)
+                    self._check_deadline()
                     interruptions += 1
                     if interruptions > self.retries:
                         raise SourceFailed(str(exc)) from None
@@ -115,11 +114,12 @@ class Fetcher:
         finally:
             self._watchdog.stop()
 
-    def _check_deadline(self, seconds: float) -> None:
-        if self._watchdog.expired or time.monotonic() - self._watchdog.started > seconds:
+    def _check_deadline(self) -> None:
+        watchdog = self._watchdog
+        if watchdog.late():
             raise SourceFailed(
-                f"too slow: no complete file within {seconds:.0f} s (at least {MIN_RATE // 1024} KiB/s expected); "
-                "what arrived is kept for a resume"
+                f"too slow: {watchdog.received:,} bytes in {time.monotonic() - watchdog.started:.0f} s (at least "
+                f"{MIN_RATE // 1024} KiB/s expected after {watchdog.grace:.0f} s); what arrived is kept for a resume"
             )
 
     def _copy(self, path: Path, part: Path, known: KnownFile) -> None:
@@ -219,7 +219,7 @@ class Fetcher:
                     self._stream(response, f, part, offset, total, known, url)
                     return append
             except requests.exceptions.RequestException as exc:
-                self._check_deadline(allowance(known, self.timeout))
+                self._check_deadline()
                 reason, unreachable = _explain(exc)
                 if unreachable:
                     self._down_hosts[host] = reason
@@ -234,6 +234,7 @@ class Fetcher:
 
         limit = size_limit(known)
         written = offset
+        self._watchdog.progress(written)
         self.progress.start(known.name, url, total, offset)
         try:
             for block in response.raw.stream(_CHUNK, decode_content=False):
@@ -243,16 +244,17 @@ class Fetcher:
                 with writing(part):
                     f.write(block)
                 self.progress.advance(len(block))
+                self._watchdog.progress(written)
                 if self._watchdog.expired:
                     break
         except (urllib3.exceptions.HTTPError, ConnectionError, TimeoutError) as exc:
-            self._check_deadline(allowance(known, self.timeout))
+            self._check_deadline()
             reason, _ = _explain(exc)
             raise _Interrupted(f"connection cut after {written:,} bytes ({reason})") from None
         finally:
             self.progress.finish()
         if total is None or written < total:
-            self._check_deadline(allowance(known, self.timeout))  # cut by the watchdog: too slow, not a glitch
+            self._check_deadline()  # cut by the watchdog: too slow, not a glitch
         if total is not None and written < total:
             raise _Interrupted(f"connection cut after {written:,} of {total:,} bytes")
 
