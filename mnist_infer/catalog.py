@@ -7,7 +7,7 @@ are of the decompressed IDX bytes, so that a re-gzipped copy (other gzip bytes, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 IMAGE_SIDE = 28
 IMAGE_SHAPE = (IMAGE_SIDE, IMAGE_SIDE)
@@ -15,6 +15,8 @@ IMAGE_PIXELS = IMAGE_SIDE * IMAGE_SIDE  #: 784, the network's inputs
 NUM_CLASSES = 10  #: the digits 0–9, the network's outputs
 DEFAULT_BATCH_SIZE = 2000  #: images per forward pass: bounds memory; larger batches are no faster
 DEFAULT_WEIGHTS_NAME = "sample_weight.pkl"
+#: dtype kinds a weights array may have: booleans, signed and unsigned integers, floats.
+NUMERIC_KINDS = "biuf"
 
 #: Where MNIST is fetched from, in order (the original host, yann.lecun.com, is gone).
 MNIST_MIRRORS = (
@@ -29,8 +31,7 @@ BOOK_WEIGHTS_MIRRORS = (
 )
 
 
-@dataclass(frozen=True)
-class KnownFile:
+class KnownFile(NamedTuple):  # a NamedTuple, not a dataclass: the CLI reads this at start-up, and it is cheaper
     """A file the tool knows by name and checksum, and the base URLs it may be fetched from, in order."""
 
     name: str  #: canonical file name in the data directory

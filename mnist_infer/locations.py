@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .catalog import FILES
+from .catalog import DEFAULT_WEIGHTS_NAME, FILES
 from .errors import MnistInferError
 
 HOME_ENV = "MNIST_INFER_HOME"
@@ -63,12 +63,16 @@ def packaged_file(name: str) -> Path | None:
     known = FILES.get(name)
     if known is None or known.packaged_in is None:
         return None
+    path = package_dir(known.packaged_in) / name
+    return path if path.is_file() else None
+
+
+def package_dir(package: str) -> Path:
+    """The directory of one of mnist-infer's packages, for the data files it ships."""
     import importlib
 
     # The package's own directory, not importlib.resources: that would import zipfile at every start.
-    package_file = importlib.import_module(known.packaged_in).__file__
-    path = Path(package_file).parent / name if package_file else None
-    return path if path is not None and path.is_file() else None
+    return Path(importlib.import_module(package).__file__).parent
 
 
 def is_packaged(path: Path) -> bool:
@@ -80,3 +84,17 @@ def is_packaged(path: Path) -> bool:
 def describe(path: Path) -> str:
     """Where a file came from, for people: its path, or that it is the package's own copy."""
     return f"{path.name} (packaged with mnist-infer)" if is_packaged(path) else str(path)
+
+
+def default_weights(data_dir: str | os.PathLike[str] | None = None) -> Path:
+    """The book's weights: the data directory's copy, else the package's own."""
+    path = resolve_data_dir(data_dir) / DEFAULT_WEIGHTS_NAME
+    if path.is_file():
+        return path
+    packaged = packaged_file(DEFAULT_WEIGHTS_NAME)
+    if packaged is None:
+        raise MnistInferError(
+            f"{path}: no weights file; `mnist-infer download` fetches the book's {DEFAULT_WEIGHTS_NAME}, "
+            "or pass --weights FILE"
+        )
+    return packaged

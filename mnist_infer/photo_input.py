@@ -46,6 +46,8 @@ NOISE_MARGIN = 8.0  #: ink must also stand this many noise deviations (measured 
 MNIST_CENTRE = 14.0
 #: Paper's brightness is estimated locally, over windows of this fraction of the picture (shadows, falloff).
 BACKGROUND_WINDOW = 0.15
+#: Polarity is read from this many of the darkest and lightest pixels (a few, so that one hot pixel cannot decide).
+EXTREME_PIXELS = 3
 #: A digit is strokes on a ground: ink over more than this fraction of the picture is not a digit.
 MAX_INK_COVER = 0.7
 #: Nor is a speck: the digit must be at least this many pixels (at working size) tall or wide.
@@ -209,8 +211,7 @@ def _ink(grey: np.ndarray, source: str) -> np.ndarray:
     # Noise from differences of neighbours along the border: blind to light that varies smoothly.
     steps = np.concatenate([np.diff(edge) for edge in edges])
     noise = 1.4826 * float(np.median(np.abs(steps))) / np.sqrt(2) if steps.size else 0.0
-    darkest, lightest = np.percentile(grey, [0.5, 99.5])
-    dark_ink_on_paper = background - darkest >= lightest - background
+    dark_ink_on_paper = _dark_ink(grey, background)
     ink = _local_background(grey) - grey if dark_ink_on_paper else grey - _local_background(grey, dark=True)
     np.clip(ink, 0.0, None, out=ink)
     top = float(np.percentile(ink, 99.5)) if ink.size > 400 else float(ink.max())
@@ -222,6 +223,19 @@ def _ink(grey: np.ndarray, source: str) -> np.ndarray:
     if np.count_nonzero(ink > 0.5) > MAX_INK_COVER * ink.size:
         raise ImageError(f"{source}: no digit found (the whole picture reads as ink: a gradient or a texture?)")
     return ink
+
+
+def _dark_ink(grey: np.ndarray, background: float) -> bool:
+    """Whether the ink is darker than the background: the side where the picture strays furthest from it.
+
+    Measured on the few most extreme pixels of the whole picture, not on percentiles: a small digit on a large
+    canvas covers far less than 1% of it. The rule is symmetric, so a picture and its negative are read alike.
+    """
+    flat = grey.ravel()
+    k = min(EXTREME_PIXELS, flat.size) - 1
+    darkest = float(np.partition(flat, k)[k])
+    lightest = float(np.partition(flat, flat.size - 1 - k)[flat.size - 1 - k])
+    return background - darkest >= lightest - background
 
 
 def _local_background(grey: np.ndarray, dark: bool = False) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""Digits as PNG pictures (Pillow): strips of digits side by side, scaled up for people to look at.
+"""Digits as picture files (Pillow): strips of digits side by side and galleries, scaled up for people to look
+at, written in the format their extension names.
 
 A picture is never larger than :data:`MAX_PICTURE_PIXELS`: its size is computed and checked before anything
 is allocated. It is written atomically, never through a link, never over anything but a regular file.
@@ -16,7 +17,7 @@ from .errors import MnistInferError
 from .files import atomic_write_bytes
 
 GAP = 2  #: pixels (before scaling) between digits in a strip
-#: The largest picture written (16.8 megapixels, 4096×4096): 150 digits side by side at the default scale 10.
+#: The largest picture written (16.8 megapixels, 4096×4096): 199 digits side by side at the default scale 10.
 MAX_PICTURE_PIXELS = 1 << 24
 
 
@@ -43,20 +44,47 @@ def digit_strip(images: np.ndarray, scale: int = 10) -> np.ndarray:
     return np.repeat(np.repeat(strip, scale, axis=0), scale, axis=1) if scale > 1 else strip
 
 
-def save_png(pixels: np.ndarray, path: str | os.PathLike[str]) -> Path:
-    """Write a greyscale (H, W) or RGB (H, W, 3) uint8 array as PNG, atomically; ``path`` must be absent or a
-    regular file (a link, a device or a FIFO there is refused, never written through or replaced)."""
+#: Picture formats by file extension (Pillow's names).
+FORMATS = {
+    ".png": "PNG",
+    ".jpg": "JPEG",
+    ".jpeg": "JPEG",
+    ".bmp": "BMP",
+    ".gif": "GIF",
+    ".webp": "WEBP",
+    ".tif": "TIFF",
+    ".tiff": "TIFF",
+}
+
+
+def picture_format(path: str | os.PathLike[str]) -> str:
+    """The format ``path``'s extension names; an error naming the extension if it names none we write."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise MnistInferError(
+            f"{path}: unknown picture format {suffix or '(no extension)'!r}; name the file "
+            f"{', '.join(sorted(set(FORMATS)))}"
+        )
+    return FORMATS[suffix]
+
+
+def save_picture(pixels: np.ndarray, path: str | os.PathLike[str]) -> Path:
+    """Write a greyscale (H, W) or RGB (H, W, 3) uint8 array atomically, in the format its extension names;
+    ``path`` must be absent or a regular file (a link, a device or a FIFO there is refused, never written through
+    or replaced)."""
     from PIL import Image
 
     from .files import check_replaceable
 
     path = Path(path)
+    kind = picture_format(path)
     if not path.parent.is_dir():
         raise MnistInferError(f"{path}: cannot write the picture: directory {path.parent} does not exist")
     try:
         check_replaceable(path)  # before the work: a refused name fails fast
         buffer = io.BytesIO()
-        Image.fromarray(pixels).save(buffer, format="PNG")
+        Image.fromarray(pixels).save(buffer, format=kind, **({"quality": 95} if kind in ("JPEG", "WEBP") else {}))
         atomic_write_bytes(path, buffer.getvalue())
     except OSError as exc:
         raise MnistInferError(f"{path}: cannot write the picture ({exc.strerror or exc})") from None

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 
 from .data import Dataset
-from .errors import MnistInferError
+from .errors import ImageError, MnistInferError
 from .evaluation import classify_images
 from .network import Network
-from .picture_files import save_png
+from .picture_files import save_picture
 
 
 @dataclass(frozen=True)
@@ -45,21 +45,48 @@ def predict_indices(network: Network, dataset: Dataset, indices: list[int]) -> l
     ]
 
 
-def predict_files(network: Network, paths: list[Path]) -> list[Prediction]:
-    """Predictions for image files (photos, scans, drawings), each preprocessed the way MNIST was made."""
+@dataclass(frozen=True)
+class Failure:
+    """A picture that could not be read (or holds no digit), and why."""
+
+    source: str
+    error: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {"source": self.source, "error": self.error}
+
+
+def predict_files(network: Network, paths: list[Path]) -> list[Prediction | Failure]:
+    """Predictions for image files (photos, scans, drawings), each preprocessed the way MNIST was made.
+
+    Like ``cp`` or ``grep`` with several files, one picture that cannot be read does not stop the others: it
+    becomes a :class:`Failure` in its place.
+    """
     from .photo_input import prepare_image
 
-    prepared = [prepare_image(path) for path in paths]
-    if not prepared:
-        return []
-    classes, probabilities = classify_images(network, np.stack([item.pixels for item in prepared]))
-    return [
+    prepared: list = []
+    for path in paths:
+        try:
+            prepared.append(prepare_image(path))
+        except ImageError as exc:
+            prepared.append(Failure(str(path), _reason(str(exc), path)))
+    readable = [item for item in prepared if not isinstance(item, Failure)]
+    if not readable:
+        return prepared
+    classes, probabilities = classify_images(network, np.stack([item.pixels for item in readable]))
+    predictions = iter(
         Prediction(str(item.path), None, None, int(c), p, item.pixels, item.preview)
-        for item, c, p in zip(prepared, classes, probabilities, strict=True)
-    ]
+        for item, c, p in zip(readable, classes, probabilities, strict=True)
+    )
+    return [item if isinstance(item, Failure) else next(predictions) for item in prepared]
 
 
-def save_inputs(predictions: list[Prediction], directory: Path) -> list[Path]:
+def _reason(message: str, path: Path) -> str:
+    """The error without the path it starts with (the failure names its source already)."""
+    return message.removeprefix(f"{path}: ")
+
+
+def save_inputs(predictions: list[Prediction | Failure], directory: Path) -> list[Path]:
     """Write the 28×28 input of each prediction as a PNG in ``directory`` (created if missing)."""
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -67,11 +94,13 @@ def save_inputs(predictions: list[Prediction], directory: Path) -> list[Path]:
         raise MnistInferError(f"{directory}: cannot create the directory ({exc.strerror or exc})") from None
     written: list[Path] = []
     for item in predictions:
+        if isinstance(item, Failure):
+            continue
         stem = Path(item.source).stem if item.index is None else item.source.replace("[", "-").rstrip("]")
         path = directory / f"{stem}.png"
         suffix = 1
         while path in written:
             suffix += 1
             path = directory / f"{stem}-{suffix}.png"
-        written.append(save_png(item.image, path))
+        written.append(save_picture(item.image, path))
     return written

@@ -15,11 +15,12 @@ import math
 import struct
 import warnings
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
+from .catalog import NUMERIC_KINDS
 from .errors import UnsafeWeightsError, WeightsError
-from .safepickle import NUMERIC_KINDS, ArraySpec
 
 #: Members an archive may have, and bytes its central directory may take (numpy writes ~100 per member).
 MAX_MEMBERS = 64
@@ -29,6 +30,18 @@ MAX_DEFLATE_RATIO = 1032
 _END = b"PK\x05\x06"
 _END64_LOCATOR = b"PK\x06\x07"
 _END64 = b"PK\x06\x06"
+
+
+class ArraySpec(NamedTuple):
+    """What an array of a weights file will be (its shape and dtype), known before its bytes are read or made into
+    it: by this reader from a member's header, by :mod:`mnist_infer.safepickle` from its stand-ins."""
+
+    shape: tuple[int, ...]
+    dtype: np.dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
 
 
 def loads_npz(

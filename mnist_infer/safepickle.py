@@ -23,27 +23,15 @@ import pickletools
 import re
 import warnings
 from collections.abc import Callable, Iterator
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
 from .errors import MnistInferError, UnsafeWeightsError, WeightsError
+from .safenpz import ArraySpec
 
-#: dtype kinds a weights array may have: booleans, signed and unsigned integers, floats.
-NUMERIC_KINDS = "biuf"
 #: dtype names (kind and item size, as numpy pickles them) a pickled array may have; numpy never sees others.
 _DTYPE_NAME = re.compile(r"b1|[iu][1248]|f[248]")
-
-
-class ArraySpec(NamedTuple):
-    """What an array in a pickle will be (its shape and dtype), known before its bytes are turned into it."""
-
-    shape: tuple[int, ...]
-    dtype: np.dtype
-
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
 
 
 class _Refused(Exception):

@@ -16,12 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from .catalog import FILES, IMAGE_PIXELS, NUM_CLASSES, KnownFile
+from .catalog import FILES, IMAGE_PIXELS, NUM_CLASSES, NUMERIC_KINDS, KnownFile
 from .errors import WeightsError
 from .files import NotRegularFile, read_regular
 from .network import PARAM_NAMES, Network
-from .safenpz import loads_npz
-from .safepickle import NUMERIC_KINDS, ArraySpec, loads_arrays
+from .safenpz import ArraySpec, loads_npz
 
 #: Far above any network of this shape that anyone trains (the book's file is 182 kB).
 MAX_WEIGHTS_BYTES = 256 * 1024 * 1024
@@ -49,8 +48,12 @@ def load_weights(
     return validate_weights(read_weights_file(path, check), str(path), inputs=inputs, outputs=outputs)
 
 
-def load_network(path: str | os.PathLike[str]) -> Network:
-    """The MNIST network (784 inputs, 10 classes) with the weights in ``path``."""
+def load_network(path: str | os.PathLike[str] | None = None) -> Network:
+    """The MNIST network (784 inputs, 10 classes) with the weights in ``path`` (by default, the book's)."""
+    if path is None:
+        from .locations import default_weights
+
+        path = default_weights()
     return Network(load_weights(path))
 
 
@@ -66,6 +69,8 @@ def read_weights_file(path: Path, check=None) -> Any:
         raise WeightsError(
             f"{path}: a single .npy array; expected a dict of arrays {_KEYS_TEXT} (.pkl, or .npz from numpy.savez)"
         )
+    from .safepickle import loads_arrays  # only .pkl files need the unpickler (and pickle, pickletools)
+
     return loads_arrays(data, str(path), check)
 
 
@@ -192,9 +197,10 @@ def _check_range(params: dict[str, np.ndarray], source: str) -> None:
 def toy_network() -> tuple[Network, np.ndarray]:
     """The book's 2-3-2-2 toy network (float64, as the book computes it) and its sample input x."""
     import json
-    from importlib import resources
 
-    spec = json.loads(resources.files("mnist_infer.bundled_weights").joinpath("toy.json").read_text("utf-8"))
+    from .locations import package_dir
+
+    spec = json.loads((package_dir("mnist_infer.bundled_weights") / "toy.json").read_text("utf-8"))
     params = {key: np.array(spec[key], dtype=np.float64) for key in PARAM_NAMES}
     validate_weights(params, "toy.json", inputs=2, outputs=2)
     return Network(params, dtype=np.float64), np.array(spec["x"], dtype=np.float64)

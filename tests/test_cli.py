@@ -278,12 +278,14 @@ def test_unexpected_exception_is_one_line(runner: CliRunner, data_dir: Path, mon
 
 
 def test_help_lists_commands_and_every_command_has_an_example(runner: CliRunner) -> None:
+    from mnist_infer.cli import cli as group
+
     top = run(runner, "--help")
-    for command in ("download", "evaluate", "predict", "show", "toy"):
-        if command != "download":
-            assert command in top.stdout
-    for command in ("evaluate", "predict", "show", "toy"):
-        assert "Example" in run(runner, command, "--help").stdout
+    assert top.exit_code == 0
+    for command in group.list_commands(None):
+        assert f"\n  {command} " in top.stdout
+        result = run(runner, command, "--help")
+        assert result.exit_code == 0 and "Example" in result.stdout and "--debug" in result.stdout
 
 
 def test_python_dash_m_and_version() -> None:
@@ -313,4 +315,81 @@ def test_help_imports_neither_numpy_nor_rich_nor_requests() -> None:
 
 def test_evaluate_json_imports_only_what_it_needs(data_dir: Path) -> None:
     loaded = modules_loaded_by(["evaluate", "--json", "--data-dir", str(data_dir)])
-    assert "numpy" in loaded and not loaded & {"rich", "requests", "PIL", "urllib3", "zipfile"}
+    assert "numpy" in loaded and not loaded & {"rich", "requests", "PIL", "urllib3"}
+
+
+# --- what a new user reaches for --------------------------------------------------------------------------------
+
+
+def test_show_json_gives_index_label_and_pixels(runner: CliRunner, data_dir: Path) -> None:
+    result = run(runner, "show", "0", "8", "--json", "--data-dir", str(data_dir))
+    assert result.exit_code == 0, result.output
+    digits = json.loads(result.stdout)["digits"]
+    images = read_images(data_dir / "t10k-images-idx3-ubyte.gz")
+    assert [(d["split"], d["index"], d["label"]) for d in digits] == [("test", 0, 7), ("test", 8, 5)]
+    assert digits[1]["pixels"] == images[8].tolist() and len(digits[0]["pixels"]) == 28
+
+
+def test_debug_is_accepted_after_the_command(runner: CliRunner, tmp_path: Path) -> None:
+    result = run(runner, "show", "0", "--split", "train", "--data-dir", str(tmp_path), "--debug")
+    assert result.exit_code == 1 and type(result.exception).__name__ == "MissingDataError"
+    assert "Traceback" not in run(runner, "show", "0", "--split", "train", "--data-dir", str(tmp_path)).output
+
+
+def test_data_dir_help_names_what_it_honours(runner: CliRunner, monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    help_text = "".join(run(runner, "evaluate", "--help").stdout.split())  # Click wraps lines, even at hyphens
+    assert "$MNIST_INFER_HOME,else$XDG_CACHE_HOME/mnist-infer,else~/.cache/mnist-infer" in help_text
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    result = run(runner, "download", "--split", "test", "--no-weights", "--json")
+    assert json.loads(result.stdout)["data_dir"] == str(tmp_path / "xdg" / "mnist-infer")
+
+
+@pytest.mark.parametrize(
+    ("suffix", "magic"),
+    [
+        (".png", b"\x89PNG"),
+        (".jpg", b"\xff\xd8\xff"),
+        (".JPEG", b"\xff\xd8\xff"),
+        (".bmp", b"BM"),
+        (".gif", b"GIF8"),
+        (".webp", b"RIFF"),
+        (".tiff", b"II*\x00"),
+    ],
+)
+def test_pictures_are_written_in_the_format_their_extension_names(
+    runner: CliRunner, data_dir: Path, tmp_path: Path, suffix: str, magic: bytes
+) -> None:
+    out = tmp_path / f"digits{suffix}"
+    assert run(runner, "show", "0", "1", "--save", str(out), "--data-dir", str(data_dir)).exit_code == 0
+    assert out.read_bytes().startswith(magic)
+    errors = tmp_path / f"mistakes{suffix}"
+    result = run(runner, "evaluate", "--limit", "20", "--errors", str(errors), "--data-dir", str(data_dir))
+    assert result.exit_code == 0 and errors.read_bytes().startswith(magic)
+
+
+@pytest.mark.parametrize("name", ["digits.xyz", "digits", "digits.svg"])
+def test_an_unknown_picture_extension_is_refused_before_any_work(
+    runner: CliRunner, data_dir: Path, tmp_path: Path, name: str
+) -> None:
+    out = tmp_path / name
+    for args in (["show", "0", "--save", str(out)], ["evaluate", "--errors", str(out)]):
+        result = run(runner, *args, "--data-dir", str(data_dir))
+        assert_error(result, str(out), "unknown picture format")
+        assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("user", "expected"),
+    [({}, "1"), ({"OMP_NUM_THREADS": "2"}, None), ({"OPENBLAS_NUM_THREADS": "2"}, "2")],
+)
+def test_one_blas_thread_unless_the_user_chose(user: dict[str, str], expected: str | None) -> None:
+    import os
+
+    settings = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+    code = (
+        "import os, sys\nfrom mnist_infer.cli import main\nsys.argv = ['mnist-infer', '--version']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\nprint(os.environ.get('OPENBLAS_NUM_THREADS'))\n"
+    )
+    env = {key: value for key, value in os.environ.items() if key not in settings} | user
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert result.stdout.splitlines()[-1] == str(expected)

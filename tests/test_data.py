@@ -124,3 +124,12 @@ def test_public_api_is_importable_from_the_package() -> None:
     assert callable(mnist_infer.load_network) and callable(mnist_infer.Network)
     with pytest.raises(AttributeError):
         mnist_infer.no_such_name  # noqa: B018
+
+
+def test_a_split_unpacks_like_the_books_pairs(tmp_path: Path) -> None:
+    images, labels = synthetic_split(tmp_path, "train", 7)
+    x, t = load_split("train", tmp_path)
+    np.testing.assert_array_equal(x, images)
+    np.testing.assert_array_equal(t, labels)
+    dataset = load_split("train", tmp_path)
+    assert len(dataset) == 7 and dataset.split == "train"  # still a Dataset with its length and names

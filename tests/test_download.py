@@ -199,12 +199,16 @@ def test_wrong_bytes_everywhere_leave_nothing_on_disk(server, tmp_path: Path, ru
         f"{server.url}/a",
         "--mirror",
         f"{server.url}/b/",
+        "-v",
     )
     assert result.exit_code == 1
-    line = result.stderr.strip()
-    assert line.count("\n") == 0 and line.startswith("Error: could not fetch 1 of 2 file(s): " + LABELS)
-    assert f"{server.url}/a/{LABELS}: wrong bytes: expected sha256 {FILES[LABELS].sha256}, got" in line
-    assert f"{server.url}/b/{LABELS}: wrong bytes" in line
+    *attempts, line = result.stderr.strip().splitlines()
+    assert line.startswith(f"Error: could not fetch {LABELS} (1 of 2 file(s); tried 2 source(s), first: ")
+    assert f"first: {server.url}/a/{LABELS}: wrong bytes: expected sha256 {FILES[LABELS].sha256[:40]}" in line
+    assert line.endswith("give a copy with --mirror DIR_OR_URL or $MNIST_INFER_MIRRORS, or -v for details")
+    assert len(line) < 400
+    assert attempts[0].startswith(f"{LABELS}: {server.url}/a/{LABELS}: wrong bytes: expected sha256")
+    assert attempts[1].startswith(f"{LABELS}: {server.url}/b/{LABELS}: wrong bytes")
     assert sorted(p.name for p in tmp_path.iterdir()) == [".mnist-infer-download.lock", IMAGES]
 
 
@@ -275,15 +279,19 @@ def test_unreachable_hosts_fail_fast_with_every_answer(tmp_path: Path, runner: C
             dead,
             "--mirror",
             str(tmp_path / "nowhere"),
+            "--verbose",
         ],
     )
     assert time.perf_counter() - start < 5
     assert result.exit_code == 1 and "Traceback" not in result.output
-    line = result.stderr.strip()
-    assert line.startswith("Error: could not fetch 5 of 5 file(s): train-images-idx3-ubyte.gz (")
+    *attempts, line = result.stderr.strip().splitlines()
+    assert line.startswith("Error: could not fetch train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, ")
+    assert f"(5 of 5 file(s); tried 2 source(s), first: {dead}train-images-idx3-ubyte.gz: Connection refused)" in line
     for name in ("train-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz", "sample_weight.pkl"):
-        assert f"{dead}{name}: Connection refused" in line or f"{dead}{name}: skipped" in line
-        assert f"{tmp_path / 'nowhere' / name}: no such file" in line
+        assert f"{name}: {dead}{name}: Connection refused" in attempts or any(
+            a.startswith(f"{name}: {dead}{name}: skipped") for a in attempts
+        )
+        assert f"{name}: {tmp_path / 'nowhere' / name}: no such file" in attempts
     assert sorted(p.name for p in (tmp_path / "new").iterdir()) == [".mnist-infer-download.lock"]
 
 
@@ -310,7 +318,7 @@ def test_local_directory_mirrors_and_the_missing_train_images(tmp_path: Path, ru
         assert report[name]["status"] == "downloaded" and report[name]["verified"] == "sha256"
     assert_verified(tmp_path, "train-labels-idx1-ubyte.gz", *TEST_FILES)
     assert not (tmp_path / "train-images-idx3-ubyte.gz").exists()
-    assert result.stderr.startswith("Error: could not fetch 1 of 5 file(s): train-images-idx3-ubyte.gz")
+    assert result.stderr.startswith("Error: could not fetch train-images-idx3-ubyte.gz (1 of 5 file(s); tried 2 ")
 
 
 def test_two_downloads_at_once_do_not_corrupt_the_directory(server, tmp_path: Path) -> None:

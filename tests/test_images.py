@@ -253,3 +253,75 @@ def test_arbitrary_pictures(tmp_path: Path, pixels: list[int], width: int) -> No
     except ImageError:
         return
     assert prepared.pixels.dtype == np.uint8 and prepared.pixels.shape == (28, 28)
+
+
+# --- polarity: from the picture as a whole, whatever the digit's size on the canvas ---------------------------
+
+
+@pytest.mark.parametrize("canvas", [200, 1000, 4000])
+def test_white_on_black_reads_like_its_black_on_white_twin(reference, tmp_path: Path, canvas: int) -> None:
+    images, labels, network = reference
+    four = images[4]
+    assert labels[4] == 4
+    rng = np.random.default_rng(canvas)
+    for size in (40, 65, 120, 300, 900):
+        if size > canvas:
+            continue
+        picture = np.zeros((canvas, canvas), np.uint8)
+        top, left = rng.integers(0, canvas - size + 1, 2)
+        picture[top : top + size, left : left + size] = Image.fromarray(four).resize((size, size), Image.BICUBIC)
+        Image.fromarray(picture).save(tmp_path / "white-on-black.png")
+        Image.fromarray(255 - picture).save(tmp_path / "black-on-white.png")
+        light, dark = predict_files(network, [tmp_path / "white-on-black.png", tmp_path / "black-on-white.png"])
+        assert (light.prediction, dark.prediction) == (4, 4), (canvas, size)
+        # The same digit in the same place, but for rounding (a centre of mass may round to the next pixel).
+        assert np.abs(light.image.astype(int) - dark.image.astype(int)).mean() < 8, (canvas, size)
+
+
+# --- a folder with bad pictures: every readable one answered, each bad one reported -------------------------
+
+
+@pytest.fixture
+def mixed_folder(reference, tmp_path: Path) -> Path:
+    images, _, _ = reference
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i in range(3):
+        Image.fromarray(255 - images[i]).resize((84, 84)).save(folder / f"digit-{i}.png")
+    (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    Image.new("L", (60, 60), 255).save(folder / "blank.png")
+    return folder
+
+
+def test_a_folder_with_bad_pictures_answers_the_rest_and_exits_1(
+    mixed_folder: Path, data_dir: Path, runner: CliRunner
+) -> None:
+    result = runner.invoke(cli, ["predict", "--image", str(mixed_folder), "--data-dir", str(data_dir), "--json"])
+    assert result.exit_code == 1
+    entries = json.loads(result.stdout)["predictions"]
+    assert [Path(e["source"]).name for e in entries] == [
+        "blank.png",
+        "broken.jpg",
+        "digit-0.png",
+        "digit-1.png",
+        "digit-2.png",
+    ]
+    assert set(entries[0]) == {"source", "error"} and "no digit found" in entries[0]["error"]
+    assert "cannot decode" in entries[1]["error"] or "not an image" in entries[1]["error"]
+    assert [e["prediction"] for e in entries[2:]] == [7, 2, 1]
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: 2 of 5 pictures could not be read (first: ")
+    text = runner.invoke(
+        cli, ["predict", "--image", str(mixed_folder), "--data-dir", str(data_dir)], env={"COLUMNS": "100"}
+    )
+    words = " ".join(text.stdout.replace("│", " ").split())
+    assert text.exit_code == 1 and words.count("could not be read") == 2 and words.count("prediction") == 3
+
+
+def test_a_single_bad_picture_is_one_error_line(mixed_folder: Path, data_dir: Path, runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["predict", "--image", str(mixed_folder / "blank.png"), "--data-dir", str(data_dir)])
+    assert result.exit_code == 1 and result.stdout == ""
+    assert (
+        result.stderr.strip()
+        == f"Error: {mixed_folder / 'blank.png'}: no digit found (no ink stands out from the background)"
+    )

@@ -7,6 +7,7 @@ Only Click is imported at start-up; each command imports the core (numpy) and Ri
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import sys
 import warnings
@@ -16,34 +17,60 @@ import click
 
 from .. import __version__
 from ..errors import MnistInferError
-from . import download, evaluate, predict, show, toy
 from .options import debug_option, debug_requested
+from .streams import make_encodable
+
+#: Every command, and the module of this package that defines it. A command's module is imported only when the
+#: command runs (or for --help): start-up pays for one command's options, not for all of them.
+COMMANDS = {
+    "download": "download",
+    "evaluate": "evaluate",
+    "predict": "predict",
+    "show": "show",
+    "toy": "toy",
+}
 
 
 class _Cli(click.Group):
-    """Turns the project's errors (and any unexpected one) into one ``Error:`` line and exit code 1."""
+    """Loads commands on demand; turns the project's errors (and any unexpected one) into one ``Error:`` line and
+    exit code 1."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        module = COMMANDS.get(name)
+        if module is None:
+            return None
+        return getattr(importlib.import_module(f".{module}", __name__), name)
 
     def invoke(self, ctx: click.Context) -> Any:
-        debug = debug_requested(ctx)
+        def debug() -> bool:  # asked for before the command, or after it (known once its options are parsed)
+            return debug_requested(ctx)
+
         try:
             if sys.stdout is None:  # started with stdout closed: a file opened now would take its descriptor
                 raise click.ClickException("standard output is closed: nowhere to write the results")
             with warnings.catch_warnings():
-                if not debug:
+                if not debug():
                     warnings.simplefilter("ignore")  # a library's warning must not precede the one line of output
                 return super().invoke(ctx)
         except MnistInferError as exc:
-            if debug:
+            if debug():
                 raise
             raise click.ClickException(_one_line(str(exc))) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except KeyboardInterrupt:
+            # Ctrl-C: no traceback, the shell's exit code for SIGINT (128 + 2); a download keeps its .part file.
+            click.echo("Interrupted.", err=True)
+            raise click.exceptions.Exit(130) from None
         except BrokenPipeError:
             # stdout closed early (`mnist-infer … | head`): not worth a message.
             _silence_stdout()
             raise click.exceptions.Exit(1) from None
         except OSError as exc:
-            if debug:
+            if debug():
                 raise
             if exc.filename is not None:
                 raise click.ClickException(_one_line(f"{exc.filename}: {exc.strerror or exc}")) from None
@@ -52,15 +79,15 @@ class _Cli(click.Group):
             _silence_stdout()
             raise click.ClickException(f"cannot write the output ({exc.strerror or exc})") from None
         except MemoryError:
-            if debug:
+            if debug():
                 raise
             raise click.ClickException("not enough memory for this input") from None
         except RecursionError:
-            if debug:
+            if debug():
                 raise
             raise click.ClickException("an input nested too deeply to be read") from None
         except Exception as exc:
-            if debug:
+            if debug():
                 raise
             raise click.ClickException(
                 f"internal error ({type(exc).__name__}: {_one_line(str(exc))}); rerun with --debug to see the "
@@ -86,18 +113,25 @@ def cli() -> None:
     """Run the neural network of chapter 3 of Deep Learning from Scratch on MNIST.
 
     \b
-    Start here:
-      mnist-infer download              fetch MNIST and the book's weights
-      mnist-infer evaluate              accuracy of the book's weights (0.9352)
-      mnist-infer show 0                draw test image 0 in the terminal
-      mnist-infer predict 0 1 2         what the network says about them
-      mnist-infer toy                   the toy 2-3-2-2 network, step by step
+    Start here (the test set and the book's weights ship with the tool):
+      mnist-infer evaluate               accuracy of the book's weights (0.9352)
+      mnist-infer show 0                 draw test image 0 in the terminal
+      mnist-infer predict 0 1 2          what the network says about them
+      mnist-infer predict --image d.png  what it says about your own digit
+      mnist-infer toy                    the toy 2-3-2-2 network, step by step
+      mnist-infer download --split train the 60,000 training images
     """
 
 
-for _command in (download.download, evaluate.evaluate, predict.predict, show.show, toy.toy):
-    cli.add_command(_command)
+#: Environment variables by which a user chooses how many threads BLAS uses (OpenBLAS reads all of these).
+_BLAS_THREAD_SETTINGS = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def main() -> None:
+    # One BLAS thread, unless the user chose: the forward pass's products (at most 2000×784 by 784×50) gain
+    # little from a second thread on a quiet machine, and lose twice the time when another program keeps the
+    # other core busy. Set before numpy is imported, which is when OpenBLAS reads it.
+    if not any(os.environ.get(name) for name in _BLAS_THREAD_SETTINGS):
+        os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    make_encodable()
     cli(prog_name="mnist-infer")

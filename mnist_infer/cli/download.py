@@ -43,9 +43,9 @@ def _finite(value: float) -> float:
     callback=lambda _ctx, _param, value: _finite(value),
     default=30.0,
     show_default=True,
-    help="Seconds to wait for a server to connect or to send more bytes (each file also has an overall deadline "
-    "derived from it and the file's size).",
+    help="Seconds to wait for a server to connect or to send more bytes.",
 )
+@click.option("-v", "--verbose", is_flag=True, help="List every source tried for a file that failed.")
 @json_option
 def download(
     split: str,
@@ -55,13 +55,15 @@ def download(
     no_weights: bool,
     force: bool,
     timeout: float,
+    verbose: bool,
     as_json: bool,
 ) -> None:
     """Fetch MNIST and the book's weights into the data directory, verified against their checksums.
 
-    Sources are tried in order: your mirrors, then ossci-datasets (S3), cvdf-datasets (Google Cloud), and the
-    Korean edition's repository; for the weights, the book's repositories. A file already present and
-    verified is not fetched again; an interrupted download resumes.
+    The test split and the book's weights are copied from the package itself (they ship with the tool). Other
+    sources are tried in order: your mirrors, then ossci-datasets (S3), cvdf-datasets (Google Cloud), and the
+    Korean edition's repository; for the weights, the book's repositories. A file already present and verified
+    is not fetched again; an interrupted download resumes.
 
     \b
     Example:
@@ -90,5 +92,10 @@ def download(
         from ..render.downloads import render_download_report
 
         render_download_report(console, reports, str(directory))
-    if any(r.status == "failed" for r in reports):
+    failed = [r for r in reports if r.status.value == "failed"]
+    if verbose:
+        for report in failed:
+            for attempt in report.attempts:
+                click.echo(f"{report.name}: {attempt.source}: {attempt.error}", err=True)
+    if failed:
         raise DownloadError(failure_message(reports))

@@ -42,7 +42,7 @@ from .options import (
     "--errors",
     "errors_png",
     type=click.Path(dir_okay=False, path_type=Path),
-    metavar="FILE.png",
+    metavar="FILE",
     help="Write a gallery of the misclassified digits, most confident mistakes first (of the first weights).",
 )
 @click.option(
@@ -77,6 +77,10 @@ def evaluate(
     from ..evaluation import evaluate as run_evaluation
     from ..weights import load_network
 
+    if errors_png:
+        from ..picture_files import picture_format
+
+        picture_format(errors_png)  # an unknown extension fails before any work
     paths = list(weights) or [weights_path(None, data_dir)]
     networks = [load_network(path) for path in paths]  # every weights file is checked before any work
     dataset = load_split(split, data_dir)
@@ -117,13 +121,13 @@ def evaluate(
 
 def _save_gallery(result, images, path: Path, most: int) -> str:
     """Draw the most confident mistakes of ``result`` into ``path``; a line saying what was written."""
-    from ..picture_files import mistakes_gallery, save_png
+    from ..picture_files import mistakes_gallery, save_picture
 
     wrong = result.mistakes(most)
     if len(wrong) == 0:
         return f"no mistakes: {path} not written"
     predicted = result.predictions[wrong]
-    save_png(
+    save_picture(
         mistakes_gallery(images[wrong], result.labels[wrong], predicted, result.probabilities[wrong, predicted]),
         path,
     )

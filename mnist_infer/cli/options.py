@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -72,6 +71,8 @@ def json_option(func: Callable) -> Callable:
 
 def print_json(payload: Any) -> None:
     """Strict JSON on stdout: a NaN or an infinity (which JSON cannot carry) is an error, never printed."""
+    import json  # only --json needs it
+
     try:
         text = json.dumps(payload, indent=2, allow_nan=False)
     except ValueError:
@@ -83,18 +84,9 @@ def weights_path(weights: Path | None, data_dir: Path | None) -> Path:
     """``--weights`` if given, else the book's weights: the data directory's copy, else the package's own."""
     if weights is not None:
         return weights
-    from ..locations import packaged_file, resolve_data_dir
+    from ..locations import default_weights
 
-    path = resolve_data_dir(data_dir) / DEFAULT_WEIGHTS_NAME
-    if path.is_file():
-        return path
-    packaged = packaged_file(DEFAULT_WEIGHTS_NAME)
-    if packaged is None:
-        raise MnistInferError(
-            f"{path}: no weights file; `mnist-infer download` fetches the book's {DEFAULT_WEIGHTS_NAME}, "
-            "or pass --weights FILE"
-        )
-    return packaged
+    return default_weights(data_dir)
 
 
 def make_console():

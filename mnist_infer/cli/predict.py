@@ -65,8 +65,9 @@ def predict(
     """
     if not indices and not images:
         raise click.UsageError("give at least one INDEX or --image FILE")
+    from ..errors import ImageError
     from ..locations import describe
-    from ..predictions import predict_files, predict_indices, save_inputs
+    from ..predictions import Failure, predict_files, predict_indices, save_inputs
     from ..weights import load_network
 
     weights_file = weights_path(weights, data_dir)
@@ -79,18 +80,28 @@ def predict(
         dataset = load_split(split, data_dir)
         results += predict_indices(network, dataset, list(indices))
         sources.append(f"{split} images: {describe(dataset.images_path)}")
+    files = []
     if images:
         from ..photo_input import image_files
 
-        results += predict_files(network, [path for given in images for path in image_files(given)])
+        files = [path for given in images for path in image_files(given)]
+        results += predict_files(network, files)
+    failures = [item for item in results if isinstance(item, Failure)]
+    if failures and len(files) == 1 and not indices:  # a single picture: its error is the whole answer
+        raise ImageError(f"{failures[0].source}: {failures[0].error}")
     saved = save_inputs(results, save_input) if save_input else []
     if as_json:
         print_json({"predictions": [item.to_dict() for item in results]})
-        return
-    from ..render.digits import render_predictions
+    else:
+        from ..render.predictions import render_predictions
 
-    console = make_console()
-    render_predictions(console, results, show_input=show_input)
-    console.print("; ".join(sources), style="dim", soft_wrap=True)
-    if saved:
-        console.print(f"saved {len(saved)} input(s) to {save_input}", soft_wrap=True)
+        console = make_console()
+        render_predictions(console, results, show_input=show_input)
+        console.print("; ".join(sources), style="dim", soft_wrap=True)
+        if saved:
+            console.print(f"saved {len(saved)} input(s) to {save_input}", soft_wrap=True)
+    if failures:  # like cp or grep: every readable picture was answered; say what was not, and exit 1
+        first = failures[0]
+        raise ImageError(
+            f"{len(failures)} of {len(files)} pictures could not be read (first: {first.source}: {first.error})"
+        )

@@ -38,6 +38,6 @@ def toy(x: tuple[float, float] | None, as_json: bool) -> None:
     if as_json:
         print_json({key: [float(v) for v in value] for key, value in values.items()})
         return
-    from ..render.digits import render_toy
+    from ..render.toy import render_toy
 
     render_toy(make_console(), values)

@@ -180,7 +180,19 @@ def download(
 
 
 def failure_message(reports: Sequence[FileReport]) -> str:
-    """One line naming each file that failed and what each of its sources answered."""
+    """One short line: what could not be fetched, how many sources were tried, the first reason, the way out.
+
+    Every attempt is in the reports (``mnist-infer download -v`` lists them).
+    """
     failed = [r for r in reports if r.status is Status.FAILED]
-    parts = [f"{r.name} ({'; '.join(f'{a.source}: {a.error}' for a in r.attempts) or 'no source'})" for r in failed]
-    return f"could not fetch {len(failed)} of {len(reports)} file(s): " + ", ".join(parts)
+    first = next((a for r in failed for a in r.attempts), None)
+    reason = f"first: {first.source}: {_shorten(first.error)}" if first else "no source to try"
+    tried = max(len(r.attempts) for r in failed)
+    return (
+        f"could not fetch {', '.join(r.name for r in failed)} ({len(failed)} of {len(reports)} file(s); tried "
+        f"{tried} source(s), {reason}); give a copy with --mirror DIR_OR_URL or ${MIRRORS_ENV}, or -v for details"
+    )
+
+
+def _shorten(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,21 +1,45 @@
 """Rendering for the terminal (Rich): each module draws what the core computed, and computes nothing itself.
 
-- :mod:`.digits`: digits as grey half-blocks or ASCII, predictions with probability bars, the toy network;
+- :mod:`.digits`: digits as grey half-blocks or ASCII; :mod:`.predictions`: each with its probability bars;
+- :mod:`.toy`: the toy network's forward pass, step by step;
 - :mod:`.evaluations`: the accuracy panel, per-class table, confusion matrix, comparisons, a progress bar;
 - :mod:`.downloads`: download progress bars and the table of files.
 
-Where colour is off (a pipe, ``NO_COLOR``, a dumb terminal) digits are drawn with an ASCII ramp.
+Output adapts to the terminal: where colour is off (a pipe, ``NO_COLOR``, a dumb terminal) or the encoding is
+not Unicode, digits are drawn with an ASCII ramp; a table too wide for the terminal gives way to a compact layout
+that wraps between numbers, so that no number is ever cut.
 """
 
 from __future__ import annotations
 
-from rich.console import Console
+from collections.abc import Callable
+
+from rich.console import Console, RenderableType
+from rich.measure import Measurement
 
 
 def make_console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, highlight=False)
+    # Strings are printed as they are: no markup (a path or "test[0]" is not a style) and no emoji codes (whose
+    # table alone costs milliseconds to load).
+    return Console(stderr=stderr, highlight=False, markup=False, emoji=False)
+
+
+def unicode_ok(console: Console) -> bool:
+    """Whether the console's encoding can show block characters, ticks and box lines."""
+    return console.encoding.replace("_", "-").startswith("utf")
 
 
 def is_plain(console: Console) -> bool:
-    """True where colour cannot be shown, so pictures must be drawn with characters."""
-    return console.no_color or console.color_system is None
+    """True where grey levels cannot be shown, so pictures must be drawn with ASCII characters."""
+    return console.no_color or console.color_system is None or not unicode_ok(console)
+
+
+def fits(console: Console, renderable: RenderableType) -> bool:
+    """Whether ``renderable`` can be drawn at the console's width without cutting a word (or a number)."""
+    unbounded = console.options.update_width(1 << 16)  # Measurement.get clamps to the width it is given
+    return Measurement.get(console, unbounded, renderable).minimum <= console.width
+
+
+def print_fitting(console: Console, wide: RenderableType, compact: Callable[[], RenderableType]) -> None:
+    """Print ``wide`` (a table) if it fits the terminal, else ``compact()`` (text that wraps between numbers)."""
+    console.print(wide if fits(console, wide) else compact())

@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..locations import is_packaged
+from . import print_fitting, unicode_ok
 
 if TYPE_CHECKING:
     from ..download import FileReport
@@ -57,17 +58,14 @@ class DownloadProgress:
 
 
 def render_download_report(console: Console, reports: Sequence[FileReport], data_dir: str) -> None:
-    table = Table(title=f"Data directory {data_dir}", title_justify="left")
-    table.add_column("file", no_wrap=True)
-    table.add_column("bytes", justify="right")
-    table.add_column("checksum")
-    table.add_column("status")
-    table.add_column("source", overflow="fold")
+    title = f"Data directory {data_dir}"
+    tick, cross = ("✓", "✗") if unicode_ok(console) else ("ok", "x")
     checks = {
-        "sha256": "sha256 ✓",
-        "content-sha256": "content sha256 ✓ (re-gzipped)",
-        "content-md5": "content md5 ✓ (re-gzipped)",
+        "sha256": f"sha256 {tick}",
+        "content-sha256": f"content sha256 {tick} (re-gzipped)",
+        "content-md5": f"content md5 {tick} (re-gzipped)",
     }
+    rows = []
     for report in reports:
         failed = report.status.value == "failed"
         if failed:
@@ -78,11 +76,27 @@ def render_download_report(console: Console, reports: Sequence[FileReport], data
             source = report.source.removesuffix(report.name)
         else:
             source = "already here"
-        table.add_row(
-            report.name,
-            f"{report.size:,}" if report.size is not None else "",
-            Text("✗", style="red") if failed else checks.get(report.verified or "", ""),
-            Text(report.status.value, style="red" if failed else "green"),
-            source,
-        )
-    console.print(table)
+        size = f"{report.size:,}" if report.size is not None else ""
+        check = Text(cross, style="red") if failed else Text(checks.get(report.verified or "", ""))
+        rows.append((report.name, size, check, Text(report.status.value, style="red" if failed else "green"), source))
+    table = Table(title=title, title_justify="left")
+    table.add_column("file", no_wrap=True)
+    table.add_column("bytes", justify="right", no_wrap=True)
+    table.add_column("checksum")
+    table.add_column("status", no_wrap=True)
+    table.add_column("source", overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+
+    def compact() -> Text:
+        text = Text(title, style="bold")
+        for name, size, check, status, source in rows:
+            text.append(f"\n{name}", style="bold")
+            text.append("\n  ")
+            text.append_text(status)
+            text.append(f", {size} bytes, " if size else ", ")
+            text.append_text(check)
+            text.append(f"\n  from {source}")
+        return text
+
+    print_fitting(console, table, compact)

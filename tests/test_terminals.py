@@ -1,0 +1,158 @@
+"""Terminals that are not a wide UTF-8 terminal: narrow ones, ASCII ones, and Ctrl-C."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import faulty_server
+from conftest import shared_path
+from mnist_infer.cli import cli, main
+
+NARROW = {"COLUMNS": "40"}
+
+
+def numbers(text: str) -> list[str]:
+    return re.findall(r"\d+(?:,\d{3})*(?:\.\d+)?", text)
+
+
+def assert_nothing_cut(text: str, width: int = 40) -> None:
+    assert "…" not in text, text
+    for line in text.splitlines():
+        assert len(line) <= width, line
+
+
+def test_evaluate_at_40_columns_keeps_every_number(runner: CliRunner, data_dir: Path) -> None:
+    report = json.loads(runner.invoke(cli, ["evaluate", "--data-dir", str(data_dir), "--json"]).stdout)
+    text = runner.invoke(cli, ["evaluate", "--data-dir", str(data_dir)], env=NARROW).stdout
+    assert_nothing_cut(text)
+    found = numbers(text)
+    for row in report["per_class"]:
+        for key in ("precision", "recall", "f1"):
+            assert f"{row[key]:.4f}" in found
+        assert f"{row['support']:,}" in found and f"{row['correct']:,}" in found
+    for true, row in enumerate(report["confusion"]):
+        line = next(line for line in text.splitlines() if line.startswith(f"{true}: "))
+        assert numbers(line)[1:] == [f"{count:,}" for count in row]  # all ten counts, in order, whole
+    assert "0.9352" in found
+
+
+def test_two_weights_at_40_columns(runner: CliRunner, data_dir: Path, weights_file: Path) -> None:
+    args = ["evaluate", "--data-dir", str(data_dir), "--weights", str(weights_file), "--weights", str(weights_file)]
+    text = runner.invoke(cli, args, env=NARROW).stdout
+    assert "…" not in text and text.count("9,352") == 2 and text.count("0.9816") == 2
+
+
+def test_download_at_40_columns(runner: CliRunner, tmp_path: Path) -> None:
+    text = runner.invoke(cli, ["download", "--split", "test", "--data-dir", str(tmp_path)], env=NARROW).stdout
+    assert_nothing_cut(text)
+    for name, size in (("t10k-images-idx3-ubyte.gz", "1,648,877"), ("sample_weight.pkl", "181,853")):
+        assert name in text and size in text
+
+
+def test_toy_at_40_columns(runner: CliRunner) -> None:
+    text = runner.invoke(cli, ["toy"], env=NARROW).stdout
+    assert_nothing_cut(text)
+    for value in ("0.30000000", "1.10000000", "0.31682708", "0.40625907", "0.59374093"):
+        assert value in numbers(text)
+
+
+@pytest.mark.parametrize("width", [40, 20])
+def test_digits_scale_down_or_say_why_not(runner: CliRunner, data_dir: Path, width: int) -> None:
+    show = runner.invoke(cli, ["show", "0", "--data-dir", str(data_dir)], env={"COLUMNS": str(width)}).stdout
+    predict = runner.invoke(cli, ["predict", "0", "--data-dir", str(data_dir)], env={"COLUMNS": str(width)}).stdout
+    for text in (show, predict):
+        assert_nothing_cut(text.split("weights:")[0].split("test images:")[0], width)
+    if width == 40:  # half resolution: 14 rows of 28 characters
+        drawn = show.splitlines()[1:15]
+        assert all(len(line.rstrip()) <= 28 for line in drawn) and sum(bool(line.strip()) for line in drawn) >= 8
+        assert "prediction 7" in predict and "99.7%" in predict
+    else:
+        assert "no picture: it needs 28 columns, the terminal has 20" in " ".join(show.split())
+
+
+def run_main(args: list[str], monkeypatch: pytest.MonkeyPatch, encoding: str = "ascii") -> tuple[int, str, str]:
+    """``mnist-infer ARGS`` in process, as `main()` runs it, with stdout and stderr in ``encoding``."""
+    out = io.TextIOWrapper(io.BytesIO(), encoding=encoding, errors="strict")
+    err = io.TextIOWrapper(io.BytesIO(), encoding=encoding, errors="strict")
+    monkeypatch.setattr(sys, "stdout", out)
+    monkeypatch.setattr(sys, "stderr", err)
+    monkeypatch.setattr(sys, "argv", ["mnist-infer", *args])
+    code = 0
+    try:
+        main()
+    except SystemExit as exc:
+        code = exc.code or 0
+    for stream in (out, err):
+        stream.flush()
+    return code, out.buffer.getvalue().decode(encoding), err.buffer.getvalue().decode(encoding)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["toy"],
+        ["predict", "8", "1"],
+        ["evaluate", "--limit", "100"],
+        ["download", "--split", "test"],
+        ["show", "0", "--save", "DIR/seven.png"],
+        ["predict", "--image", "DIR/missing.png"],
+    ],
+    ids=["toy", "predict", "evaluate", "download", "show-save", "error"],
+)
+def test_ascii_terminal_gets_ascii_never_a_crash(args, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("MNIST_INFER_HOME", str(tmp_path))
+    args = [arg.replace("DIR", str(tmp_path)) for arg in args]
+    code, out, err = run_main(args, monkeypatch)
+    assert "UnicodeEncodeError" not in err and "internal error" not in err and "Traceback" not in err
+    if args[-1].endswith("missing.png"):
+        assert code == 1 and err.startswith("Error: ") and "no such image file" in err
+        return
+    assert code == 0, err
+    assert out.isascii() and out.strip()
+    if args[0] == "predict":
+        assert "prediction 6  label 5 wrong" in out and "#####" in out
+    if args[0] == "show":
+        assert "saved 1 digit(s)" in out and "280x280 pixels" in out
+
+
+def test_latin1_terminal_gets_no_block_characters(monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out, _ = run_main(["predict", "8"], monkeypatch, encoding="latin-1")
+    assert code == 0 and "█" not in out and "95.0%" in out
+
+
+def test_ctrl_c_exits_130_and_keeps_the_part_file(tmp_path: Path) -> None:
+    name = "t10k-images-idx3-ubyte.gz"
+    state = faulty_server.FaultyServer()
+    state.files[f"/m/{name}"] = shared_path(f"mnist/{name}").read_bytes()
+    state.fail(f"/m/{name}", ("stall", 30.0))  # a third of the file, then nothing
+    httpd, _ = faulty_server.start(state)
+    try:
+        args = ["download", "--split", "test", "--no-weights", "--only-mirrors", "--mirror", f"{state.url}/m/"]
+        process = subprocess.Popen(
+            [sys.executable, "-m", "mnist_infer", *args, "--data-dir", str(tmp_path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        part = tmp_path / f"{name}.part"
+        deadline = time.monotonic() + 20
+        while not (part.exists() and part.stat().st_size) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=20)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr and stderr.strip().splitlines()[-1] == "Interrupted."
+    assert part.stat().st_size > 0 and not (tmp_path / name).exists()
