@@ -356,7 +356,12 @@ def main() -> None:
             "escapes": len(escapes),
             "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
             "kinds": {
-                k: {**figures[k], "inputs": sum(figures[k].values()), "slowest_seconds": round(slowest[k], 3)}
+                k: {
+                    **figures[k],
+                    "inputs": sum(figures[k].values()) // len(loaders(k) if k != "cache" else [None]),
+                    "loads": sum(figures[k].values()),
+                    "slowest_seconds": round(slowest[k], 3),
+                }
                 for k in kinds
             },
             "escaped": escapes[:50],
@@ -366,12 +371,12 @@ def main() -> None:
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        print(f"{'kind':10} {'loads':>8} {'accepted':>9} {'refused':>9} {'escaped':>8} {'slowest s':>10}")
+        print(f"{'kind':10} {'inputs':>7} {'loads':>7} {'accepted':>9} {'refused':>9} {'escaped':>8} {'slowest s':>10}")
         for k, row in report["kinds"].items():
             escaped = sum(v for key, v in row.items() if key.startswith("ESCAPED"))
             print(
-                f"{k:10} {row['inputs']:8} {row.get('accepted', 0):9} {row.get('refused', 0):9} {escaped:8} "
-                f"{row['slowest_seconds']:10.3f}"
+                f"{k:10} {row['inputs']:7} {row['loads']:7} {row.get('accepted', 0):9} {row.get('refused', 0):9} "
+                f"{escaped:8} {row['slowest_seconds']:10.3f}"
             )
         print(
             f"inputs {args.inputs}, escapes {len(escapes)}, peak RSS {report['peak_rss_mib']} MiB "

@@ -24,6 +24,7 @@ def test_a_short_fuzzing_pass_finds_no_escape(tmp_path: Path) -> None:
     report = json.loads(result.stdout)
     assert result.returncode == 0 and report["escapes"] == 0, report["escaped"]
     assert report["inputs"] == 600 and len(report["kinds"]) == 12
+    assert sum(row["inputs"] for row in report["kinds"].values()) == 600
     # The mutants reached the loaders of every kind (each refused some), and no rewritten cache changed an answer.
     assert all(row.get("refused", 0) > 0 for kind, row in report["kinds"].items() if kind != "cache")
     assert report["kinds"]["cache"].get("accepted") == report["kinds"]["cache"]["inputs"]
