@@ -165,6 +165,13 @@ class Cases:
         self.add("no-home-with-data-dir", ["evaluate", "--json", "--data-dir", data], env=no_home, no_passwd=True)
         self.add("no-home-tilde-data-dir", ["evaluate", "--data-dir", "~/mnist"], env=no_home, no_passwd=True)
         self.add("valid-run", ["evaluate", "--json", "--data-dir", data])
+        # Pictures larger than anyone looks at: refused before a byte is allocated.
+        strip = ["show", *map(str, range(1000)), "--data-dir", data, "--scale", "64"]
+        self.add("show-1000-digits-at-scale-64", [*strip, "--save", str(self.root / "strip.png")])
+        zeros = self.root / "zeros.pkl"  # every image classified 0: 9,020 mistakes
+        zeros.write_bytes(pickle.dumps({k: np.zeros_like(v) for k, v in hostile.book_params().items()}))
+        gallery = ["evaluate", "--data-dir", data, "--weights", str(zeros), "--errors-max", "100000"]
+        self.add("gallery-of-9020-mistakes", [*gallery, "--errors", str(self.root / "gallery.png")])
         # Permissions: as another user when run by root (to whom permissions mean nothing).
         user = {"as_uid": 65534} if IS_ROOT else {}
         closed = _link_shared(self.root / "closed" / "data")
@@ -379,6 +386,13 @@ def test_non_finite_toy_inputs_are_one_error_not_invalid_json(run) -> None:
     for case in ("toy-nan-json", "toy-inf-json"):
         assert_one_error(run.outcomes[case], "--x", "expected two finite numbers")
         assert run.outcomes[case]["stdout"] == ""
+
+
+def test_pictures_too_large_are_refused_before_allocating(run) -> None:
+    line = assert_one_error(run.outcomes["show-1000-digits-at-scale-64"], "1,000 digit(s) at scale 64")
+    assert "1,919,872×1,792 pixels, more than the 16,777,216" in line and "--scale" in line
+    line = assert_one_error(run.outcomes["gallery-of-9020-mistakes"], "a gallery of 9,020 mistakes", "--errors-max")
+    assert not (run.root / "strip.png").exists() and not (run.root / "gallery.png").exists()
 
 
 def test_weights_on_a_loop_of_links(run) -> None:
