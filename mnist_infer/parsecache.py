@@ -102,9 +102,9 @@ def _directory(base: Path, parts: tuple[str, ...], create: bool = False):
 
 def _writable(directory: Path) -> bool:
     """The directory, or its nearest existing ancestor, may be written, and is not marked read-only by its mode
-    (root may write anywhere; r-x is respected anyway)."""
-    existing = next((p for p in (directory, *directory.parents) if p.exists()), None)
+    (root may write anywhere; r-x is respected anyway). Quietly False if that cannot even be looked at."""
     try:
+        existing = next((p for p in (directory, *directory.parents) if p.exists()), None)
         return existing is not None and os.access(existing, os.W_OK) and bool(existing.stat().st_mode & 0o222)
     except OSError:
         return False

@@ -133,8 +133,8 @@ def decode_grey(stream: BinaryIO, source: str) -> np.ndarray:
                         "(a decompression bomb?); scale the picture down first"
                     )
                 image.draft("L" if image.mode != "RGBA" else image.mode, (WORKING_SIZE, WORKING_SIZE))
-                image = ImageOps.exif_transpose(image)
                 image.thumbnail((WORKING_SIZE, WORKING_SIZE), Image.Resampling.BOX)
+                image = ImageOps.exif_transpose(image)  # after reducing: no full-size copy turned around
                 return _to_grey(image)
     except ImageError:
         raise
