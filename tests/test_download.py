@@ -386,11 +386,11 @@ def test_a_full_disk_is_one_clear_error(server, tmp_path: Path, runner: CliRunne
 
 @pytest.fixture
 def quick_deadline(monkeypatch: pytest.MonkeyPatch) -> dict:
-    """Timeouts of 0.2 s and a minimum rate so high that a location's deadline is its grace, 3 × 0.4 = 1.2 s."""
+    """Timeouts of 0.25 s and a minimum rate so high that a location's deadline is its grace, 3 × 0.5 = 1.5 s."""
     import mnist_infer.download.deadline
 
     monkeypatch.setattr(mnist_infer.download.deadline, "MIN_RATE", 1 << 40)
-    return {"timeout": (0.2, 0.2), "retries": 1, "backoff": 0.01}
+    return {"timeout": (0.25, 0.25), "retries": 2, "backoff": 0.01}
 
 
 @pytest.mark.parametrize("fault", ["trickle", "trickle-headers"])
@@ -401,7 +401,7 @@ def test_a_trickling_server_is_left_at_its_deadline(server, tmp_path: Path, quic
     (report,) = download(tmp_path, targets, **quick_deadline)
     assert time.perf_counter() - start < 10  # it ends (without a deadline: 4,542 bytes at 20 a second)
     assert report.source == f"{server.url}/b/{LABELS}" and report.status == "downloaded"
-    assert report.attempts[0].error.startswith("too slow: ") and "after 1 s" in report.attempts[0].error
+    assert report.attempts[0].error.startswith("too slow: ") and "after 2 s" in report.attempts[0].error
     assert_verified(tmp_path, LABELS)
 
 
