@@ -224,3 +224,22 @@ def open_directory(path: str | os.PathLike[str], *parts: str, create: bool = Fal
         os.close(fd)
         raise
     return fd
+
+
+@contextlib.contextmanager
+def stderr_silenced() -> Iterator[None]:
+    """File descriptor 2 pointed at devnull while the block runs: decoders in C (libtiff) print their complaints
+    there, where they would precede the one line of an error."""
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr at all: nothing to keep quiet
+        yield
+        return
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)

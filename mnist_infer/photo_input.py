@@ -14,10 +14,8 @@ the same form:
 
 from __future__ import annotations
 
-import contextlib
 import os
 import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -25,6 +23,7 @@ from typing import BinaryIO
 import numpy as np
 
 from .errors import ImageError
+from .files import NotRegularFile, open_regular, stderr_silenced
 
 #: Image files ``predict --image DIR`` picks up (by extension).
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"})
@@ -88,8 +87,6 @@ def read_grey(path: Path) -> np.ndarray:
     Only a regular file of at most :data:`MAX_IMAGE_FILE_BYTES` is read (links followed; a FIFO or a device is
     refused without blocking).
     """
-    from .files import NotRegularFile, open_regular
-
     try:
         stream, info = open_regular(path)
     except FileNotFoundError:
@@ -122,7 +119,7 @@ def decode_grey(stream: BinaryIO, source: str) -> np.ndarray:
         importlib.import_module(f"PIL.{plugin}ImagePlugin")
 
     try:
-        with warnings.catch_warnings(), _quiet_stderr():
+        with warnings.catch_warnings(), stderr_silenced():
             warnings.simplefilter("ignore")  # EXIF and palette notes must not precede the one line of output
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(stream, formats=IMAGE_FORMATS) as image:
@@ -148,25 +145,6 @@ def decode_grey(stream: BinaryIO, source: str) -> np.ndarray:
     except Exception as exc:  # a decoder's failure: Pillow's plugins raise anything from OSError to IndexError
         reason = " ".join(str(exc).split())[:200] or type(exc).__name__
         raise ImageError(f"{source}: cannot decode the image ({reason}); is it truncated or damaged?") from None
-
-
-@contextlib.contextmanager
-def _quiet_stderr() -> Iterator[None]:
-    """Decoders in C (libtiff) print their complaints on the process's stderr, where they would precede the one
-    line of an error: while one decodes, that descriptor points at devnull."""
-    try:
-        saved = os.dup(2)
-    except OSError:  # no stderr at all: nothing to keep quiet
-        yield
-        return
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 2)
-        os.close(devnull)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 def _to_grey(image) -> np.ndarray:

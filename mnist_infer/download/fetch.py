@@ -14,8 +14,6 @@ beyond the size it states.
 from __future__ import annotations
 
 import contextlib
-import errno
-import os
 import re
 import time
 from collections.abc import Iterator
@@ -28,6 +26,7 @@ from ..catalog import KnownFile
 from ..errors import DownloadError
 from ..files import NotRegularFile, open_for_writing, open_regular
 from .deadline import MIN_RATE, Watchdog, check_timeout, grace, watched_adapter
+from .reasons import explain as _explain
 from .sources import Source
 from .verify import size_limit
 
@@ -37,8 +36,6 @@ DEFAULT_RETRIES = 2  #: further attempts per source after the first
 DEFAULT_BACKOFF = 0.5  #: seconds before the second retry; doubled each time
 _CHUNK = 1 << 16
 _LENGTH = re.compile(r"[0-9]{1,20}")
-#: An unreachable host (no such name, nothing listening, no route): later files skip it.
-_UNREACHABLE_ERRNOS = frozenset({errno.ECONNREFUSED, errno.ENETUNREACH, errno.EHOSTUNREACH})
 
 
 class Progress(Protocol):
@@ -282,37 +279,3 @@ def _range_start(response) -> int | None:
         return int(value.split()[1].split("-")[0])
     except (IndexError, ValueError):
         return None
-
-
-def _causes(exc: BaseException) -> Iterator[BaseException]:
-    """``exc`` and what it wraps: requests wraps urllib3's errors, which wrap the socket's."""
-    seen: set[int] = set()
-    pending = [exc]
-    while pending:
-        current = pending.pop(0)
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        wrapped = [getattr(current, "reason", None), current.__cause__, current.__context__, *current.args[:1]]
-        pending.extend(e for e in wrapped if isinstance(e, BaseException))
-
-
-def _explain(exc: BaseException) -> tuple[str, bool]:
-    """What went wrong, in a few words, and whether the host is unreachable (retrying it is pointless)."""
-    import urllib3
-
-    chain = list(_causes(exc))
-    for cause in chain:
-        if isinstance(cause, urllib3.exceptions.NameResolutionError):
-            return "could not resolve the host name", True
-        if isinstance(cause, OSError) and cause.errno in _UNREACHABLE_ERRNOS:
-            return os.strerror(cause.errno), True
-    for cause in chain:
-        if isinstance(cause, (TimeoutError, urllib3.exceptions.TimeoutError)):
-            return "timed out", False
-    for cause in chain:
-        if isinstance(cause, OSError) and cause.errno:
-            return os.strerror(cause.errno), False
-    innermost = chain[-1]
-    return f"{type(innermost).__name__}: {str(innermost)[:160]}", False
