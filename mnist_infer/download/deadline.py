@@ -131,4 +131,10 @@ def watched_adapter(watchdog: Watchdog, retry):
             super().init_poolmanager(*args, **kwargs)
             self.poolmanager.pool_classes_by_scheme = {"http": Pool, "https": TLSPool}
 
+        def proxy_manager_for(self, proxy, **kwargs):  # through an HTTP proxy too (not SOCKS: its own classes)
+            manager = super().proxy_manager_for(proxy, **kwargs)
+            if not proxy.lower().startswith("socks"):
+                manager.pool_classes_by_scheme = {"http": Pool, "https": TLSPool}
+            return manager
+
     return Adapter(max_retries=retry)
