@@ -30,15 +30,14 @@ def prepare(root: Path) -> None:
     images = gzip.decompress((SHARED / "mnist" / IMAGES).read_bytes())
     labels = gzip.decompress((SHARED / "mnist" / LABELS).read_bytes())
     marker = root / "payload-ran"
-    cases = [
-        ("data", name, replaced, content)
-        for name, (replaced, content, _) in hostile.broken_data(images, labels).items()
-    ]
-    cases += [("weights", name, WEIGHTS, content) for name, content in hostile.malicious_weights(marker).items()]
-    cases += [("weights", name, WEIGHTS, content) for name, (content, _) in hostile.wrong_weights().items()]
-    cases += [("image", name, "image", content) for name, (content, _) in hostile.bad_images().items()]
-    cases.append(("valid", "valid", None, b""))
-    for _, name, replaced, content in cases:
+    broken = hostile.broken_data(images, labels)
+    cases = [("data", name, {replaced: content}) for name, (replaced, content, _) in broken.items()]
+    cases += [("data", name, files) for name, (files, _, _) in hostile.broken_pairs(images, labels).items()]
+    cases += [("weights", name, {WEIGHTS: content}) for name, content in hostile.malicious_weights(marker).items()]
+    cases += [("weights", name, {WEIGHTS: content}) for name, (content, _) in hostile.wrong_weights().items()]
+    cases += [("image", name, {"image": content}) for name, (content, _) in hostile.bad_images().items()]
+    cases.append(("valid", "valid", {}))
+    for _, name, replaced in cases:
         directory = root / name
         directory.mkdir()
         for file, source in (
@@ -46,11 +45,14 @@ def prepare(root: Path) -> None:
             (LABELS, SHARED / "mnist" / LABELS),
             (WEIGHTS, SHARED / "weights" / WEIGHTS),
         ):
-            if file != replaced:
+            if file not in replaced:
                 (directory / file).symlink_to(source)
-        if replaced:
-            (directory / replaced).write_bytes(content)
-    (root / "cases.json").write_text(json.dumps([[kind, name] for kind, name, _, _ in cases]))
+        for file, content in replaced.items():
+            if callable(content):
+                content(directory / file)  # a sparse file, written by truncation
+            else:
+                (directory / file).write_bytes(content)
+    (root / "cases.json").write_text(json.dumps([[kind, name] for kind, name, _ in cases]))
 
 
 def main() -> None:

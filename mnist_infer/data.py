@@ -52,14 +52,6 @@ def split_paths(split: str, data_dir: str | os.PathLike[str] | None = None) -> t
     return images_path, labels_path
 
 
-def _valid_images(array: np.ndarray) -> bool:
-    return array.ndim == 3 and array.shape[1:] == IMAGE_SHAPE
-
-
-def _valid_labels(array: np.ndarray) -> bool:
-    return array.ndim == 1 and (array.size == 0 or int(array.max()) < NUM_CLASSES)
-
-
 @dataclass(frozen=True)
 class Dataset:
     """One split of MNIST as the files hold it: ``images`` uint8 ``(N, 28, 28)``, ``labels`` uint8 ``(N,)``.
@@ -92,13 +84,18 @@ class Dataset:
 def load_split(split: str = "test", data_dir: str | os.PathLike[str] | None = None) -> Dataset:
     """Load the ``train`` or ``test`` split from the data directory, checked and as uint8 arrays."""
     images_path, labels_path = split_paths(split, data_dir)
-    images = load_cached(images_path, idx.read_images, _valid_images)
-    labels = load_cached(labels_path, idx.read_labels, _valid_labels)
-    if len(images) != len(labels):
+    # Both headers first (cheap): counts that disagree are refused before either file is parsed or cached.
+    images_source, labels_source = idx.inspect(images_path, **idx.IMAGES), idx.inspect(labels_path, **idx.LABELS)
+    if images_source.count != labels_source.count:
         raise DataFileError(
-            f"{images_path}: {len(images):,} images, but {labels_path} has {len(labels):,} labels; "
+            f"{images_path}: {images_source.count:,} images, but {labels_path} has {labels_source.count:,} labels; "
             "the two files must come from the same split"
         )
+    if images_source.count == 0:
+        raise DataFileError(f"{images_path}: holds no images (0 images, 0 labels); expected a split of MNIST")
+    images = load_cached(images_source, idx.read_images)
+    labels = load_cached(labels_source, idx.read_labels)
+    idx.check_labels(labels, labels_path)  # again, for a cache: 10,000 bytes, 10 µs
     return Dataset(split, images, labels, images_path, labels_path)
 
 

@@ -35,5 +35,10 @@ class DownloadError(MnistInferError):
     """A file could not be fetched and verified from any source."""
 
 
+class UnsafePathError(MnistInferError):
+    """A path the tool would write exists as something other than a regular file (a symbolic link, a directory,
+    a FIFO, a device): it is refused rather than written through or replaced."""
+
+
 class InputError(MnistInferError, ValueError):
     """Inputs the network cannot take as they are (integer pixels, the wrong width)."""

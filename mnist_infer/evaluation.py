@@ -12,6 +12,7 @@ import numpy as np
 
 from .catalog import DEFAULT_BATCH_SIZE
 from .data import Dataset, images_to_inputs
+from .errors import InputError
 from .locations import is_packaged
 from .metrics import ClassReport, confusion_matrix, per_class
 from .network import Network
@@ -44,7 +45,7 @@ class Evaluation:
 
     @property
     def images_per_second(self) -> float:
-        return self.total / self.seconds if self.seconds > 0 else float("inf")
+        return self.total / max(self.seconds, 1e-9)  # finite: it goes into JSON
 
     @cached_property
     def confusion(self) -> np.ndarray:
@@ -94,17 +95,24 @@ def classify_images(
     """Predicted classes and probabilities for uint8 images, ``batch_size`` images at a time.
 
     Only one batch is ever held as floats, so memory is bounded by ``batch_size``, not by the data set.
-    ``progress(done, total)`` is called after each batch.
+    ``progress(done, total)`` is called after each batch. Probabilities that are not finite (weights so large
+    that the forward pass overflows) are an :class:`InputError`, never a silent accuracy or numpy's warnings.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     count = len(images)
     probabilities = np.empty((count, network.sizes[-1]), dtype=network.dtype)
-    for start in range(0, count, batch_size):
-        batch = images_to_inputs(images[start : start + batch_size], network.dtype)
-        probabilities[start : start + len(batch)] = network.forward(batch)
-        if progress is not None:
-            progress(start + len(batch), count)
+    with np.errstate(all="ignore"):  # an overflow is checked below, once
+        for start in range(0, count, batch_size):
+            batch = images_to_inputs(images[start : start + batch_size], network.dtype)
+            probabilities[start : start + len(batch)] = network.forward(batch)
+            if progress is not None:
+                progress(start + len(batch), count)
+    if not np.isfinite(probabilities).all():
+        raise InputError(
+            "the forward pass overflowed: its probabilities are not finite numbers; the network's weights are too "
+            f"large for {network.dtype}"
+        )
     return np.argmax(probabilities, axis=1), probabilities
 
 

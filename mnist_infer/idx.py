@@ -2,17 +2,20 @@
 
 An IDX file is a 4-byte magic number ``00 00 <type> <ndim>``, then ``ndim`` big-endian uint32 sizes, then the
 items in C order. MNIST ships them gzipped. The parser checks every claim of the header against the file
-before it allocates, and inflates a gzip stream no further than the header promises (plus one byte, to notice
-trailing data), so a hostile file costs at most the memory a valid file of its promised size would need.
+before it allocates (:func:`inspect` does only that, cheaply): a plain file must hold exactly what its header
+promises, a gzip file may promise at most :data:`MAX_GZIP_RATIO` times its own size, and no file more than
+:data:`MAX_IDX_BYTES`. A gzip stream is inflated no further than the header promises (plus one byte, to
+notice trailing data), so a hostile file costs at most the memory a plausible file of its size would need.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import math
 import os
-import stat
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -21,7 +24,7 @@ import numpy as np
 
 from .catalog import IMAGE_SHAPE, NUM_CLASSES
 from .errors import DataFileError
-from .files import atomic_write_bytes
+from .files import NotRegularFile, atomic_write_bytes, open_regular
 
 #: IDX type byte -> numpy dtype (IDX stores multi-byte numbers big-endian).
 IDX_TYPES: dict[int, np.dtype] = {
@@ -35,8 +38,12 @@ IDX_TYPES: dict[int, np.dtype] = {
 IDX_TYPE_NAMES = {0x08: "uint8", 0x09: "int8", 0x0B: "int16", 0x0C: "int32", 0x0D: "float32", 0x0E: "float64"}
 
 GZIP_MAGIC = b"\x1f\x8b"
-#: Deflate cannot expand data by more than about 1032:1; a header promising more than that is a lie.
-MAX_DEFLATE_RATIO = 1032
+#: A gzip IDX file may promise at most this many times its own size of data (MNIST's promise 2 to 5 times),
+#: or :data:`SMALL_PROMISE` bytes, whichever is more: a file promising more is corrupt or a bomb.
+MAX_GZIP_RATIO = 64
+SMALL_PROMISE = 1 << 20
+#: No IDX file may hold more data than this: 1.37 million 28×28 images (MNIST's train set is 47 MB).
+MAX_IDX_BYTES = 1 << 30
 _CHUNK = 1 << 20
 
 
@@ -64,6 +71,10 @@ class IdxHeader:
     def describe(self) -> str:
         dims = "×".join(str(d) for d in self.shape) or "scalar"
         return f"{dims} {IDX_TYPE_NAMES[self.type_code]}"
+
+    def to_bytes(self) -> bytes:
+        """The header as a file holds it."""
+        return bytes([0, 0, self.type_code, len(self.shape)]) + b"".join(d.to_bytes(4, "big") for d in self.shape)
 
 
 def _read_exactly(stream: BinaryIO, n: int, path: Path, what: str) -> bytes:
@@ -93,7 +104,9 @@ def _parse_header(stream: BinaryIO, path: Path) -> IdxHeader:
     return IdxHeader(type_code, shape)
 
 
-def _check_expectations(header: IdxHeader, path: Path, dtype: np.dtype | None, ndim: int | None) -> None:
+def _check_expectations(
+    header: IdxHeader, path: Path, dtype: np.dtype | None, ndim: int | None, item_shape: tuple[int, ...] | None
+) -> None:
     if dtype is not None and header.dtype != dtype:
         raise DataFileError(
             f"{path}: items are {IDX_TYPE_NAMES[header.type_code]} (type byte 0x{header.type_code:02X}), "
@@ -106,6 +119,45 @@ def _check_expectations(header: IdxHeader, path: Path, dtype: np.dtype | None, n
             f"{path}: {len(header.shape)} dimension(s) ({kind}), expected {ndim} ({wanted}, magic "
             f"0x0000080{ndim}); is this the right file?"
         )
+    if item_shape is not None and header.shape[1:] != item_shape:
+        found = "×".join(str(d) for d in header.shape[1:])
+        raise DataFileError(f"{path}: images are {found}, expected {'×'.join(str(d) for d in item_shape)}")
+
+
+@dataclass(frozen=True)
+class IdxSource:
+    """An IDX file as :func:`inspect` found it: what its header claims (checked against the file) and what
+    identifies its content (for the parse cache: size, modification time, owner, the gzip trailer)."""
+
+    path: Path
+    header: IdxHeader
+    compressed: bool
+    size: int
+    mtime_ns: int
+    owner: int
+    #: For a gzip file, the CRC-32 and the length (mod 2**32) of the content its trailer states.
+    trailer: tuple[int, int] | None
+
+    @property
+    def count(self) -> int:
+        """The first dimension: how many images or labels the file holds."""
+        return self.header.shape[0]
+
+
+def inspect(
+    path: str | os.PathLike[str],
+    *,
+    dtype: np.dtype | None = None,
+    ndim: int | None = None,
+    item_shape: tuple[int, ...] | None = None,
+) -> IdxSource:
+    """Read and check the header of an IDX file, without its data: cheap even for the 60,000 train images.
+
+    Raises :class:`DataFileError` if the file disagrees with the expectations (``dtype``, ``ndim``, the shape
+    of one item) or cannot hold what its header promises.
+    """
+    with _opened(path, dtype, ndim, item_shape) as (source, _stream):
+        return source
 
 
 def read_idx(path: str | os.PathLike[str], *, dtype: np.dtype | None = None, ndim: int | None = None) -> np.ndarray:
@@ -114,73 +166,88 @@ def read_idx(path: str | os.PathLike[str], *, dtype: np.dtype | None = None, ndi
     ``dtype`` and ``ndim``, when given, are what the caller expects; a file that disagrees raises
     :class:`DataFileError` before any data is read.
     """
-    path = Path(path)
+    return _read(path, dtype, ndim)
+
+
+def _read(path, dtype=None, ndim=None, item_shape=None) -> np.ndarray:
+    with _opened(path, dtype, ndim, item_shape) as (source, stream):
+        body = np.empty(source.header.body_size, dtype=np.uint8)
+        view = memoryview(body)
+        filled = 0
+        while filled < len(body):
+            n = stream.readinto(view[filled : filled + _CHUNK])
+            if not n:
+                raise DataFileError(
+                    f"{source.path}: truncated: header promises {len(body):,} bytes of data "
+                    f"({source.header.describe()}), the stream holds {filled:,}"
+                )
+            filled += n
+        if stream.read(1):
+            raise DataFileError(
+                f"{source.path}: has trailing bytes: more data than the {len(body):,} bytes its header "
+                f"promises ({source.header.describe()})"
+            )
+    return _native(body.view(source.header.dtype).reshape(source.header.shape))
+
+
+@contextlib.contextmanager
+def _opened(path, dtype, ndim, item_shape) -> Iterator[tuple[IdxSource, BinaryIO]]:
+    """The checked source and a stream of its data (inflated for a gzip file), positioned after the header;
+    every failure is a :class:`DataFileError` naming the file."""
+    path, compressed = Path(path), False
     try:
-        if path.exists() and not path.is_dir() and not stat.S_ISREG(path.stat().st_mode):
-            raise DataFileError(f"{path}: not a regular file; expected an IDX file")  # a FIFO would block
-        with open(path, "rb") as raw:
-            file_size = os.fstat(raw.fileno()).st_size
-            if raw.read(2) == GZIP_MAGIC:
-                raw.seek(0)
-                return _read_gzip(raw, path, file_size, dtype, ndim)
+        raw, info = open_regular(path)  # links followed; a FIFO or a device is refused without blocking
+        with raw:
+            compressed = raw.read(2) == GZIP_MAGIC
             raw.seek(0)
-            return _read_plain(raw, path, file_size, dtype, ndim)
+            trailer = None
+            if compressed and info.st_size >= 18:
+                end = os.pread(raw.fileno(), 8, info.st_size - 8)
+                trailer = (int.from_bytes(end[:4], "little"), int.from_bytes(end[4:], "little"))
+            with gzip.GzipFile(fileobj=raw, mode="rb") if compressed else contextlib.nullcontext(raw) as stream:
+                header = _parse_header(stream, path)
+                _check_expectations(header, path, dtype, ndim, item_shape)
+                _check_promise(header, path, info.st_size, compressed)
+                yield IdxSource(path, header, compressed, info.st_size, info.st_mtime_ns, info.st_uid, trailer), stream
+    except DataFileError:
+        raise
     except MemoryError:
         raise DataFileError(f"{path}: not enough memory for the data its header promises") from None
     except FileNotFoundError:
         raise DataFileError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise DataFileError(f"{path}: is a directory, expected an IDX file") from None
+    except NotRegularFile as exc:
+        raise DataFileError(f"{path}: {exc.strerror}; expected an IDX file") from None
     except PermissionError:
         raise DataFileError(f"{path}: permission denied") from None
-
-
-def _read_plain(raw: BinaryIO, path: Path, file_size: int, dtype, ndim) -> np.ndarray:
-    header = _parse_header(raw, path)
-    _check_expectations(header, path, dtype, ndim)
-    found = file_size - header.size
-    if found != header.body_size:
-        relation = "truncated" if found < header.body_size else "has trailing bytes"
-        raise DataFileError(
-            f"{path}: {relation}: header promises {header.body_size:,} bytes of data ({header.describe()}), "
-            f"the file holds {found:,}"
-        )
-    data = np.fromfile(raw, dtype=header.dtype, count=math.prod(header.shape))
-    return _native(data.reshape(header.shape))
-
-
-def _read_gzip(raw: BinaryIO, path: Path, file_size: int, dtype, ndim) -> np.ndarray:
-    try:
-        with gzip.GzipFile(fileobj=raw, mode="rb") as stream:
-            header = _parse_header(stream, path)
-            _check_expectations(header, path, dtype, ndim)
-            limit = file_size * MAX_DEFLATE_RATIO
-            if header.body_size > limit:
-                raise DataFileError(
-                    f"{path}: header promises {header.body_size:,} bytes of data ({header.describe()}), "
-                    f"more than a gzip file of {file_size:,} bytes can hold; the file is corrupt"
-                )
-            body = np.empty(header.body_size, dtype=np.uint8)
-            view = memoryview(body)
-            filled = 0
-            while filled < header.body_size:
-                n = stream.readinto(view[filled : filled + _CHUNK])
-                if not n:
-                    raise DataFileError(
-                        f"{path}: truncated: header promises {header.body_size:,} bytes of data "
-                        f"({header.describe()}), the stream holds {filled:,}"
-                    )
-                filled += n
-            if stream.read(1):
-                raise DataFileError(
-                    f"{path}: has trailing bytes: more data than the {header.body_size:,} bytes its header "
-                    f"promises ({header.describe()})"
-                )
-    except (EOFError, zlib.error, gzip.BadGzipFile, OSError) as exc:
-        if isinstance(exc, (FileNotFoundError, PermissionError)):
-            raise
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise DataFileError(f"{path}: corrupt gzip stream ({exc}); delete it and download again") from None
-    return _native(body.view(header.dtype).reshape(header.shape))
+    except OSError as exc:
+        if compressed:
+            raise DataFileError(f"{path}: corrupt gzip stream ({exc}); delete it and download again") from None
+        raise DataFileError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+
+
+def _check_promise(header: IdxHeader, path: Path, file_size: int, compressed: bool) -> None:
+    """What the header promises must fit the file: exactly (plain), plausibly (gzip), and within MAX_IDX_BYTES."""
+    promised = header.body_size
+    if not compressed:
+        found = file_size - header.size
+        if found != promised:
+            relation = "truncated" if found < promised else "has trailing bytes"
+            raise DataFileError(
+                f"{path}: {relation}: header promises {promised:,} bytes of data ({header.describe()}), "
+                f"the file holds {found:,}"
+            )
+    elif promised > max(MAX_GZIP_RATIO * file_size, SMALL_PROMISE):
+        raise DataFileError(
+            f"{path}: header promises {promised:,} bytes of data ({header.describe()}), more than a gzip file of "
+            f"{file_size:,} bytes plausibly holds (at most {MAX_GZIP_RATIO}× its size); the file is corrupt"
+        )
+    if promised > MAX_IDX_BYTES:
+        raise DataFileError(
+            f"{path}: header promises {promised:,} bytes of data ({header.describe()}), more than the "
+            f"{MAX_IDX_BYTES:,} an IDX file may hold here"
+        )
 
 
 def _native(array: np.ndarray) -> np.ndarray:
@@ -190,18 +257,19 @@ def _native(array: np.ndarray) -> np.ndarray:
     return array
 
 
+#: What MNIST images and labels files must be: ``inspect(path, **IMAGES)``.
+IMAGES = {"dtype": np.dtype(np.uint8), "ndim": 3, "item_shape": IMAGE_SHAPE}
+LABELS = {"dtype": np.dtype(np.uint8), "ndim": 1}
+
+
 def read_images(path: str | os.PathLike[str]) -> np.ndarray:
     """MNIST images: ``uint8`` array of shape ``(N, 28, 28)``."""
-    images = read_idx(path, dtype=np.dtype(np.uint8), ndim=3)
-    if images.shape[1:] != IMAGE_SHAPE:
-        rows, cols = images.shape[1:]
-        raise DataFileError(f"{path}: images are {rows}×{cols}, expected 28×28")
-    return images
+    return _read(path, **IMAGES)
 
 
 def read_labels(path: str | os.PathLike[str]) -> np.ndarray:
     """MNIST labels: ``uint8`` array of shape ``(N,)`` with values 0–9."""
-    labels = read_idx(path, dtype=np.dtype(np.uint8), ndim=1)
+    labels = _read(path, **LABELS)
     check_labels(labels, path)
     return labels
 
@@ -222,7 +290,7 @@ def write_idx(path: str | os.PathLike[str], array: np.ndarray, *, compress: bool
     big_endian = array.dtype.newbyteorder(">") if array.dtype.itemsize > 1 else array.dtype
     if big_endian not in codes:
         raise DataFileError(f"{path}: cannot write {array.dtype} as IDX; use uint8, int8, int16, int32, float")
-    header = bytes([0, 0, codes[big_endian], array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    header = IdxHeader(codes[big_endian], tuple(int(d) for d in array.shape)).to_bytes()
     payload = header + np.ascontiguousarray(array, dtype=big_endian).tobytes()
     if compress is None:
         compress = path.suffix == ".gz"

@@ -17,14 +17,26 @@ from .errors import MnistInferError
 HOME_ENV = "MNIST_INFER_HOME"
 
 
+def expand_user(path: str | os.PathLike[str]) -> Path:
+    """``path`` with a leading ``~`` expanded; an error if there is no home to expand it to (HOME unset and no
+    passwd entry for this user). The only place that asks for the home directory, with :func:`user_cache_dir`."""
+    path = Path(path)
+    if not str(path).startswith("~"):
+        return path
+    try:
+        return path.expanduser()
+    except (RuntimeError, KeyError):
+        raise MnistInferError(f"{path}: cannot expand ~ (no home directory: HOME is unset); give a full path") from None
+
+
 def user_cache_dir() -> Path | None:
     """``$XDG_CACHE_HOME/mnist-infer``, else ``~/.cache/mnist-infer``; None when there is no home to find."""
     cache = os.environ.get("XDG_CACHE_HOME")
-    if cache:
-        return Path(cache).expanduser() / "mnist-infer"
     try:
+        if cache:
+            return expand_user(cache) / "mnist-infer"
         return Path.home() / ".cache" / "mnist-infer"
-    except (RuntimeError, KeyError):  # HOME unset and no passwd entry for this user
+    except (RuntimeError, KeyError, MnistInferError):  # HOME unset and no passwd entry for this user
         return None
 
 
@@ -32,7 +44,7 @@ def default_data_dir() -> Path:
     """``$MNIST_INFER_HOME``, else :func:`user_cache_dir`."""
     home = os.environ.get(HOME_ENV)
     if home:
-        return Path(home).expanduser()
+        return expand_user(home)
     cache = user_cache_dir()
     if cache is None:
         raise MnistInferError(
@@ -43,7 +55,7 @@ def default_data_dir() -> Path:
 
 def resolve_data_dir(data_dir: str | os.PathLike[str] | None = None) -> Path:
     """``data_dir`` if given, else the default."""
-    return Path(data_dir).expanduser() if data_dir else default_data_dir()
+    return expand_user(data_dir) if data_dir else default_data_dir()
 
 
 def packaged_file(name: str) -> Path | None:

@@ -18,15 +18,23 @@ import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
 from .errors import ImageError
+from .files import NotRegularFile, open_regular, stderr_silenced
 
 #: Image files ``predict --image DIR`` picks up (by extension).
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"})
 #: A 40-megapixel photo decodes; a file that claims more is treated as a decompression bomb.
 MAX_PIXELS = 40_000_000
+#: Image files larger than this are not read (a 40-megapixel 16-bit RGBA TIFF, uncompressed, is 320 MB).
+MAX_IMAGE_FILE_BYTES = 512 * 1024 * 1024
+#: The formats Pillow may open (by content, whatever the file's name): photos, scans and drawings. Not ICO,
+#: ICNS, DDS, AVIF, EPS, PSD or Pillow's other formats: containers whose header may misstate the frame
+#: decoded, and decoders that run other programs.
+IMAGE_FORMATS = ("PNG", "JPEG", "BMP", "GIF", "WEBP", "TIFF")
 #: Pictures are reduced to at most this many pixels on their longer side before any other work.
 WORKING_SIZE = 512
 BOX, FIELD = 20, 28
@@ -68,46 +76,82 @@ def image_files(path: str | os.PathLike[str]) -> list[Path]:
 def prepare_image(source: str | os.PathLike[str] | bytes, name: str = "upload") -> PreparedImage:
     """Read the picture at the path ``source``, or the image file's bytes (called ``name`` in messages), and
     make it an MNIST-like 28×28 digit."""
-    path = Path(name) if isinstance(source, bytes) else Path(source)
-    grey = read_grey(source if isinstance(source, bytes) else path, name)
+    if isinstance(source, bytes):
+        import io
+
+        path = Path(name)
+        grey = decode_grey(io.BytesIO(source), name)
+    else:
+        path = Path(source)
+        grey = read_grey(path)
     return PreparedImage(path, to_mnist(grey, source=str(path)), _preview(grey))
 
 
-def read_grey(source: Path | bytes, name: str = "upload") -> np.ndarray:
-    """The picture at ``source`` (or in the bytes ``source``, called ``name``) as float32 grey levels in [0, 1]
-    (transparency composited onto white), at most ``WORKING_SIZE`` pixels on its longer side."""
-    import io
+def read_grey(path: Path) -> np.ndarray:
+    """The picture as float32 grey levels in [0, 1] (transparency composited onto white), at most
+    ``WORKING_SIZE`` pixels on its longer side.
+
+    Only a regular file of at most :data:`MAX_IMAGE_FILE_BYTES` is read (links followed; a FIFO or a device is
+    refused without blocking).
+    """
+    try:
+        stream, info = open_regular(path)
+    except FileNotFoundError:
+        raise ImageError(f"{path}: no such image file") from None
+    except NotRegularFile as exc:
+        raise ImageError(f"{path}: {exc.strerror}; expected an image file") from None
+    except OSError as exc:
+        raise ImageError(f"{path}: cannot read the image ({exc.strerror or exc})") from None
+    with stream:
+        if info.st_size > MAX_IMAGE_FILE_BYTES:
+            raise ImageError(
+                f"{path}: {info.st_size:,} bytes, more than the {MAX_IMAGE_FILE_BYTES:,} an image file may have here"
+            )
+        return decode_grey(stream, str(path))
+
+
+def decode_grey(stream: BinaryIO, source: str) -> np.ndarray:
+    """:func:`read_grey` of an open binary stream; ``source`` names it in messages.
+
+    Only :data:`IMAGE_FORMATS` are opened, and the size the header states is checked against
+    :data:`MAX_PIXELS` before any pixel is decoded (for these formats, that is the size of what is decoded:
+    containers such as ICO, whose directory may state 256×256 over a 9000×9000 PNG, are not opened). Any
+    failure of a decoder, whatever Pillow raises, is an :class:`ImageError`; Pillow's warnings are silenced.
+    """
+    import importlib
 
     from PIL import Image, ImageOps, UnidentifiedImageError
 
-    if isinstance(source, bytes):
-        path, opened = name, io.BytesIO(source)  # `path` names the picture in messages
-    else:
-        path = opened = source
-        if not path.is_file():
-            raise ImageError(f"{path}: no such image file")
+    for plugin in ("Png", "Jpeg", "Bmp", "Gif", "WebP", "Tiff"):  # these, not all of Pillow's: see IMAGE_FORMATS
+        importlib.import_module(f"PIL.{plugin}ImagePlugin")
+
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), stderr_silenced():
+            warnings.simplefilter("ignore")  # EXIF and palette notes must not precede the one line of output
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(opened) as image:
+            with Image.open(stream, formats=IMAGE_FORMATS) as image:
                 width, height = image.size
                 if width * height > MAX_PIXELS:
                     raise ImageError(
-                        f"{path}: {width}×{height} pixels, more than the {MAX_PIXELS:,} this tool decodes "
+                        f"{source}: {width}×{height} pixels, more than the {MAX_PIXELS:,} this tool decodes "
                         "(a decompression bomb?); scale the picture down first"
                     )
                 image.draft("L" if image.mode != "RGBA" else image.mode, (WORKING_SIZE, WORKING_SIZE))
-                image = ImageOps.exif_transpose(image)
                 image.thumbnail((WORKING_SIZE, WORKING_SIZE), Image.Resampling.BOX)
+                image = ImageOps.exif_transpose(image)  # after reducing: no full-size copy turned around
                 return _to_grey(image)
     except ImageError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageError(f"{path}: refused as a decompression bomb ({exc})") from None
+        raise ImageError(f"{source}: refused as a decompression bomb ({exc})") from None
     except UnidentifiedImageError:
-        raise ImageError(f"{path}: not an image Pillow can read; expected PNG, JPEG, BMP, GIF, WebP or TIFF") from None
-    except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as exc:
-        raise ImageError(f"{path}: cannot decode the image ({exc}); is it truncated or damaged?") from None
+        formats = "PNG, JPEG, BMP, GIF, WebP or TIFF"
+        raise ImageError(f"{source}: not an image this tool reads; expected {formats}") from None
+    except MemoryError:
+        raise ImageError(f"{source}: not enough memory to decode the image") from None
+    except Exception as exc:  # a decoder's failure: Pillow's plugins raise anything from OSError to IndexError
+        reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise ImageError(f"{source}: cannot decode the image ({reason}); is it truncated or damaged?") from None
 
 
 def _to_grey(image) -> np.ndarray:

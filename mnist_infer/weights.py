@@ -2,26 +2,35 @@
 
 Weights files come from the internet, so nothing here calls ``pickle.load`` (see :mod:`mnist_infer.safepickle`)
 or ``numpy.load`` with pickles allowed, and every size a file claims is checked against the file before any
-memory is allocated for it.
+memory is allocated for it. What can be checked before any array is made is checked first (keys, shapes, the
+number of parameters: :func:`check_layout`), so a small file cannot become a huge network.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import stat
-import zlib
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .catalog import FILES, IMAGE_PIXELS, NUM_CLASSES, NUMERIC_KINDS, KnownFile
-from .errors import UnsafeWeightsError, WeightsError
+from .errors import WeightsError
+from .files import NotRegularFile, read_regular
 from .network import PARAM_NAMES, Network
+from .safenpz import ArraySpec, loads_npz
 
 #: Far above any network of this shape that anyone trains (the book's file is 182 kB).
 MAX_WEIGHTS_BYTES = 256 * 1024 * 1024
+#: At most this many parameters (64 MiB as float32; the book's network has 45,360) …
+MAX_PARAMETERS = 1 << 24
+#: … and at most this many units in a hidden layer (the book's are 50 and 100).
+MAX_HIDDEN = 8192
+#: The forward pass of inputs in [0, 1] must stay far below float32's 3.4e38 whatever the inputs are: a bound
+#: on every layer's output (the sum of |weights| times the bound of its input, plus |bias|) above this is refused.
+MAX_ACTIVATION_BOUND = 1e30
 _ZIP_MAGIC = b"PK\x03\x04"
 _NPY_MAGIC = b"\x93NUMPY"
 _KEYS_TEXT = " ".join(PARAM_NAMES)
@@ -32,10 +41,11 @@ def load_weights(
 ) -> dict[str, np.ndarray]:
     """Read weights from ``path`` and check them; returns float32 arrays ``W1 b1 W2 b2 W3 b3``.
 
-    Shapes must chain ``inputs → h1 → h2 → outputs``; the hidden sizes are free.
+    Shapes must chain ``inputs → h1 → h2 → outputs``; the hidden sizes are free up to :data:`MAX_HIDDEN`.
     """
     path = Path(path)
-    return validate_weights(read_weights_file(path), str(path), inputs=inputs, outputs=outputs)
+    check = partial(check_layout, source=str(path), inputs=inputs, outputs=outputs)
+    return validate_weights(read_weights_file(path, check), str(path), inputs=inputs, outputs=outputs)
 
 
 def load_network(path: str | os.PathLike[str] | None = None) -> Network:
@@ -47,110 +57,62 @@ def load_network(path: str | os.PathLike[str] | None = None) -> Network:
     return Network(load_weights(path))
 
 
-def read_weights_file(path: Path) -> Any:
-    """The raw content of a weights file: a dict of arrays if all is well, whatever it holds otherwise."""
+def read_weights_file(path: Path, check=None) -> Any:
+    """The raw content of a weights file: a dict of arrays if all is well, whatever it holds otherwise.
+
+    ``check``, if given, sees the layout (each array's :class:`ArraySpec`) before any array is made.
+    """
     data = _read_bounded(path)
     if data.startswith(_ZIP_MAGIC):
-        return _read_npz(path)
+        return loads_npz(data, str(path), MAX_PARAMETERS * 8 + 1024 * 1024, check)
     if data.startswith(_NPY_MAGIC):
         raise WeightsError(
             f"{path}: a single .npy array; expected a dict of arrays {_KEYS_TEXT} (.pkl, or .npz from numpy.savez)"
         )
     from .safepickle import loads_arrays  # only .pkl files need the unpickler (and pickle, pickletools)
 
-    return loads_arrays(data, str(path))
+    return loads_arrays(data, str(path), check)
 
 
 def _read_bounded(path: Path) -> bytes:
     """The file's bytes, refusing anything that is not a regular file of at most ``MAX_WEIGHTS_BYTES``."""
     try:
-        if path.is_dir():
-            raise IsADirectoryError
-        if not stat.S_ISREG(path.stat().st_mode):  # before opening: opening a FIFO would block
-            raise WeightsError(f"{path}: not a regular file; expected a weights file (.pkl or .npz)")
-        with open(path, "rb") as f:
-            data = f.read(MAX_WEIGHTS_BYTES + 1)  # never more than the limit, whatever the file claims
+        data = read_regular(path, MAX_WEIGHTS_BYTES)  # a FIFO is refused without blocking; never past the limit
     except FileNotFoundError:
         raise WeightsError(
             f"{path}: no such weights file; `mnist-infer download` fetches the book's sample_weight.pkl"
         ) from None
-    except IsADirectoryError:
-        raise WeightsError(f"{path}: is a directory, expected a weights file (.pkl or .npz)") from None
-    except PermissionError:
-        raise WeightsError(f"{path}: permission denied") from None
+    except NotRegularFile as exc:
+        raise WeightsError(f"{path}: {exc.strerror}; expected a weights file (.pkl or .npz)") from None
+    except OSError as exc:  # permission denied, a loop of links, a name too long, …
+        raise WeightsError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    except MemoryError:
+        raise WeightsError(f"{path}: not enough memory to read it") from None
     if len(data) > MAX_WEIGHTS_BYTES:
         raise WeightsError(f"{path}: larger than the {MAX_WEIGHTS_BYTES:,} bytes a weights file may have")
     return data
 
 
-def _read_npz(path: Path) -> dict[str, np.ndarray]:
-    """Read an ``.npz`` without pickles, checking each member's header against its size before reading it."""
-    import zipfile  # only .npz needs it
-
-    arrays: dict[str, np.ndarray] = {}
-    total = 0
-    try:
-        with zipfile.ZipFile(path) as archive:
-            members = archive.infolist()
-            if len(members) > 64:
-                raise WeightsError(f"{path}: {len(members)} arrays in the archive; expected {_KEYS_TEXT}")
-            for info in members:
-                key = info.filename.removesuffix(".npy")
-                with archive.open(info) as member:
-                    version = np.lib.format.read_magic(member)
-                    read_header = (
-                        np.lib.format.read_array_header_1_0
-                        if version == (1, 0)
-                        else np.lib.format.read_array_header_2_0
-                    )
-                    shape, _fortran, dtype = read_header(member)
-                    if dtype.hasobject:
-                        raise UnsafeWeightsError(
-                            f"{path}: holds something other than numeric arrays ({key} is an object array); "
-                            "refused, nothing in it was run. mnist-infer loads only numeric arrays"
-                        )
-                    if dtype.kind not in NUMERIC_KINDS or dtype.fields is not None:
-                        raise WeightsError(f"{path}: {key} has dtype {dtype}; expected a number type")
-                    nbytes = math.prod(shape) * dtype.itemsize
-                    total += nbytes
-                    if nbytes > info.file_size or total > MAX_WEIGHTS_BYTES:
-                        raise WeightsError(
-                            f"{path}: {key} claims shape {shape} ({nbytes:,} bytes), the archive member holds "
-                            f"{info.file_size:,}"
-                        )
-                with archive.open(info) as member:
-                    arrays[key] = np.lib.format.read_array(member, allow_pickle=False)
-    except WeightsError:
-        raise
-    except (
-        zipfile.BadZipFile,
-        zlib.error,
-        ValueError,
-        EOFError,
-        OSError,
-        RuntimeError,
-        NotImplementedError,
-        KeyError,
-        TypeError,
-        SyntaxError,
-    ) as exc:
-        raise WeightsError(f"{path}: not a valid .npz archive ({type(exc).__name__}: {exc})") from None
-    return arrays
-
-
 def _describe(value: Any) -> str:
-    if isinstance(value, np.ndarray):
+    if isinstance(value, (np.ndarray, ArraySpec)):
         return f"an array of shape {value.shape}"
     return f"a {type(value).__name__}"
 
 
-def validate_weights(
-    params: Any, source: str, *, inputs: int = IMAGE_PIXELS, outputs: int = NUM_CLASSES
-) -> dict[str, np.ndarray]:
-    """Check that ``params`` is a network ``inputs → h1 → h2 → outputs``; returns float32 copies."""
+def _shown(key: Any) -> str:
+    """A key as messages show it: a name (cut short), or the type of what is not a name."""
+    if isinstance(key, str):
+        return key if len(key) <= 24 else key[:24] + "…"
+    return f"<{type(key).__name__}>"  # never its repr: a tuple nested 1,500 deep cannot be printed
+
+
+def check_layout(params: Any, source: str, *, inputs: int = IMAGE_PIXELS, outputs: int = NUM_CLASSES) -> None:
+    """Keys, dtypes, shapes and sizes of ``params`` (arrays, or the :class:`ArraySpec` of arrays not made yet):
+    a network ``inputs → h1 → h2 → outputs`` of at most :data:`MAX_HIDDEN` units a layer and
+    :data:`MAX_PARAMETERS` parameters."""
     if not isinstance(params, dict):
         raise WeightsError(f"{source}: holds {_describe(params)}, expected a dict with keys {_KEYS_TEXT}")
-    found = sorted(str(k) for k in params)
+    found = sorted(_shown(k) for k in params)
     missing = [k for k in PARAM_NAMES if k not in params]
     extra = [k for k in found if k not in PARAM_NAMES]
     if missing or extra:
@@ -158,14 +120,15 @@ def validate_weights(
             part
             for part in (
                 f"missing {' '.join(missing)}" if missing else "",
-                f"unexpected {' '.join(extra)}" if extra else "",
+                f"unexpected {' '.join(extra[:12])}{' …' if len(extra) > 12 else ''}" if extra else "",
             )
             if part
         )
-        raise WeightsError(f"{source}: {problem}: expected keys {_KEYS_TEXT}, found {' '.join(found) or 'none'}")
+        shown = " ".join(found[:18]) + (f" … ({len(found):,} keys)" if len(found) > 18 else "")
+        raise WeightsError(f"{source}: {problem}: expected keys {_KEYS_TEXT}, found {shown or 'none'}")
     for key in PARAM_NAMES:
         value = params[key]
-        if not isinstance(value, np.ndarray):
+        if not isinstance(value, (np.ndarray, ArraySpec)):
             raise WeightsError(f"{source}: {key} is {_describe(value)}, expected a numeric array")
         if value.dtype.kind not in NUMERIC_KINDS:
             raise WeightsError(f"{source}: {key} has dtype {value.dtype}, expected a number type (float32)")
@@ -180,19 +143,52 @@ def validate_weights(
             hint = f": the output layer must have {outputs} classes" if last and w.ndim == 2 else ""
             raise WeightsError(f"{source}: {w_key} has shape {w.shape}, expected {expected}{hint}")
         width = w.shape[1]
+        if not last and width > MAX_HIDDEN:
+            raise WeightsError(
+                f"{source}: {w_key} has shape {w.shape}: {width:,} hidden units, more than the {MAX_HIDDEN:,} "
+                "this tool runs"
+            )
         if b.shape not in ((width,), (1, width)):
             raise WeightsError(f"{source}: {b_key} has shape {b.shape}, expected ({width},) to match {w_key}")
+    count = sum(math.prod(params[key].shape) for key in PARAM_NAMES)
+    if count > MAX_PARAMETERS:
+        raise WeightsError(f"{source}: {count:,} parameters, more than the {MAX_PARAMETERS:,} this tool runs")
 
+
+def validate_weights(
+    params: Any, source: str, *, inputs: int = IMAGE_PIXELS, outputs: int = NUM_CLASSES
+) -> dict[str, np.ndarray]:
+    """Check that ``params`` is a network ``inputs → h1 → h2 → outputs`` (:func:`check_layout`) of finite
+    weights whose forward pass cannot overflow float32; returns float32 copies."""
+    check_layout(params, source, inputs=inputs, outputs=outputs)
     checked: dict[str, np.ndarray] = {}
-    for key in PARAM_NAMES:
-        value = np.ascontiguousarray(params[key], dtype=np.float32)
-        bad = int(np.count_nonzero(~np.isfinite(value)))
-        if bad:
-            raise WeightsError(
-                f"{source}: {key} holds {bad:,} non-finite value(s) (NaN or inf); expected finite numbers"
-            )
-        checked[key] = value.reshape(-1) if key.startswith("b") else value
+    with np.errstate(over="ignore", invalid="ignore"):  # a float64 beyond float32's range becomes inf: reported
+        for key in PARAM_NAMES:
+            value = np.ascontiguousarray(params[key], dtype=np.float32)
+            bad = int(np.count_nonzero(~np.isfinite(value)))
+            if bad:
+                raise WeightsError(
+                    f"{source}: {key} holds {bad:,} non-finite value(s) (NaN or inf, or beyond float32); "
+                    "expected finite numbers"
+                )
+            checked[key] = value.reshape(-1) if key.startswith("b") else value
+    _check_range(checked, source)
     return checked
+
+
+def _check_range(params: dict[str, np.ndarray], source: str) -> None:
+    """Refuse weights whose forward pass could overflow: a bound on each layer's output, for inputs in [0, 1]
+    and either activation (a sigmoid's output is at most 1, a ReLU's at most its input's bound)."""
+    bound = 1.0
+    for index, w_key in enumerate(PARAM_NAMES[0::2], start=1):
+        w, b = params[w_key], params[f"b{index}"]
+        column_sums = np.abs(w).sum(axis=0, dtype=np.float64)
+        bound = float((column_sums * max(bound, 1.0) + np.abs(b.astype(np.float64))).max())
+        if not bound <= MAX_ACTIVATION_BOUND:
+            raise WeightsError(
+                f"{source}: {w_key} and b{index} are so large that the forward pass could overflow float32 "
+                f"(a bound on layer {index}'s output reaches {bound:.1e}); expected the weights of a trained network"
+            )
 
 
 # --- the toy network and the weights the tool knows --------------------------------------------------------

@@ -31,7 +31,8 @@ class FaultyServer:
 
     def fail(self, path: str, *behaviours) -> None:
         """Queue behaviours for the next requests of ``path``: 404, 500, "cut", "wrong", "html", "norange",
-        ("slow", seconds), ("stall", seconds), "endless"."""
+        ("slow", seconds), ("stall", seconds), "endless", ("trickle", seconds between bytes),
+        ("trickle-headers", seconds between bytes), ("length", a Content-Length header as sent)."""
         self.faults[path].extend(behaviours)
 
     def requested(self, path: str) -> list[Request]:
@@ -71,6 +72,15 @@ def _handler(server: FaultyServer) -> type[BaseHTTPRequestHandler]:
                 time.sleep(arg)
                 self.close_connection = True
                 return None
+            if kind in ("trickle", "trickle-headers"):
+                return self._trickle(body, arg, headers_too=kind == "trickle-headers")
+            if kind == "length":
+                self.send_response(200)
+                self.send_header("Content-Length", arg)
+                self.end_headers()
+                self.wfile.write(body)
+                self.close_connection = True
+                return None
             if kind == "endless":
                 self.send_response(200)
                 self.send_header("Content-Type", "application/octet-stream")
@@ -84,6 +94,21 @@ def _handler(server: FaultyServer) -> type[BaseHTTPRequestHandler]:
                     pass
                 return None
             return self._send_file(body, honour_range=kind != "norange")
+
+        def _trickle(self, body: bytes, pause: float, headers_too: bool) -> None:
+            """One byte at a time, never slow enough for a timeout between bytes; until the client gives up."""
+            head = f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+            data = (head + body) if headers_too else body
+            if not headers_too:
+                self.wfile.write(head)
+            self.close_connection = True
+            try:
+                for i in range(len(data)):
+                    self.wfile.write(data[i : i + 1])
+                    self.wfile.flush()
+                    time.sleep(pause)
+            except OSError:
+                pass
 
         def _headers(self, status: int, length: int, extra: dict[str, str] | None = None) -> None:
             self.send_response(status)

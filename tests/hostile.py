@@ -5,6 +5,7 @@ Every weights payload, if it ever ran, would create ``marker``; the tests check 
 
 from __future__ import annotations
 
+import functools
 import gzip
 import io
 import os
@@ -43,6 +44,7 @@ def _global_call(module: str, name: str, argument: str) -> bytes:
     return f"c{module}\n{name}\n(V{argument}\ntR.".encode()
 
 
+@functools.cache
 def malicious_weights(marker: Path) -> dict[str, bytes]:
     """Pickles and archives that would run code or smuggle objects. Every one must be refused."""
     touch = f"touch {marker}"
@@ -70,9 +72,14 @@ def malicious_weights(marker: Path) -> dict[str, bytes]:
     buffer = io.BytesIO()
     np.savez(buffer, **{**book_params(), "W2": np.array([{"a": 1}, None], dtype=object)})
     files["object-array.npz"] = buffer.getvalue()
+    # dtype names that make numpy.dtype raise SyntaxError (","), ValueError (",("), or warn ("a")
+    plain = pickle.dumps(book_params(), protocol=2)
+    for label, name in (("syntax-error", b","), ("value-error", b",("), ("deprecated", b"a")):
+        files[f"dtype-{label}.pkl"] = plain.replace(b"X\x02\x00\x00\x00f4", b"X" + struct.pack("<I", len(name)) + name)
     return files
 
 
+@functools.cache
 def wrong_weights() -> dict[str, tuple[bytes, str]]:
     """Harmless but unusable weights: (content, words the error must contain)."""
     params = book_params()
@@ -102,7 +109,156 @@ def wrong_weights() -> dict[str, tuple[bytes, str]]:
         "huge-memo-index.pkl": (b"\x80\x02N" + b"r" + struct.pack("<I", 2**31) + b".", "memo index"),
         "huge-shape.npz": (_npz_claiming({"W1": (1_000_000_000,)}), "claims shape (1000000000,)"),
         "not-an-npz.npz": (b"PK\x03\x04" + bytes(200), "not a valid .npz"),
+        **memory_bombs(),
     }
+
+
+@functools.cache
+def memory_bombs() -> dict[str, tuple[bytes, str]]:
+    """Small files that would take gigabytes (or minutes) if their claims were believed."""
+    params = book_params()
+    big = np.zeros(250_000, np.float32)  # one 1 MB buffer, referred to again and again
+    tuple_key = b"\x80\x02})" + b"\x85" * 1500 + b"K\x01s."  # a key: a tuple nested 1,500 deep
+    bzip2 = _zip([_member("W1.npy", _npy_bytes(np.zeros(250_000, np.float32)), zipfile.ZIP_BZIP2)])
+    lzma = _zip([_member("W1.npy", _npy_bytes(np.zeros(100, np.float32)), zipfile.ZIP_LZMA)])
+    return {
+        "encode-one-string-1600-times.pkl": (_encode_bomb(1_000_000, 1600), "more than twice the file's size"),
+        "one-buffer-behind-400-keys.pkl": (
+            pickle.dumps({**params, **{f"k{i}": big for i in range(400)}}, protocol=2),
+            "unexpected k0 k1",
+        ),
+        "one-buffer-400-times-one-dict-deep.pkl": (
+            pickle.dumps({**params, "W1": {f"k{i}": big for i in range(400)}}, protocol=2),
+            "W1 is a dict",
+        ),
+        "tuple-key-nested-1500-deep.pkl": (tuple_key, "unexpected <tuple>"),
+        "list-nested-1500-deep.pkl": (b"\x80\x02]" * 1500 + b"a" * 1499 + b".", "holds a list"),
+        "finite-but-3e38.pkl": (
+            pickle.dumps({k: np.full(v.shape, 3e38, np.float32) for k, v in params.items()}),
+            "could overflow float32",
+        ),
+        "float64-beyond-float32.pkl": (pickle.dumps({**params, "b1": np.full(50, 1e300)}), "beyond float32"),
+        "bzip2-member.npz": (bzip2, "compression method 12"),
+        "lzma-member.npz": (lzma, "compression method 14"),
+        "member-claims-1.5-GB.npz": (
+            _zip([_member("W1.npy", _npy_bytes(np.zeros(64, np.float32)), size=1_500_000_000)]),
+            "claims 1,500,000,000 bytes",
+        ),
+        "npy-header-claims-1.5-GB.npz": (_npz_claiming({"W1": (375_000_000,)}), "claims shape (375000000,)"),
+        "encrypted-member.npz": (_zip([_member("W1.npy", _npy_bytes(np.zeros(4, np.float32)), flags=1)]), "encrypted"),
+        "ten-thousand-members.npz": (_zip([_member(f"m{i}.npy", b"") for i in range(10_000)]), "10,000 members"),
+        "five-million-members-claimed.npz": (_zip64_claiming(5_000_000, 250_000_000), "5,000,000 members"),
+        "int8-zeros-784x340000.npz": (
+            _npz_of_zeros({"W1": (784, 340_000), "b1": (340_000,), "W2": (340_000, 1)}),
+            "more than the",
+        ),
+        "int8-zeros-20000-hidden.npz": (
+            _npz_of_zeros(
+                {**{k: v.shape for k, v in params.items()}, "W1": (784, 20_000), "b1": (20_000,), "W2": (20_000, 100)}
+            ),
+            "20,000 hidden units",
+        ),
+        "int8-zeros-23-million-parameters.npz": (
+            _npz_of_zeros(
+                {
+                    **{k: v.shape for k, v in params.items()},
+                    "W1": (784, 8000),
+                    "b1": (8000,),
+                    "W2": (8000, 2100),
+                    "b2": (2100,),
+                    "W3": (2100, 10),
+                }
+            ),
+            "parameters, more than",
+        ),
+    }
+
+
+def _encode_bomb(size: int, copies: int) -> bytes:
+    """A protocol-2 pickle calling ``_codecs.encode`` ``copies`` times on one memoised string of ``size`` chars."""
+    head = b"\x80\x02c_codecs\nencode\nq\x010"  # the function, memoised as 1, popped
+    text = b"X" + struct.pack("<I", size) + b"x" * size + b"q\x02X\x06\x00\x00\x00latin1q\x03\x86q\x040"
+    return head + text + b"]q\x00(" + b"h\x01h\x04R" * copies + b"e."
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def _member(name: str, content: bytes, method: int = zipfile.ZIP_STORED, size: int | None = None, flags: int = 0):
+    """A zip member: (name, method, payload as stored, the size the directory states, CRC, flags)."""
+    if method == zipfile.ZIP_BZIP2:
+        import bz2
+
+        payload = bz2.compress(content)
+    elif method == zipfile.ZIP_LZMA:
+        import lzma
+
+        raw = lzma.compress(content, format=lzma.FORMAT_RAW, filters=[{"id": lzma.FILTER_LZMA1}])
+        payload = b"\x09\x04\x05\x00" + lzma._encode_filter_properties({"id": lzma.FILTER_LZMA1}) + raw
+    elif method == zipfile.ZIP_DEFLATED:
+        compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
+        payload = compressor.compress(content) + compressor.flush()
+    else:
+        payload = content
+    return name, method, payload, len(content) if size is None else size, zlib.crc32(content), flags
+
+
+def _zip(members: list[tuple]) -> bytes:
+    """A zip archive written byte by byte, so that it may state what zipfile would never write."""
+    out, directory = bytearray(), bytearray()
+    for name, method, payload, size, crc, flags in members:
+        offset, encoded = len(out), name.encode()
+        fields = (20, flags, method, 0, 0, crc, len(payload), size, len(encoded), 0)
+        out += struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", *fields) + encoded + payload
+        directory += struct.pack("<4sH", b"PK\x01\x02", 20) + struct.pack("<HHHHHIIIHH", *fields)
+        directory += struct.pack("<HHHII", 0, 0, 0, 0, offset) + encoded
+    start = len(out)
+    count = min(len(members), 0xFFFF)
+    return bytes(out + directory) + struct.pack(
+        "<4sHHHHIIH", b"PK\x05\x06", 0, 0, count, count, len(directory), start, 0
+    )
+
+
+def _zip64_claiming(entries: int, directory_size: int) -> bytes:
+    """A small archive whose zip64 end record claims ``entries`` members in ``directory_size`` bytes."""
+    body = _zip([_member("W1.npy", _npy_bytes(np.zeros(4, np.float32)))])
+    body = body[: body.rindex(b"PK\x05\x06")]
+    record_at = len(body)
+    record = struct.pack("<4sQHHIIQQQQ", b"PK\x06\x06", 44, 45, 45, 0, 0, entries, entries, directory_size, 0)
+    locator = struct.pack("<4sIQI", b"PK\x06\x07", 0, record_at, 1)
+    end = struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0)
+    return body + record + locator + end
+
+
+def _npz_of_zeros(shapes: dict[str, tuple[int, ...]]) -> bytes:
+    """An .npz of int8 zeros of ``shapes``, deflated without compressing every zero: a few hundred kB for
+    hundreds of MB."""
+    members = []
+    for key, shape in shapes.items():
+        header = io.BytesIO()
+        np.lib.format.write_array_header_1_0(header, {"descr": "|i1", "fortran_order": False, "shape": shape})
+        payload, crc, size = _deflated_zeros(header.getvalue(), int(np.prod(shape)))
+        members.append((key + ".npy", zipfile.ZIP_DEFLATED, payload, size, crc, 0))
+    return _zip(members)
+
+
+def _deflated_zeros(head: bytes, zeros: int) -> tuple[bytes, int, int]:
+    """A raw deflate stream of ``head`` then ``zeros`` zero bytes, its content's CRC and size, built fast: after a
+    full flush, deflate output no longer refers to earlier data, so one compressed megabyte of zeros repeats."""
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+    megabyte = bytes(1 << 20)
+    stream = deflate.compress(head) + deflate.flush(zlib.Z_FULL_FLUSH)
+    block = deflate.compress(megabyte) + deflate.flush(zlib.Z_FULL_FLUSH)
+    repeats, rest = divmod(zeros, len(megabyte))
+    crc = zlib.crc32(head)
+    for _ in range(repeats):
+        crc = zlib.crc32(megabyte, crc)
+    crc = zlib.crc32(bytes(rest), crc)
+    stream += block * repeats + deflate.compress(bytes(rest)) + deflate.flush(zlib.Z_FINISH)
+    return stream, crc & 0xFFFFFFFF, len(head) + zeros
 
 
 # --- data files ----------------------------------------------------------------------------------------------
@@ -113,30 +269,12 @@ def idx_header(type_code: int, dims: list[int]) -> bytes:
 
 
 def gzip_bomb(header: bytes, zeros: int = 1 << 30) -> bytes:
-    """A valid gzip file: ``header`` followed by ``zeros`` zero bytes, built without compressing them all.
-
-    After a full flush, deflate output no longer refers to earlier data, so one compressed megabyte of zeros
-    can be repeated; the CRC is computed over the real content.
-    """
-    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
-    head = deflate.compress(header) + deflate.flush(zlib.Z_FULL_FLUSH)
-    megabyte = bytes(1 << 20)
-    block = deflate.compress(megabyte) + deflate.flush(zlib.Z_FULL_FLUSH)
-    tail = deflate.flush(zlib.Z_FINISH)
-    repeats = zeros // len(megabyte)
-    crc = zlib.crc32(header)
-    for _ in range(repeats):
-        crc = zlib.crc32(megabyte, crc)
-    size = (len(header) + repeats * len(megabyte)) & 0xFFFFFFFF
-    return (
-        b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
-        + head
-        + block * repeats
-        + tail
-        + struct.pack("<II", crc & 0xFFFFFFFF, size)
-    )
+    """A valid gzip file: ``header`` followed by ``zeros`` zero bytes, built without compressing them all."""
+    stream, crc, size = _deflated_zeros(header, zeros)
+    return b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff" + stream + struct.pack("<II", crc, size & 0xFFFFFFFF)
 
 
+@functools.cache
 def broken_data(images: bytes, labels: bytes) -> dict[str, tuple[str, bytes, str]]:
     """Broken MNIST files: name -> (which file it replaces, content, words the error must contain).
 
@@ -155,7 +293,7 @@ def broken_data(images: bytes, labels: bytes) -> dict[str, tuple[str, bytes, str
         "trailing-bytes": (IMAGES, gz(images + b"\x00" * 100), "trailing bytes"),
         "billions-claimed": (IMAGES, gz(idx_header(8, [2_000_000_000, 28, 28]) + body), "more than a gzip file of"),
         "billions-claimed-plain": (IMAGES, idx_header(8, [2_000_000_000, 28, 28]) + body, "header promises"),
-        "gzip-bomb": (IMAGES, gzip_bomb(images[:16]), "trailing bytes"),
+        "gzip-bomb": (IMAGES, _later(gzip_bomb, images[:16]), "trailing bytes"),
         "not-gzip": (IMAGES, np.random.default_rng(3).bytes(100_000), "not an IDX file"),
         "cut-gzip": (IMAGES, gz(images)[:400_000], "corrupt gzip stream"),
         "bad-crc": (IMAGES, _flip_crc(gz(images)), "corrupt gzip stream"),
@@ -167,7 +305,50 @@ def broken_data(images: bytes, labels: bytes) -> dict[str, tuple[str, bytes, str
         "labels-as-images": (IMAGES, gz(labels), "(a labels file), expected 3"),
         "images-as-labels": (LABELS, gz(images), "(an images file), expected 1"),
         "float-images": (IMAGES, gz(idx_header(0x0D, [10, 28, 28]) + bytes(10 * 784 * 4)), "expected uint8"),
+        # a header honest about 500,000 images of zeros: 392 MB from a 0.4 MB gzip file
+        "honest-500000-images": (
+            IMAGES,
+            _later(gzip_bomb, idx_header(8, [500_000, 28, 28]), 500_000 * 784),
+            "plausibly holds",
+        ),
+        "labels-bomb": (LABELS, _later(gzip_bomb, idx_header(8, [50_000_000]), 50_000_000), "plausibly holds"),
+        # a plausible size for 100,000 images, but the labels say 10,000: refused before either is parsed or cached
+        "count-mismatch-before-parsing": (
+            IMAGES,
+            gz(idx_header(8, [100_000, 28, 28]) + body[:1000]) + np.random.default_rng(5).bytes(1_300_000),
+            "100,000 images, but",
+        ),
+        "over-1-GiB-plain-sparse": (IMAGES, _sparse_idx(idx_header(8, [1_400_000, 28, 28])), "an IDX file may hold"),
     }
+
+
+def _later(make, *args):
+    """A writer of ``make(*args)``: bombs are built only for a run that writes them, not to learn case names."""
+
+    def write(path: Path) -> None:
+        path.write_bytes(make(*args))
+
+    return write
+
+
+def _sparse_idx(header: bytes):
+    """A writer of a plain IDX file as large as ``header`` promises, made of holes (no disk used)."""
+    size = len(header) + int(np.prod(np.frombuffer(header[4:], ">u4"), dtype=np.int64))
+
+    def write(path: Path) -> None:
+        with open(path, "wb") as f:
+            f.write(header)
+            f.truncate(size)
+
+    return write
+
+
+@functools.cache
+def broken_pairs(images: bytes, labels: bytes) -> dict[str, tuple[dict[str, bytes], str, str]]:
+    """Splits broken in both files: name -> ({file: content}, the file the error names, words it contains)."""
+    empty_images = gzip.compress(idx_header(8, [0, 28, 28]))
+    empty_labels = gzip.compress(idx_header(8, [0]))
+    return {"zero-images-zero-labels": ({IMAGES: empty_images, LABELS: empty_labels}, IMAGES, "holds no images")}
 
 
 def _flip_crc(data: bytes) -> bytes:
@@ -202,6 +383,7 @@ def png_claiming(width: int, height: int) -> bytes:
     )
 
 
+@functools.cache
 def bad_images() -> dict[str, tuple[bytes, str]]:
     from PIL import Image
 
@@ -219,4 +401,71 @@ def bad_images() -> dict[str, tuple[bytes, str]]:
         "no-ink.png": (white.getvalue(), "no digit found"),
         "bomb-900-megapixels.png": (png_claiming(30000, 30000), "decompression bomb"),
         "bomb-just-over-the-limit.png": (png_claiming(side, side), "decompression bomb"),
+        "ico-256-over-a-9000x9000-png.ico": (_ico_holding(png_claiming(9000, 9000)), "not an image this tool reads"),
+        "dds-unknown-format.dds": (
+            b"DDS "
+            + struct.pack("<7I", 124, 0x1007, 64, 64, 0, 0, 0)
+            + bytes(44)
+            + struct.pack("<2I4s", 32, 4, b"ABCD")
+            + bytes(40),
+            "not an image this tool reads",
+        ),
+        "avif-broken.avif": (
+            struct.pack(">I4s4sI4s", 20, b"ftyp", b"avif", 0, b"avif") + bytes(64),
+            "not an image this tool reads",
+        ),
+        "eps-for-ghostscript.eps": (
+            b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 100 100\n(x) print\n",
+            "not an image this tool reads",
+        ),
+        "psd.psd": (
+            b"8BPS\x00\x01" + bytes(6) + struct.pack(">HIIHH", 1, 64, 64, 8, 1) + bytes(64),
+            "not an image this tool reads",
+        ),
+        "tiff-claiming-900-megapixels.tiff": (_tiff_claiming(30000, 30000), "decompression bomb"),
+        "gif-claiming-4-gigapixels.gif": (
+            b"GIF89a"
+            + struct.pack("<HHBBB", 65535, 65535, 0, 0, 0)
+            + b",\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;",
+            "decompression bomb",
+        ),
+        "bmp-claiming-2500-megapixels.bmp": (_bmp_claiming(50000, 50000), "decompression bomb"),
+        "truncated.jpg": (_jpeg()[:300], "cannot decode"),
+        "webp-garbage.webp": (
+            b"RIFF" + struct.pack("<I", 200) + b"WEBPVP8 " + struct.pack("<I", 188) + bytes(188),
+            "cannot decode",
+        ),
     }
+
+
+def _ico_holding(png: bytes) -> bytes:
+    """An ICO whose directory says 256×256 (0 means 256) over the PNG it holds."""
+    return struct.pack("<HHH", 0, 1, 1) + struct.pack("<BBBBHHII", 0, 0, 0, 0, 1, 32, len(png), 22) + png
+
+
+def _tiff_claiming(width: int, height: int) -> bytes:
+    entries = [
+        (256, 4, 1, width),
+        (257, 4, 1, height),
+        (258, 3, 1, 8),
+        (259, 3, 1, 1),
+        (262, 3, 1, 1),
+        (273, 4, 1, 8 + 2 + 12 * 8 + 4),
+        (278, 4, 1, height),
+        (279, 4, 1, 16),
+    ]
+    ifd = struct.pack("<H", len(entries)) + b"".join(struct.pack("<HHII", *e) for e in entries) + b"\0\0\0\0"
+    return b"II*\x00" + struct.pack("<I", 8) + ifd + bytes(16)
+
+
+def _bmp_claiming(width: int, height: int) -> bytes:
+    info = struct.pack("<IiiHHIIiiII", 40, width, height, 1, 8, 0, 0, 2835, 2835, 0, 0)
+    return b"BM" + struct.pack("<IHHI", 14 + 40 + 64, 0, 0, 14 + 40) + info + bytes(64)
+
+
+def _jpeg() -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.eye(64, dtype=np.uint8) * 255).save(buffer, format="JPEG")
+    return buffer.getvalue()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import os
 import threading
 import time
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 import faulty_server
-from conftest import shared_path
+from conftest import file_size_limit, shared_path
 from mnist_infer.catalog import FILES
 from mnist_infer.cli import cli
 from mnist_infer.download import USER_AGENT, Source, download, plan
@@ -369,12 +370,138 @@ def test_progress_bars_on_a_terminal(server, tmp_path: Path, runner: CliRunner) 
     assert "/1.6 MB" in before_table and "/181.9 kB" in before_table
 
 
-@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
 def test_a_full_disk_is_one_clear_error(server, tmp_path: Path, runner: CliRunner) -> None:
-    (tmp_path / (LABELS + ".part")).symlink_to("/dev/full")  # every write fails with ENOSPC
-    result = download_cli(
-        runner, tmp_path, "--split", "test", "--no-weights", "--only-mirrors", "--mirror", f"{server.url}/a/"
-    )
+    with file_size_limit(100_000):
+        result = download_cli(
+            runner, tmp_path, "--split", "test", "--no-weights", "--only-mirrors", "--mirror", f"{server.url}/a/"
+        )
     assert result.exit_code == 1 and "Traceback" not in result.output
-    assert result.stderr.startswith(f"Error: {tmp_path / (LABELS + '.part')}: cannot write (No space left on device)")
-    assert not (tmp_path / LABELS).exists()
+    assert result.stderr.startswith(f"Error: {tmp_path / (IMAGES + '.part')}: cannot write (File too large)")
+    assert result.stderr.count("\n") == 1 and "the partial file is kept" in result.stderr
+    assert not (tmp_path / IMAGES).exists()
+
+
+# --- hostile servers and shared directories ------------------------------------------------------------------
+
+
+@pytest.fixture
+def quick_deadline(monkeypatch: pytest.MonkeyPatch) -> dict:
+    """Timeouts of 0.25 s and a minimum rate so high that a location's deadline is its grace, 3 × 0.5 = 1.5 s."""
+    import mnist_infer.download.deadline
+
+    monkeypatch.setattr(mnist_infer.download.deadline, "MIN_RATE", 1 << 40)
+    return {"timeout": (0.25, 0.25), "retries": 2, "backoff": 0.01}
+
+
+@pytest.mark.parametrize("fault", ["trickle", "trickle-headers"])
+def test_a_trickling_server_is_left_at_its_deadline(server, tmp_path: Path, quick_deadline, fault: str) -> None:
+    server.fail("/a/" + LABELS, (fault, 0.05))  # a byte every 50 ms: never a timeout between bytes
+    start = time.perf_counter()
+    targets = plan("test", weights=False, mirrors=mirrors(server, "a", "b"), only_mirrors=True)[1:]
+    (report,) = download(tmp_path, targets, **quick_deadline)
+    assert time.perf_counter() - start < 10  # it ends (without a deadline: 4,542 bytes at 20 a second)
+    assert report.source == f"{server.url}/b/{LABELS}" and report.status == "downloaded"
+    assert report.attempts[0].error.startswith("too slow: ") and "after 2 s" in report.attempts[0].error
+    assert_verified(tmp_path, LABELS)
+
+
+@pytest.mark.parametrize("length", ["²", "٣", "-5", " 12", "0x10", "9" * 30])
+def test_odd_content_lengths_are_not_trusted(server, tmp_path: Path, length: str) -> None:
+    server.fail("/a/" + LABELS, ("length", length))
+    (report,) = download(
+        tmp_path, plan("test", weights=False, mirrors=mirrors(server, "a"), only_mirrors=True)[1:], **FAST
+    )
+    # Taken as the server states it where HTTP says so (" 12" is 12 bytes: then the wrong bytes are refused), or
+    # ignored; never an exception.
+    if report.status != "downloaded":
+        assert report.attempts[0].error.startswith(("wrong bytes", "announces")), report.attempts
+    assert length.strip() == "12" or report.status == "downloaded"
+    assert not list(tmp_path.glob("*.part"))
+
+
+def test_resume_never_appends_through_a_link(server, tmp_path: Path, runner: CliRunner) -> None:
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"precious")
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / (IMAGES + ".part")).symlink_to(victim)  # planted in a shared directory
+    mirror = f"{server.url}/a/"
+    result = download_cli(runner, data, "--split", "test", "--no-weights", "--only-mirrors", "--mirror", mirror)
+    assert result.exit_code == 1 and victim.read_bytes() == b"precious"
+    assert result.stderr == (
+        f"Error: {data / (IMAGES + '.part')}: exists as a symbolic link, not a regular file; "
+        "refusing to write over it (remove it, or choose another name)\n"
+    )
+    assert server.requested("/a/" + IMAGES) == []  # refused before asking for anything
+
+
+def test_a_part_file_with_another_link_is_started_over_not_extended(server, tmp_path: Path) -> None:
+    content = shared_path("mnist/" + IMAGES).read_bytes()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.write_bytes(content[:1000])
+    data = tmp_path / "data"
+    data.mkdir()
+    os.link(elsewhere, data / (IMAGES + ".part"))  # a hard link: a regular file, but not ours alone
+    download(data, plan("test", weights=False, mirrors=mirrors(server, "a"), only_mirrors=True)[:1], **FAST)
+    assert [r.range for r in server.requested("/a/" + IMAGES)] == [None]  # no resume
+    assert elsewhere.read_bytes() == content[:1000]
+    assert_verified(data, IMAGES)
+
+
+def test_a_part_file_of_another_user_is_started_over(server, tmp_path: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("needs root to give a file to another user")
+    content = shared_path("mnist/" + IMAGES).read_bytes()
+    part = tmp_path / (IMAGES + ".part")
+    part.write_bytes(content[:1000])
+    os.chown(part, 12345, 12345)
+    download(tmp_path, plan("test", weights=False, mirrors=mirrors(server, "a"), only_mirrors=True)[:1], **FAST)
+    assert [r.range for r in server.requested("/a/" + IMAGES)] == [None]
+    assert_verified(tmp_path, IMAGES)
+
+
+def test_a_file_far_too_large_is_not_hashed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import mnist_infer.download as downloads
+
+    with open(tmp_path / LABELS, "wb") as f:
+        f.truncate(20 * 1024**3)  # 20 GB of holes
+    hashed: list[Path] = []
+    real_verify = downloads.verify
+    monkeypatch.setattr(downloads, "verify", lambda path, *a, **k: (hashed.append(path), real_verify(path, *a, **k))[1])
+    mirror = shared_path("mnist/" + LABELS).parent
+    (report,) = download(tmp_path, plan("test", weights=False, mirrors=[Source(str(mirror))], only_mirrors=True)[1:])
+    assert report.status == "downloaded" and hashed == [tmp_path / (LABELS + ".part")]
+    assert_verified(tmp_path, LABELS)
+
+
+@pytest.mark.parametrize("timeout", [(float("nan"), 1.0), (1.0, float("inf")), (1e308, 1.0), (0.0, 1.0)])
+def test_the_library_refuses_timeouts_that_are_not_sane(tmp_path: Path, timeout) -> None:
+    from mnist_infer.errors import DownloadError
+
+    with pytest.raises(DownloadError, match="expected seconds between 0 and 3600"):
+        download(tmp_path, plan("test", mirrors=[Source("/nowhere")], only_mirrors=True), timeout=timeout)
+
+
+def test_the_deadline_moves_with_the_bytes_that_arrive(monkeypatch: pytest.MonkeyPatch) -> None:
+    import mnist_infer.download.deadline as deadline
+
+    monkeypatch.setattr(deadline, "MIN_RATE", 1000)  # bytes per second
+    watchdog = deadline.Watchdog()
+
+    def expires_within(seconds: float) -> bool:
+        end = time.monotonic() + seconds
+        while not watchdog.expired and time.monotonic() < end:
+            time.sleep(0.02)
+        return watchdog.expired
+
+    watchdog.start(0.1)
+    try:
+        watchdog.progress(800)  # 800 bytes within the grace earn 0.8 s more
+        time.sleep(0.3)
+        assert not watchdog.late() and not watchdog.expired
+        assert expires_within(5) and time.monotonic() - watchdog.started >= 0.9  # fired once the moved deadline passed
+    finally:
+        watchdog.stop()
+    watchdog.start(0.1)
+    assert expires_within(5)  # nothing arrived: shut at the end of the grace
+    watchdog.stop()

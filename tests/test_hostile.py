@@ -1,49 +1,245 @@
-"""Hostile files: weights that would run code, broken data files, each met with one clear error.
+"""Hostile files, places and options: each met with one clear error, under a memory limit, nothing run.
 
-In process through the CLI for every file; in a subprocess under a memory limit (RLIMIT_AS) for every data file
-and for the weights whose claims could make a loader allocate.
+Every case runs in ONE fresh interpreter whose address space is capped (tests/hostile_runner.py): weights that
+would run code or take gigabytes, broken and bomb data files, bad pictures, links and devices where the tool
+writes, and options that used to end in "internal error". The tests below assert on its outcomes case by case.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gzip
+import json
 import os
 import pickle
+import stat
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import hostile
-from conftest import shared_path
-from mnist_infer.cli import cli
-from mnist_infer.errors import DataFileError, UnsafeWeightsError, WeightsError
-from mnist_infer.idx import read_images
+from conftest import BOOK_CORRECT, shared_path
+from mnist_infer.catalog import FILES
+from mnist_infer.errors import WeightsError
 from mnist_infer.safepickle import loads_arrays
 from mnist_infer.weights import load_weights
 
-MEMORY_LIMIT = 768 * 1024 * 1024  #: address space for one CLI run; a normal evaluate peaks under 60 MiB RSS
+MEMORY_LIMIT = 768 * 1024 * 1024  #: address space for all the cases; a normal evaluate peaks under 60 MiB RSS
+RUNNER = Path(__file__).with_name("hostile_runner.py")
+IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+
+MALICIOUS = sorted(hostile.malicious_weights(Path("/m")))
+WRONG = sorted(hostile.wrong_weights())
+BROKEN = sorted(hostile.broken_data(b"\0" * 16 + bytes(784), b"\0" * 8 + bytes(1)))
+PAIRS = sorted(hostile.broken_pairs(b"", b""))
+BAD_IMAGES = sorted(hostile.bad_images())
+DATA_COMMANDS = {"evaluate": ["evaluate"], "evaluate-json": ["evaluate", "--json"], "predict": ["predict", "0"]}
+DATA_COMMANDS["show"] = ["show", "0"]
+#: Names the tool writes, each planted as something that must never be written through or replaced.
+PLACES = ["save-onto-symlink", "save-onto-fifo", "save-onto-character-device", "errors-onto-symlink"]
+PLACES += ["save-input-onto-symlink", "part-symlink", "part-directory", "lock-dangling-symlink"]
 
 
-@pytest.fixture
-def marker(tmp_path: Path) -> Path:
-    path = tmp_path / "payload-ran"
-    yield path
-    assert not path.exists(), "a payload in a weights file ran"
+def _link_shared(directory: Path, skip: tuple[str, ...] = ()) -> Path:
+    directory.mkdir(parents=True)
+    for name in (hostile.IMAGES, hostile.LABELS):
+        if name not in skip:
+            (directory / name).symlink_to(shared_path("mnist/" + name))
+    if "sample_weight.pkl" not in skip:
+        (directory / "sample_weight.pkl").symlink_to(shared_path("weights/sample_weight.pkl"))
+    return directory
 
 
-def assert_one_error(result, *words: str) -> str:
-    assert result.exit_code == 1, result.output
-    assert "Traceback" not in result.output and "internal error" not in result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
+def _write(path: Path, content) -> None:
+    if callable(content):
+        content(path)
+    else:
+        path.write_bytes(content)
+
+
+class Cases:
+    """The cases for the runner, and the files they need, under ``root``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root, self.cases = root, []
+        self.data = _link_shared(root / "data")
+        self.marker = root / "payload-ran"
+        self.victim = root / "victim.txt"
+        self.victim.write_text("not yours to overwrite\n")
+
+    def add(self, case_id: str, argv: list[str] | None = None, **extra) -> None:
+        self.cases.append({"id": case_id, "argv": argv, **extra})
+
+    def weights(self) -> None:
+        directory = self.root / "weights"
+        directory.mkdir()
+        files = {**hostile.malicious_weights(self.marker), **{k: v for k, (v, _) in hostile.wrong_weights().items()}}
+        for name, content in files.items():
+            path = directory / name
+            path.write_bytes(content)
+            self.add(f"load/{name}", call=["mnist_infer.weights", "load_weights", str(path)])
+            self.add(f"evaluate/{name}", ["evaluate", "--data-dir", str(self.data), "--weights", str(path)])
+            if name in MALICIOUS:
+                self.add(f"predict/{name}", ["predict", "0", "--data-dir", str(self.data), "--weights", str(path)])
+
+    def data_files(self, images: bytes, labels: bytes) -> None:
+        for case, (replaced, content, _) in hostile.broken_data(images, labels).items():
+            directory = _link_shared(self.root / "broken" / case, skip=(replaced,))
+            _write(directory / replaced, content)
+            self._data_commands(case, directory)
+        for case, (files, _, _) in hostile.broken_pairs(images, labels).items():
+            directory = _link_shared(self.root / "broken" / case, skip=tuple(files))
+            for name, content in files.items():
+                (directory / name).write_bytes(content)
+            self._data_commands(case, directory)
+
+    def _data_commands(self, case: str, directory: Path) -> None:
+        for label, command in DATA_COMMANDS.items():
+            self.add(f"{label}/{case}", [*command, "--data-dir", str(directory)])
+
+    def images(self) -> None:
+        directory = self.root / "images"
+        directory.mkdir()
+        for name, (content, _) in hostile.bad_images().items():
+            (directory / name).write_bytes(content)
+            self.add(f"image/{name}", ["predict", "--image", str(directory / name), "--data-dir", str(self.data)])
+
+    def places(self) -> None:
+        show = ["show", "0", "--data-dir", str(self.data), "--save"]
+        places = self.root / "places"
+        places.mkdir()
+        (places / "link.png").symlink_to(self.victim)
+        self.add("save-onto-symlink", [*show, str(places / "link.png")])
+        os.mkfifo(places / "fifo.png")
+        self.add("save-onto-fifo", [*show, str(places / "fifo.png")])
+        if IS_ROOT:  # a node like /dev/null, made here rather than risking the real one
+            os.mknod(places / "null.png", 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+            self.add("save-onto-character-device", [*show, str(places / "null.png")])
+        errors = ["evaluate", "--data-dir", str(self.data), "--errors", str(places / "link.png")]
+        self.add("errors-onto-symlink", errors)
+        picture = places / "seven.png"
+        _seven_png(picture)
+        inputs = places / "inputs"
+        inputs.mkdir()
+        (inputs / "seven.png").symlink_to(self.victim)
+        self.add("save-input-onto-symlink", ["predict", "--image", str(picture), "--save-input", str(inputs)])
+        mirror = _link_shared(self.root / "mirror", skip=("sample_weight.pkl",))
+        fetch = ["download", "--split", "test", "--no-weights", "--only-mirrors", "--mirror", str(mirror), "--data-dir"]
+        for case, plant in (
+            ("part-symlink", lambda d: (d / (hostile.IMAGES + ".part")).symlink_to(self.victim)),
+            ("part-directory", lambda d: (d / (hostile.IMAGES + ".part")).mkdir()),
+            ("lock-dangling-symlink", lambda d: (d / ".mnist-infer-download.lock").symlink_to(self.root / "made")),
+        ):
+            target = self.root / "downloads" / case
+            target.mkdir(parents=True)
+            plant(target)
+            self.add(case, [*fetch, str(target)])
+        # A local mirror whose file is a link to /proc/self/pagemap (says 0 bytes, streams gigabytes).
+        proc_mirror = _link_shared(self.root / "proc-mirror", skip=(hostile.LABELS, "sample_weight.pkl"))
+        (proc_mirror / hostile.LABELS).symlink_to("/proc/self/pagemap")
+        self.add("mirror-proc-pagemap", [*fetch[:-2], str(proc_mirror), "--data-dir", str(self.root / "from-proc")])
+        # A 20 GB sparse file under the final name: turned away by its size, not hashed.
+        sparse = self.root / "downloads" / "sparse-final"
+        sparse.mkdir()
+        with open(sparse / hostile.IMAGES, "wb") as f:
+            f.truncate(20 * 1024**3)
+        self.add("final-sparse-20GB", [*fetch, str(sparse)])
+
+    def options(self) -> None:
+        data = str(self.data)
+        self.add("toy-nan-json", ["toy", "--x", "nan", "0", "--json"])
+        self.add("toy-inf-json", ["toy", "--x", "1", "-inf", "--json"])
+        loop = self.root / "loop-a.pkl"
+        loop.symlink_to(self.root / "loop-b.pkl")
+        (self.root / "loop-b.pkl").symlink_to(loop)
+        self.add("weights-symlink-loop", ["evaluate", "--data-dir", data, "--weights", str(loop)])
+        for value in ("nan", "1e308", "inf", "-1"):
+            self.add(f"timeout-{value}", ["download", "--data-dir", str(self.root / "never"), "--timeout", value])
+        no_home = {"HOME": None, "XDG_CACHE_HOME": None, "MNIST_INFER_HOME": None}
+        self.add("no-home-with-data-dir", ["evaluate", "--json", "--data-dir", data], env=no_home, no_passwd=True)
+        self.add("no-home-tilde-data-dir", ["evaluate", "--data-dir", "~/mnist"], env=no_home, no_passwd=True)
+        self.add("valid-run", ["evaluate", "--json", "--data-dir", data])
+        # Pictures larger than anyone looks at: refused before a byte is allocated.
+        strip = ["show", *map(str, range(1000)), "--data-dir", data, "--scale", "64"]
+        self.add("show-1000-digits-at-scale-64", [*strip, "--save", str(self.root / "strip.png")])
+        zeros = self.root / "zeros.pkl"  # every image classified 0: 9,020 mistakes
+        zeros.write_bytes(pickle.dumps({k: np.zeros_like(v) for k, v in hostile.book_params().items()}))
+        gallery = ["evaluate", "--data-dir", data, "--weights", str(zeros), "--errors-max", "100000"]
+        self.add("gallery-of-9020-mistakes", [*gallery, "--errors", str(self.root / "gallery.png")])
+        # Permissions: as another user when run by root (to whom permissions mean nothing).
+        user = {"as_uid": 65534} if IS_ROOT else {}
+        closed = _link_shared(self.root / "closed" / "data")
+        closed.chmod(0o000)
+        self.add("data-dir-without-permission", ["evaluate", "--data-dir", str(closed)], **user)
+        unreadable = self.root / "closed" / "weights.pkl"
+        unreadable.write_bytes(shared_path("weights/sample_weight.pkl").read_bytes())
+        unreadable.chmod(0o000)
+        self.add("weights-without-permission", ["evaluate", "--weights", str(unreadable)], **user)
+        self.add("download-without-permission", ["download", "--split", "test", "--data-dir", str(closed)], **user)
+        # A planted cache whose header claims 50 million images, 39 GB of holes: never read, never trusted.
+        planted = _link_shared(self.root / "planted-cache")
+        images = shared_path("mnist/" + hostile.IMAGES).stat()
+        cache = planted / ".mnist-infer-cache" / f"{hostile.IMAGES}.{images.st_size}-{images.st_mtime_ns}.npy"
+        cache.parent.mkdir()
+        from mnist_infer.parsecache import npy_header
+
+        with open(cache, "wb") as f:
+            f.write(npy_header((50_000_000, 28, 28)))
+            f.truncate(len(npy_header((50_000_000, 28, 28))) + 50_000_000 * 784)
+        self.add("cache-claiming-50-million", ["evaluate", "--json", "--data-dir", str(planted)])
+
+
+def _seven_png(path: Path) -> None:
+    from PIL import Image
+
+    from mnist_infer.idx import read_images
+
+    Image.fromarray(255 - read_images(shared_path("mnist/" + hostile.IMAGES))[0]).save(path)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
+    """Every case, run once in one subprocess under MEMORY_LIMIT; their outcomes by id."""
+    root = tmp_path_factory.mktemp("hostile")
+    cases = Cases(root)
+    cases.weights()
+    cases.data_files(
+        gzip.decompress(shared_path("mnist/" + hostile.IMAGES).read_bytes()),
+        gzip.decompress(shared_path("mnist/" + hostile.LABELS).read_bytes()),
+    )
+    cases.images()
+    cases.places()
+    cases.options()
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "XDG_CACHE_HOME": str(root / "cache")}
+    for name in ("MNIST_INFER_HOME", "MNIST_INFER_MIRRORS", "MNIST_INFER_DEBUG"):
+        env.pop(name, None)
+    process = subprocess.run(
+        [sys.executable, str(RUNNER), str(MEMORY_LIMIT)],
+        input=json.dumps(cases.cases),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
+    assert process.returncode == 0, process.stderr[-3000:]
+    outcomes = {outcome["id"]: outcome for outcome in json.loads(process.stdout)}
+    return SimpleNamespace(root=root, marker=cases.marker, victim=cases.victim, outcomes=outcomes)
+
+
+def assert_one_error(outcome: dict, *words: str) -> str:
+    """Exit 1, one line ``Error: …`` holding ``words``, nothing on stdout for --json, no traceback."""
+    assert outcome["escaped"] is None, outcome["escaped"]
+    assert outcome["exit_code"] == 1, outcome
+    both = outcome["stdout"] + outcome["stderr"]
+    assert "Traceback" not in both and "internal error" not in both, both
+    lines = outcome["stderr"].strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), outcome["stderr"]
     for word in words:
         assert word in lines[0], lines[0]
     return lines[0]
@@ -51,47 +247,48 @@ def assert_one_error(result, *words: str) -> str:
 
 # --- weights ------------------------------------------------------------------------------------------------
 
-MALICIOUS = sorted(hostile.malicious_weights(Path("/m")))
-WRONG = sorted(hostile.wrong_weights())
-
 
 @pytest.mark.parametrize("name", MALICIOUS)
-def test_malicious_weights_are_refused_and_never_run(
-    name: str, marker: Path, data_dir: Path, runner: CliRunner
-) -> None:
-    path = data_dir.parent / name
-    path.write_bytes(hostile.malicious_weights(marker)[name])
-    with pytest.raises(UnsafeWeightsError):
-        load_weights(path)
-    result = runner.invoke(cli, ["evaluate", "--data-dir", str(data_dir), "--weights", str(path)])
-    assert_one_error(result, str(path), "holds something other than numeric arrays")
-    result = runner.invoke(cli, ["predict", "0", "--data-dir", str(data_dir), "--weights", str(path), "--json"])
-    assert_one_error(result, str(path), "nothing in it was run")
+def test_malicious_weights_are_refused_and_never_run(name: str, run) -> None:
+    path = run.root / "weights" / name
+    assert "UnsafeWeightsError" in run.outcomes[f"load/{name}"]["raised"]
+    assert_one_error(run.outcomes[f"evaluate/{name}"], str(path), "holds something other than numeric arrays")
+    assert_one_error(run.outcomes[f"predict/{name}"], str(path), "nothing in it was run")
+    assert not run.marker.exists(), "a payload in a weights file ran"
 
 
 @pytest.mark.parametrize("name", WRONG)
-def test_wrong_weights_say_what_is_wrong(name: str, data_dir: Path, runner: CliRunner) -> None:
-    content, words = hostile.wrong_weights()[name]
-    path = data_dir.parent / name
-    path.write_bytes(content)
-    with pytest.raises(WeightsError) as info:
-        load_weights(path)
-    assert not isinstance(info.value, UnsafeWeightsError)
-    result = runner.invoke(cli, ["evaluate", "--data-dir", str(data_dir), "--weights", str(path)])
-    assert_one_error(result, str(path), words)
+def test_wrong_weights_say_what_is_wrong(name: str, run) -> None:
+    _, words = hostile.wrong_weights()[name]
+    path = run.root / "weights" / name
+    raised = run.outcomes[f"load/{name}"]["raised"]
+    assert "WeightsError" in raised and "UnsafeWeightsError" not in raised, raised
+    line = assert_one_error(run.outcomes[f"evaluate/{name}"], str(path), words)
+    assert line.startswith(f"Error: {path}")
 
 
-def test_files_that_are_not_regular_files(runner: CliRunner, data_dir: Path, tmp_path: Path) -> None:
+def test_files_that_are_not_regular_files(data_dir: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from mnist_infer.cli import cli
+    from mnist_infer.errors import DataFileError, ImageError
+    from mnist_infer.idx import read_images
+    from mnist_infer.photo_input import read_grey
+
     fifo = tmp_path / "fifo"
-    os.mkfifo(fifo)  # opening it would block until someone writes
+    os.mkfifo(fifo)  # opening it for reading would block until someone writes
+    runner = CliRunner()
     for path in (fifo, Path("/dev/zero")):
         if path.exists():
             with pytest.raises(WeightsError, match="not a regular file"):
                 load_weights(path)
             with pytest.raises(DataFileError, match="not a regular file"):
                 read_images(path)
+            with pytest.raises(ImageError, match="not a regular file"):
+                read_grey(path)
             result = runner.invoke(cli, ["evaluate", "--data-dir", str(data_dir), "--weights", str(path)])
-            assert_one_error(result, str(path), "not a regular file")
+            assert result.exit_code == 1 and result.stderr.startswith(f"Error: {path}: ")
+            assert "not a regular file" in result.stderr and result.stderr.count("\n") == 1
     result = runner.invoke(cli, ["evaluate", "--data-dir", str(data_dir), "--weights", str(tmp_path)])
     assert result.exit_code in (1, 2) and "Traceback" not in result.output
 
@@ -99,89 +296,139 @@ def test_files_that_are_not_regular_files(runner: CliRunner, data_dir: Path, tmp
 # --- data files ---------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def real_test_files() -> tuple[bytes, bytes]:
-    return (
-        gzip.decompress(shared_path("mnist/" + hostile.IMAGES).read_bytes()),
-        gzip.decompress(shared_path("mnist/" + hostile.LABELS).read_bytes()),
-    )
-
-
-@pytest.fixture(scope="module")
-def broken(real_test_files) -> dict[str, tuple[str, bytes, str]]:
-    return hostile.broken_data(*real_test_files)
-
-
-def broken_dir(root: Path, case: str, broken: dict) -> tuple[Path, Path, str]:
-    """A data directory where one file of the test split is replaced by the broken one."""
-    replaced, content, words = broken[case]
-    directory = root / case
-    directory.mkdir()
-    for name in (hostile.IMAGES, hostile.LABELS):
-        if name == replaced:
-            (directory / name).write_bytes(content)
-        else:
-            (directory / name).symlink_to(shared_path("mnist/" + name))
-    (directory / "sample_weight.pkl").symlink_to(shared_path("weights/sample_weight.pkl"))
-    return directory, directory / replaced, words
-
-
-BROKEN = sorted(hostile.broken_data(b"\0" * 16 + bytes(784), b"\0" * 8 + bytes(1)))
-
-
-@pytest.mark.parametrize("case", BROKEN)
-def test_broken_data_files_end_in_one_error(case: str, broken, tmp_path: Path, runner: CliRunner) -> None:
-    directory, damaged, words = broken_dir(tmp_path, case, broken)
-    for command in (["evaluate"], ["predict", "0"], ["show", "0"]):
-        result = runner.invoke(cli, [*command, "--data-dir", str(directory)])
-        assert_one_error(result, str(damaged), words)
-
-
-def run_limited(args: list[str]) -> subprocess.CompletedProcess:
-    """``mnist-infer ARGS`` in a fresh interpreter whose address space is capped at MEMORY_LIMIT."""
-    code = textwrap.dedent(f"""
-        import resource, sys
-        resource.setrlimit(resource.RLIMIT_AS, ({MEMORY_LIMIT}, {MEMORY_LIMIT}))
-        sys.argv = ["mnist-infer", *{args!r}]
-        from mnist_infer.cli import main
-        main()
-    """)
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
-
-
-@pytest.mark.parametrize("case", BROKEN)
-def test_broken_data_under_a_memory_limit(case: str, broken, tmp_path: Path) -> None:
-    directory, damaged, words = broken_dir(tmp_path, case, broken)
-    result = run_limited(["evaluate", "--json", "--data-dir", str(directory)])
-    assert result.returncode == 1, result.stderr
-    assert result.stdout == "" and "Traceback" not in result.stderr
-    assert result.stderr.count("\n") == 1 and result.stderr.startswith("Error: ") and str(damaged) in result.stderr
-    assert words in result.stderr and "internal error" not in result.stderr
-
-
-@pytest.mark.parametrize("name", MALICIOUS + WRONG)
-def test_weights_under_a_memory_limit(name: str, marker: Path, data_dir: Path) -> None:
-    if name in hostile.wrong_weights():
-        content, words = hostile.wrong_weights()[name]
+@pytest.mark.parametrize("command", DATA_COMMANDS)
+@pytest.mark.parametrize("case", BROKEN + PAIRS)
+def test_broken_data_files_end_in_one_error(case: str, command: str, run) -> None:
+    if case in PAIRS:
+        _, damaged, words = hostile.broken_pairs(b"", b"")[case]
     else:
-        content, words = hostile.malicious_weights(marker)[name], "holds something other than numeric arrays"
-    path = data_dir.parent / name
-    path.write_bytes(content)
-    result = run_limited(["evaluate", "--data-dir", str(data_dir), "--weights", str(path)])
-    assert result.returncode == 1 and result.stdout == "" and "Traceback" not in result.stderr
-    assert result.stderr.count("\n") == 1 and result.stderr.startswith(f"Error: {path}") and words in result.stderr
+        damaged, _, words = hostile.broken_data(b"\0" * 16 + bytes(784), b"\0" * 8 + bytes(1))[case]
+    outcome = run.outcomes[f"{command}/{case}"]
+    assert_one_error(outcome, str(run.root / "broken" / case / damaged), words)
+    if command == "evaluate-json":
+        assert outcome["stdout"] == ""
 
 
-def test_a_valid_run_fits_in_the_memory_limit(data_dir: Path) -> None:
-    result = run_limited(["evaluate", "--json", "--data-dir", str(data_dir)])
-    assert result.returncode == 0, result.stderr
-    assert '"correct": 9352' in result.stdout
+def test_counts_are_compared_before_either_file_is_parsed_or_cached(run) -> None:
+    assert not (run.root / "broken" / "count-mismatch-before-parsing" / ".mnist-infer-cache").exists()
+
+
+def test_a_valid_run_fits_in_the_memory_limit(run) -> None:
+    outcome = run.outcomes["valid-run"]
+    assert outcome["exit_code"] == 0, outcome
+    assert json.loads(outcome["stdout"])["correct"] == BOOK_CORRECT
+
+
+def test_a_planted_cache_claiming_50_million_images_is_never_read(run) -> None:
+    outcome = run.outcomes["cache-claiming-50-million"]
+    assert outcome["exit_code"] == 0, outcome
+    assert json.loads(outcome["stdout"])["correct"] == BOOK_CORRECT
+
+
+# --- images ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", BAD_IMAGES)
+def test_bad_images_end_in_one_error(name: str, run) -> None:
+    _, words = hostile.bad_images()[name]
+    path = run.root / "images" / name
+    outcome = run.outcomes[f"image/{name}"]
+    line = assert_one_error(outcome, words)
+    assert line.startswith(f"Error: {path}: ") and outcome["stdout"] == ""
+
+
+# --- places the tool writes -----------------------------------------------------------------------------------
+
+
+PLACE_WORDS = {
+    "save-onto-symlink": ("places/link.png", "exists as a symbolic link"),
+    "save-onto-fifo": ("places/fifo.png", "exists as a FIFO"),
+    "save-onto-character-device": ("places/null.png", "exists as a character device"),
+    "errors-onto-symlink": ("places/link.png", "exists as a symbolic link"),
+    "save-input-onto-symlink": ("places/inputs/seven.png", "exists as a symbolic link"),
+    "part-symlink": (f"downloads/part-symlink/{hostile.IMAGES}.part", "exists as a symbolic link"),
+    "part-directory": (f"downloads/part-directory/{hostile.IMAGES}.part", "exists as a directory"),
+    "lock-dangling-symlink": ("downloads/lock-dangling-symlink/.mnist-infer-download.lock", "a symbolic link"),
+}
+
+
+@pytest.mark.parametrize("case", PLACES)
+def test_nothing_is_written_through_a_link_or_onto_a_device(case: str, run) -> None:
+    if case not in run.outcomes:
+        pytest.skip("needs root to make a device node")
+    where, words = PLACE_WORDS[case]
+    assert_one_error(run.outcomes[case], str(run.root / where), words)
+    assert run.victim.read_text() == "not yours to overwrite\n"
+    assert not (run.root / "made").exists()  # a dangling link's target is never created
+    places = run.root / "places"
+    assert stat.S_ISFIFO((places / "fifo.png").lstat().st_mode)
+    if (places / "null.png").exists():
+        assert stat.S_ISCHR((places / "null.png").lstat().st_mode)
+
+
+def test_a_local_mirror_linked_to_proc_is_read_no_further_than_it_states(run) -> None:
+    line = assert_one_error(run.outcomes["mirror-proc-pagemap"], f"could not fetch {hostile.LABELS} (1 of 2 file(s)")
+    assert "an empty file" in line
+    directory = run.root / "from-proc"
+    assert sorted(p.name for p in directory.iterdir()) == [".mnist-infer-download.lock", hostile.IMAGES]
+
+
+def test_a_sparse_20_gb_file_under_a_final_name_is_replaced_without_hashing_it(run) -> None:
+    outcome = run.outcomes["final-sparse-20GB"]
+    assert outcome["exit_code"] == 0, outcome
+    assert (run.root / "downloads" / "sparse-final" / hostile.IMAGES).stat().st_size == FILES[hostile.IMAGES].size
+
+
+# --- options --------------------------------------------------------------------------------------------------
+
+
+def test_non_finite_toy_inputs_are_one_error_not_invalid_json(run) -> None:
+    for case in ("toy-nan-json", "toy-inf-json"):
+        assert_one_error(run.outcomes[case], "--x", "expected two finite numbers")
+        assert run.outcomes[case]["stdout"] == ""
+
+
+def test_pictures_too_large_are_refused_before_allocating(run) -> None:
+    line = assert_one_error(run.outcomes["show-1000-digits-at-scale-64"], "1,000 digit(s) at scale 64")
+    assert "1,919,872×1,792 pixels, more than the 16,777,216" in line and "--scale" in line
+    line = assert_one_error(run.outcomes["gallery-of-9020-mistakes"], "a gallery of 9,020 mistakes", "--errors-max")
+    assert not (run.root / "strip.png").exists() and not (run.root / "gallery.png").exists()
+
+
+def test_weights_on_a_loop_of_links(run) -> None:
+    assert_one_error(run.outcomes["weights-symlink-loop"], "loop-a.pkl", "Too many levels of symbolic links")
+
+
+@pytest.mark.parametrize("value", ["nan", "1e308", "inf", "-1"])
+def test_timeouts_that_are_not_a_sane_number_of_seconds_are_usage_errors(value: str, run) -> None:
+    outcome = run.outcomes[f"timeout-{value}"]
+    assert outcome["exit_code"] == 2 and "'--timeout'" in outcome["stderr"], outcome
+    assert "Traceback" not in outcome["stderr"] and not (run.root / "never").exists()
+
+
+def test_no_home_directory_with_a_data_dir_given(run) -> None:
+    outcome = run.outcomes["no-home-with-data-dir"]
+    assert outcome["exit_code"] == 0, outcome
+    assert json.loads(outcome["stdout"])["correct"] == BOOK_CORRECT
+    assert_one_error(run.outcomes["no-home-tilde-data-dir"], "~/mnist", "cannot expand ~")
+
+
+@pytest.mark.parametrize("case", ["data-dir", "weights", "download"])
+def test_no_permission_is_one_error(case: str, run) -> None:
+    line = assert_one_error(run.outcomes[f"{case}-without-permission"], str(run.root / "closed"))
+    assert "ermission denied" in line or "cannot write" in line
+
+
+def test_every_case_stays_within_the_memory_limit(run) -> None:
+    peak_mib = run.outcomes["peak-rss-kib"]["value"] / 1024
+    assert peak_mib < MEMORY_LIMIT / 2**20
+    assert not any(outcome.get("escaped") for outcome in run.outcomes.values())
 
 
 # --- property-based: the weights loader never raises anything but WeightsError --------------------------------
 
-fuzz = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# A few hundred examples each: benchmarks/fuzz.py (and its pass in tests/test_fuzz.py) mutates far more.
+fuzz = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 VALID_PICKLES = [
     pickle.dumps({"W": np.arange(6, dtype=np.float32).reshape(2, 3), "b": np.ones(3)}, protocol=p)
     for p in range(pickle.HIGHEST_PROTOCOL + 1)
@@ -231,16 +478,3 @@ def test_mutated_npz(tmp_path: Path, edits) -> None:
     path.write_bytes(bytes(data))
     with contextlib.suppress(WeightsError):
         load_weights(path)
-
-
-# --- images ---------------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("name", sorted(hostile.bad_images()))
-def test_bad_images_under_a_memory_limit(name: str, data_dir: Path) -> None:
-    content, words = hostile.bad_images()[name]
-    path = data_dir.parent / name
-    path.write_bytes(content)
-    result = run_limited(["predict", "--image", str(path), "--data-dir", str(data_dir)])
-    assert result.returncode == 1 and result.stdout == "", result.stderr
-    assert result.stderr.count("\n") == 1 and result.stderr.startswith(f"Error: {path}: ") and words in result.stderr

@@ -6,9 +6,11 @@ Only Click is imported at start-up; each command imports the core (numpy) and Ri
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
+import warnings
 from typing import Any
 
 import click
@@ -44,10 +46,18 @@ class _Cli(click.Group):
         return getattr(importlib.import_module(f".{module}", __name__), name)
 
     def invoke(self, ctx: click.Context) -> Any:
+        def debug() -> bool:  # asked for before the command, or after it (known once its options are parsed)
+            return debug_requested(ctx)
+
         try:
-            return super().invoke(ctx)
+            if sys.stdout is None:  # started with stdout closed: a file opened now would take its descriptor
+                raise click.ClickException("standard output is closed: nowhere to write the results")
+            with warnings.catch_warnings():
+                if not debug():
+                    warnings.simplefilter("ignore")  # a library's warning must not precede the one line of output
+                return super().invoke(ctx)
         except MnistInferError as exc:
-            if debug_requested(ctx):
+            if debug():
                 raise
             raise click.ClickException(_one_line(str(exc))) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort):
@@ -57,17 +67,40 @@ class _Cli(click.Group):
             click.echo("Interrupted.", err=True)
             raise click.exceptions.Exit(130) from None
         except BrokenPipeError:
-            # stdout closed early (`mnist-infer … | head`): not worth a message. Point stdout at devnull so
-            # that flushing it at exit does not raise again (the recipe of Python's signal documentation).
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            # stdout closed early (`mnist-infer … | head`): not worth a message.
+            _silence_stdout()
             raise click.exceptions.Exit(1) from None
+        except OSError as exc:
+            if debug():
+                raise
+            if exc.filename is not None:
+                raise click.ClickException(_one_line(f"{exc.filename}: {exc.strerror or exc}")) from None
+            # No file named: what failed is the output (stdout on /dev/full, a terminal gone); every file the
+            # tool reads or writes is named by its own errors.
+            _silence_stdout()
+            raise click.ClickException(f"cannot write the output ({exc.strerror or exc})") from None
+        except MemoryError:
+            if debug():
+                raise
+            raise click.ClickException("not enough memory for this input") from None
+        except RecursionError:
+            if debug():
+                raise
+            raise click.ClickException("an input nested too deeply to be read") from None
         except Exception as exc:
-            if debug_requested(ctx):
+            if debug():
                 raise
             raise click.ClickException(
                 f"internal error ({type(exc).__name__}: {_one_line(str(exc))}); rerun with --debug to see the "
                 "traceback, and please report it"
             ) from None
+
+
+def _silence_stdout() -> None:
+    """Point stdout at devnull, so that flushing it at exit does not fail again and print a second line (the
+    recipe of Python's signal documentation for a closed pipe)."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _one_line(message: str) -> str:

@@ -10,6 +10,12 @@ import click
 from .options import data_dir_option, debug_option, json_option, make_console, print_json
 
 
+def _finite(value: float) -> float:
+    if value != value:  # NaN passes FloatRange's comparisons
+        raise click.BadParameter(f"{value} is not a number of seconds", param_hint="'--timeout'")
+    return value
+
+
 @click.command()
 @debug_option
 @click.option(
@@ -33,7 +39,8 @@ from .options import data_dir_option, debug_option, json_option, make_console, p
 @click.option("--force", is_flag=True, help="Fetch again even files that are present and verified.")
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0.1),
+    type=click.FloatRange(min=0.1, max=3600.0),
+    callback=lambda _ctx, _param, value: _finite(value),
     default=30.0,
     show_default=True,
     help="Seconds to wait for a server to connect or to send more bytes.",

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from ..catalog import DEFAULT_WEIGHTS_NAME, SPLITS
+from ..errors import MnistInferError
 
 DEBUG_ENV = "MNIST_INFER_DEBUG"
 _DEBUG_KEY = "mnist_infer.debug"
@@ -69,9 +70,14 @@ def json_option(func: Callable) -> Callable:
 
 
 def print_json(payload: Any) -> None:
+    """Strict JSON on stdout: a NaN or an infinity (which JSON cannot carry) is an error, never printed."""
     import json  # only --json needs it
 
-    click.echo(json.dumps(payload, indent=2))
+    try:
+        text = json.dumps(payload, indent=2, allow_nan=False)
+    except ValueError:
+        raise MnistInferError("the result holds a number that is not finite (NaN or infinity); not printed") from None
+    click.echo(text)
 
 
 def weights_path(weights: Path | None, data_dir: Path | None) -> Path:

@@ -21,14 +21,20 @@ def toy(x: tuple[float, float] | None, as_json: bool) -> None:
     """
     import numpy as np
 
+    from ..errors import InputError
     from ..weights import toy_network
 
     network, default_x = toy_network()
     inputs = np.array(x, dtype=np.float64) if x else default_x
+    if not np.isfinite(inputs).all():
+        raise InputError(f"--x {x[0]} {x[1]}: expected two finite numbers")
     trace: dict[str, np.ndarray] = {}
-    probabilities = network.forward(inputs, trace)
+    with np.errstate(all="ignore"):  # an overflow is reported below, as one error, not as numpy's warnings
+        probabilities = network.forward(inputs, trace)
     # The toy's output layer is the identity (section 3.4.3); softmax follows in section 3.5.
     values = {"x": inputs, **trace, "y": trace["a3"], "softmax": probabilities}
+    if not all(np.isfinite(value).all() for value in values.values()):
+        raise InputError(f"--x {x[0]} {x[1]}: the forward pass overflows (float64); give smaller numbers")
     if as_json:
         print_json({key: [float(v) for v in value] for key, value in values.items()})
         return

@@ -9,13 +9,14 @@ them over a list of files and reports what happened to each.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
 from ..errors import DownloadError
+from ..files import remove_file, replace_file
+from .deadline import check_timeout
 from .fetch import (
     DEFAULT_BACKOFF,
     DEFAULT_RETRIES,
@@ -28,7 +29,7 @@ from .fetch import (
 )
 from .lock import LOCK_NAME, directory_lock
 from .sources import MIRRORS_ENV, Source, Target, mirrors_from, plan
-from .verify import VerificationError, verify
+from .verify import VerificationError, size_limit, verify
 
 __all__ = [
     "LOCK_NAME",
@@ -89,15 +90,20 @@ class _Downloader:
         self.data_dir, self.fetcher = data_dir, fetcher
 
     def present(self, target: Target) -> FileReport | None:
-        """The report of a file already in place and verified, else None."""
+        """The report of a file already in place and verified, else None.
+
+        Its size is checked first: a file far larger than the known one is not hashed (a sparse file of 20 GB
+        would take a minute), nor is anything but a regular file.
+        """
         final = self.data_dir / target.known.name
-        if not final.is_file():
-            return None
         try:
+            size = final.stat().st_size
+            if not final.is_file() or size > size_limit(target.known):
+                return None
             verified = verify(final, target.known)
-        except VerificationError:
+        except (VerificationError, OSError):
             return None
-        return FileReport(target.known.name, final, Status.PRESENT, final.stat().st_size, verified)
+        return FileReport(target.known.name, final, Status.PRESENT, size, verified)
 
     def fetch(self, target: Target, force: bool = False) -> FileReport:
         """Keep a verified copy; else try each location in order until one gives verified bytes, and rename
@@ -111,7 +117,8 @@ class _Downloader:
             report.attempts.append(Attempt(str(final), "present but does not verify; fetching again"))
         part = self.data_dir / (known.name + ".part")
         if force:
-            part.unlink(missing_ok=True)
+            with writing(part):
+                remove_file(part)
         for location in target.locations:
             try:
                 report.verified = self._fetch_verified(location, part, target)
@@ -119,10 +126,12 @@ class _Downloader:
                 report.attempts.append(Attempt(location, str(exc)))
                 continue
             with writing(final):
-                os.replace(part, final)
-            report.status, report.source, report.size = Status.DOWNLOADED, location, final.stat().st_size
+                replace_file(part, final)
+                report.size = final.stat().st_size
+            report.status, report.source = Status.DOWNLOADED, location
             return report
-        part.unlink(missing_ok=True)  # nothing usable is left behind, under any name
+        with writing(part):
+            remove_file(part)  # nothing usable is left behind, under any name
         return report
 
     def _fetch_verified(self, location: str, part: Path, target: Target) -> str:
@@ -130,9 +139,11 @@ class _Downloader:
         for fresh in (False, True):
             resumed = self.fetcher.fetch(location, part, target.known)
             try:
-                return verify(part, target.known)
+                with writing(part):
+                    return verify(part, target.known, follow_links=False)
             except VerificationError as exc:
-                part.unlink(missing_ok=True)
+                with writing(part):
+                    remove_file(part)
                 if not resumed or fresh:
                     raise SourceFailed(f"wrong bytes: {exc}") from None
         raise AssertionError("unreachable")
@@ -148,8 +159,12 @@ def download(
     backoff: float = DEFAULT_BACKOFF,
     progress: Progress | None = None,
 ) -> list[FileReport]:
-    """Make every target present and verified in ``data_dir``; a report per file (some may have failed)."""
-    downloader = _Downloader(data_dir, Fetcher(timeout, retries, backoff, progress))
+    """Make every target present and verified in ``data_dir``; a report per file (some may have failed).
+
+    ``timeout`` is (seconds to connect, seconds between bytes), each finite and at most an hour; each location
+    also has an overall deadline derived from it and the file's size (see :mod:`.deadline`).
+    """
+    downloader = _Downloader(data_dir, Fetcher(check_timeout(timeout), retries, backoff, progress))
     verified: dict[str, FileReport] = {}
     if not force:
         verified = {t.known.name: r for t in targets if (r := downloader.present(t))}

@@ -10,7 +10,7 @@ from urllib.parse import unquote, urlparse
 
 from ..catalog import DEFAULT_WEIGHTS_NAME, FILES, SPLIT_FILES, KnownFile
 from ..errors import DownloadError
-from ..locations import packaged_file
+from ..locations import expand_user, packaged_file
 
 MIRRORS_ENV = "MNIST_INFER_MIRRORS"
 
@@ -28,7 +28,7 @@ class Source:
     @property
     def directory(self) -> Path:
         parsed = urlparse(self.location)
-        return Path(unquote(parsed.path)) if parsed.scheme == "file" else Path(self.location).expanduser()
+        return Path(unquote(parsed.path)) if parsed.scheme == "file" else expand_user(self.location)
 
     def locate(self, name: str) -> str:
         if not self.is_local:
