@@ -35,13 +35,24 @@ def load_weights(
 
     Shapes must chain ``inputs → h1 → h2 → outputs``; the hidden sizes are free.
     """
-    path = Path(path)
-    return validate_weights(read_weights_file(path), str(path), inputs=inputs, outputs=outputs)
+    return validate_weights(read_weights_and_metadata(path)[0], str(path), inputs=inputs, outputs=outputs)
 
 
 def load_network(path: str | os.PathLike[str]) -> Network:
-    """The MNIST network (784 inputs, 10 classes) with the weights in ``path``."""
-    return Network(load_weights(path))
+    """The MNIST network (784 inputs, 10 classes) with the weights in ``path``, and the activation the file names.
+
+    The book's weights name none: sigmoid. Weights from ``mnist-infer train`` say which (a ReLU network stays one).
+    """
+    params, metadata = read_weights_and_metadata(path)
+    return Network(validate_weights(params, str(path)), activation=metadata.get("activation", "sigmoid"))
+
+
+def read_weights_and_metadata(path: str | os.PathLike[str]) -> tuple[Any, dict[str, Any]]:
+    """The raw content of a weights file, and the metadata ``mnist-infer train`` stores beside the arrays (or {})."""
+    from .weights_npz import split_metadata
+
+    path = Path(path)
+    return split_metadata(read_weights_file(path), str(path))
 
 
 def read_weights_file(path: Path) -> Any:
