@@ -64,8 +64,8 @@ class TrainingConfig:
     validation: int = 0
     init: str | None = None  #: None: xavier for sigmoid, he for relu
 
-    def check(self) -> None:
-        """Raise :class:`MnistInferError` naming the first setting that cannot work."""
+    def check(self, train_images: int | None = None) -> None:
+        """Raise :class:`MnistInferError` naming the first setting that cannot work (with that many images)."""
         problems = [
             (len(self.hidden) != 2 or min(self.hidden) < 1, f"hidden sizes {self.hidden}: expected two sizes >= 1"),
             (
@@ -90,6 +90,10 @@ class TrainingConfig:
         for wrong, message in problems:
             if wrong:
                 raise MnistInferError(f"cannot train: {message}")
+        if train_images is not None and self.validation >= train_images:
+            raise MnistInferError(
+                f"cannot train: --validation {self.validation:,} holds out all {train_images:,} training images"
+            )
 
     @property
     def sizes(self) -> tuple[int, ...]:
@@ -192,12 +196,8 @@ def train(
     """
     from threadpoolctl import threadpool_limits
 
-    config.check()
+    config.check(len(train_set))
     count = len(train_set) - config.validation
-    if count < 1:
-        raise MnistInferError(
-            f"cannot train: --validation {config.validation} holds out all {len(train_set):,} training images"
-        )
     seed = config.seed if config.seed is not None else fresh_seed()
     rng = np.random.default_rng(seed)
     network = Network(init_params(config.sizes, config.initialisation, rng), activation=config.activation)

@@ -48,20 +48,20 @@ def save_weights(path: str | os.PathLike[str], params: dict[str, np.ndarray], me
     return path
 
 
-def check_writable(path: str | os.PathLike[str]) -> None:
+def check_writable(path: str | os.PathLike[str], what: str = "the weights") -> None:
     """Fail now, not after training, if ``path`` cannot be written (a missing directory, no permission)."""
     import tempfile
 
     path = Path(path)
     if path.is_dir():
-        raise MnistInferError(f"{path}: is a directory; expected a file name such as {path / 'weights.npz'}")
+        raise MnistInferError(f"{path}: is a directory; expected the name of a file to write {what} to")
     if not path.parent.is_dir():
-        raise MnistInferError(f"{path}: cannot write the weights: directory {path.parent} does not exist")
+        raise MnistInferError(f"{path}: cannot write {what}: directory {path.parent} does not exist")
     try:
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"):
             pass
     except OSError as exc:
-        raise MnistInferError(f"{path}: cannot write the weights ({exc.strerror or exc})") from None
+        raise MnistInferError(f"{path}: cannot write {what} ({exc.strerror or exc})") from None
 
 
 def split_metadata(raw: Any, source: str) -> tuple[Any, dict[str, Any]]:

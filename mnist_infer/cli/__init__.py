@@ -14,7 +14,7 @@ import click
 
 from .. import __version__
 from ..errors import MnistInferError
-from . import download, evaluate, predict, show, toy
+from . import download, evaluate, predict, show, toy, train
 from .options import debug_option, debug_requested
 
 
@@ -61,10 +61,11 @@ def cli() -> None:
       mnist-infer show 0                draw test image 0 in the terminal
       mnist-infer predict 0 1 2         what the network says about them
       mnist-infer toy                   the toy 2-3-2-2 network, step by step
+      mnist-infer train --out mine.npz  train it yourself (chapters 4-6)
     """
 
 
-for _command in (download.download, evaluate.evaluate, predict.predict, show.show, toy.toy):
+for _command in (download.download, evaluate.evaluate, predict.predict, show.show, toy.toy, train.train):
     cli.add_command(_command)
 
 
