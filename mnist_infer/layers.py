@@ -79,7 +79,10 @@ class Sigmoid(_Activation):
         return self.out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        return dout * (1.0 - self.out) * self.out
+        dx = 1.0 - self.out
+        dx *= self.out
+        dx *= dout
+        return dx
 
 
 class Relu(_Activation):

@@ -65,18 +65,30 @@ class Adam:
         self.iter = 0
         self.m: dict[str, np.ndarray] | None = None
         self.v: dict[str, np.ndarray] | None = None
+        self._scratch: dict[str, np.ndarray] = {}
 
     def update(self, params: Params, grads: Params) -> None:
         if self.m is None or self.v is None:
             self.m = {key: np.zeros_like(value) for key, value in params.items()}
             self.v = {key: np.zeros_like(value) for key, value in params.items()}
+            self._scratch = {key: np.empty_like(value) for key, value in params.items()}
         self.iter += 1
         lr_t = self.lr * float(np.sqrt(1.0 - self.beta2**self.iter)) / (1.0 - self.beta1**self.iter)
         for key, value in params.items():
-            grad, m, v = grads[key], self.m[key], self.v[key]
-            m += (1 - self.beta1) * (grad - m)
-            v += (1 - self.beta2) * (grad * grad - v)
-            value -= lr_t * m / (np.sqrt(v) + 1e-7)
+            grad, m, v, step = grads[key], self.m[key], self.v[key], self._scratch[key]
+            # m += (1 - β1)(g - m);  v += (1 - β2)(g² - v);  W -= lr_t·m / (√v + ε), without temporaries
+            np.subtract(grad, m, out=step)
+            step *= 1 - self.beta1
+            m += step
+            np.multiply(grad, grad, out=step)
+            step -= v
+            step *= 1 - self.beta2
+            v += step
+            np.sqrt(v, out=step)
+            step += 1e-7
+            np.divide(m, step, out=step)
+            step *= lr_t
+            value -= step
 
 
 #: Optimisers by the name the command line uses.

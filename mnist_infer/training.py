@@ -234,8 +234,10 @@ class _Run:
         self.config, self.network, self.rng = config, network, rng
         self.optimizer = make_optimizer(config.optimizer, config.lr)
         self.augment = Augmentation() if config.augment else None
-        self.images, self.labels, self.count = train_set.images, train_set.labels, count
-        self.held_out = (train_set.images[count:], train_set.labels[count:]) if config.validation else None
+        # Plain arrays over the same memory map: indexing np.memmap itself costs more than copying a batch.
+        self.images, self.labels = np.asarray(train_set.images), np.asarray(train_set.labels)
+        self.count = count
+        self.held_out = (self.images[count:], self.labels[count:]) if config.validation else None
         self.test = test
         self.on_batch, self.should_stop = on_batch, should_stop
         self.batches = -(-count // config.batch_size)
