@@ -130,7 +130,7 @@ def train(
         from ..learning_curves import save_learning_curves
 
         title = f"{'-'.join(map(str, config.sizes))} {config.activation}, {config.optimizer}, seed {result.seed}"
-        save_learning_curves(result.history, plot, title)
+        save_learning_curves(result.history, plot, title, kept=result.kept.epoch)
     if as_json:
         print_json({**result.metadata(), "weights": str(out), "history": [r.to_dict() for r in result.history]})
     else:

@@ -108,8 +108,10 @@ def render_outcome(console: Console, result: TrainingResult, out: str, plot: str
     saved = Text(f"Saved {out}: the weights of epoch {kept.epoch} ({which}), {accuracy}", style="bold green")
     console.print(saved, soft_wrap=True)
     if plot:
-        console.print(f"Learning curves: {plot}")
-    console.print(Text(f"Compare them: mnist-infer evaluate --weights {out} --weights OTHER", style="dim"))
+        console.print(f"Learning curves: {plot}", soft_wrap=True)
+    console.print(
+        Text(f"Compare them: mnist-infer evaluate --weights {out} --weights OTHER", style="dim"), soft_wrap=True
+    )
 
 
 def render_gradient_check(console: Console, checks: Sequence[Check], tolerance: float) -> None:
