@@ -114,9 +114,7 @@ def _network_checks(rng: np.random.Generator, activation: str, weight_decay: flo
     network = Network(params, activation=activation, dtype=np.float64)
     x, t = rng.random((5, sizes[0])), rng.integers(0, 10, 5)
     analytic = network.gradient(x, t, weight_decay)
-    name = f"network {'-'.join(map(str, sizes))} {activation}" + (
-        f", weight decay {weight_decay}" if weight_decay else ""
-    )
+    name = f"net {'-'.join(map(str, sizes))} {activation}" + (f", decay {weight_decay}" if weight_decay else "")
 
     def loss() -> float:
         return network.loss(x, t, weight_decay)

@@ -23,7 +23,7 @@ def test_backpropagation_matches_the_numerical_gradient_everywhere(checks: list[
     for activation in ("sigmoid", "relu"):
         for key in ("W1", "b1", "W2", "b2", "W3", "b3"):
             assert f"{activation}: d{key}" in names
-            assert f"{activation}, weight decay 0.1: d{key}" in names
+            assert f"{activation}, decay 0.1: d{key}" in names
     worst = max(check.error for check in checks)
     assert worst < 1e-6, [check for check in checks if not check.passed]
     assert all(check.passed for check in checks)
@@ -34,7 +34,7 @@ def test_the_gradient_check_catches_a_wrong_backward(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(Sigmoid, "backward", lambda self, dout: dout * self.out)
     failed = {check.name for check in gc.gradient_check() if not check.passed}
     assert "Sigmoid dx" in failed
-    assert any(name.startswith("network 12-7-6-10 sigmoid") for name in failed)
+    assert any(name.startswith("net 12-7-6-10 sigmoid") for name in failed)
     assert not any("relu" in name or "Relu" in name for name in failed)
 
 
@@ -42,7 +42,7 @@ def test_the_gradient_check_catches_a_missing_weight_decay_gradient(monkeypatch:
     real_backward = Network.backward
     monkeypatch.setattr(Network, "backward", lambda self, weight_decay=0.0: real_backward(self, 0.0))
     failed = {check.name for check in gc.gradient_check() if not check.passed}
-    assert failed and all("weight decay" in name and ": dW" in name for name in failed)
+    assert failed and all("decay 0.1" in name and ": dW" in name for name in failed)
 
 
 def test_numerical_gradient_is_the_books() -> None:
