@@ -7,6 +7,7 @@ and test on the rest (written as the train and test splits of a temporary data d
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from click.testing import CliRunner
 from conftest import ROOT, shared_path, synthetic_split
 from mnist_infer.cli import cli
 from mnist_infer.data import Dataset, load_split
+from mnist_infer.errors import MnistInferError
 from mnist_infer.idx import write_idx
 from mnist_infer.optimizers import OPTIMIZERS
 from mnist_infer.training import TrainingConfig, train
@@ -305,3 +307,24 @@ def test_sixty_thousand_images_train_in_little_memory(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     peak_kib = int(result.stderr.split("VmHWM:")[1].split()[0])
     assert peak_kib / 1024 < 250, f"peak {peak_kib / 1024:.0f} MiB"
+
+
+@pytest.mark.parametrize(
+    ("changes", "words"),
+    [
+        ({"lr": -1.0}, "lr -1.0: expected > 0"),
+        ({"lr": float("nan")}, "lr nan: expected > 0"),
+        ({"epochs": 0}, "epochs 0: expected at least 1"),
+        ({"hidden": (0, 100)}, "hidden sizes (0, 100): expected two sizes >= 1"),
+        ({"hidden": (50,)}, "hidden sizes (50,): expected two sizes >= 1"),
+        ({"activation": "tanh"}, "activation 'tanh': expected sigmoid or relu"),
+        ({"optimizer": "rmsprop"}, "optimizer 'rmsprop'"),
+        ({"init": "zeros"}, "init 'zeros'"),
+        ({"weight_decay": -1.0}, "weight decay: expected >= 0"),
+        ({"validation": 300}, "holds out all 300 training images"),
+    ],
+)
+def test_the_library_refuses_settings_that_cannot_work(tmp_path: Path, changes: dict, words: str) -> None:
+    synthetic_split(tmp_path, "train", 300, gz=False)
+    with pytest.raises(MnistInferError, match=re.escape(words)):
+        train(TrainingConfig(**changes), load_split("train", tmp_path))
