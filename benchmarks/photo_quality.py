@@ -1,10 +1,12 @@
 """How well `predict --image` reads photo-like pictures of real MNIST test digits, per alteration.
 
-    python benchmarks/photo_quality.py [--count N] [--json]
+    python benchmarks/photo_quality.py [--count N] [--weights FILE]... [--from INDEX] [--json]
 
 Each alteration of tests/photos.py is applied to N random test digits (default 500); the book's weights
 classify them after mnist-infer's preprocessing, and, for comparison, after merely resizing the whole picture
-to 28×28 (what a reader would try first).
+to 28×28 (what a reader would try first). `--weights FILE` (repeatable) puts other weights beside them (a
+column each, same pictures); `--from INDEX` draws the digits from the test images INDEX onwards only (for
+weights trained on the ones before it, as `mnist-infer train` can be here, without MNIST's train images).
 """
 
 from __future__ import annotations
@@ -22,42 +24,75 @@ sys.path.insert(0, str(ROOT / "tests"))
 import photos
 from mnist_infer.data import load_split
 from mnist_infer.evaluation import classify_images
-from mnist_infer.predictions import predict_files
+from mnist_infer.photo_input import prepare_image
 from mnist_infer.weights import load_network
 
 
+def _option(name: str, default: str | None = None) -> str | None:
+    return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else default
+
+
 def main() -> None:
-    count = int(sys.argv[sys.argv.index("--count") + 1]) if "--count" in sys.argv else 500
+    count = int(_option("--count", "500"))
+    first = int(_option("--from", "0"))
+    extra = [Path(sys.argv[i + 1]) for i, arg in enumerate(sys.argv) if arg == "--weights"]
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         data = root / "data"
         data.mkdir()
         for name in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
             (data / name).symlink_to(SHARED / "mnist" / name)
-        network = load_network(SHARED / "weights" / "sample_weight.pkl")
+        networks = {"book": load_network(SHARED / "weights" / "sample_weight.pkl")}
+        networks.update({path.name: load_network(path) for path in extra})
         test = load_split("test", data)
-        chosen = np.random.default_rng(12345).choice(len(test), count, replace=False)
+        chosen = first + np.random.default_rng(12345).choice(len(test) - first, count, replace=False)
         images, labels = np.array(test.images[chosen]), np.array(test.labels[chosen])
-        rows = {"unaltered": (float(np.mean(classify_images(network, images)[0] == labels)), None)}
+        rows = {
+            "unaltered": (
+                [float(np.mean(classify_images(n, images)[0] == labels)) for n in networks.values()],
+                None,
+            )
+        }
         for kind, paths in photos.write_photos(images, root).items():
-            ours = np.array([p.prediction for p in predict_files(network, paths)])
+            prepared = np.stack([prepare_image(path).pixels for path in paths])  # what predict --image does
+            ours = [classify_images(n, prepared)[0] for n in networks.values()]
             naive = np.stack([np.asarray(Image.open(p).convert("L").resize((28, 28))) for p in paths])
-            rows[kind] = (float(np.mean(ours == labels)), float(np.mean(classify_images(network, naive)[0] == labels)))
-    altered = [ours for kind, (ours, _) in rows.items() if kind != "unaltered"]
+            rows[kind] = (
+                [float(np.mean(o == labels)) for o in ours],
+                float(np.mean(classify_images(networks["book"], naive)[0] == labels)),
+            )
+    names = list(networks)
+    altered = {name: [v[0][i] for k, v in rows.items() if k != "unaltered"] for i, name in enumerate(names)}
     report = {
         "digits": count,
-        "images": count * len(altered),
-        "overall": float(np.mean(altered)),
-        "per_alteration": {k: {"mnist_infer": v[0], "resize_whole_picture": v[1]} for k, v in rows.items()},
+        "from_index": first,
+        "images": count * (len(rows) - 1),
+        "overall": float(np.mean(altered["book"])),
+        "per_alteration": {k: {"mnist_infer": v[0][0], "resize_whole_picture": v[1]} for k, v in rows.items()},
     }
+    if extra:
+        report["weights"] = {
+            name: {
+                "overall": float(np.mean(altered[name])),
+                "per_alteration": {k: v[0][i] for k, v in rows.items()},
+            }
+            for i, name in enumerate(names)
+        }
     if "--json" in sys.argv:
         print(json.dumps(report, indent=2))
         return
-    print(f"{count} random test digits per alteration, book's weights")
-    print(f"{'alteration':22} {'mnist-infer':>12} {'resize only':>12}")
+    source = f"test digits {first:,}-{len(test) - 1:,}" if first else "test digits"
+    print(
+        f"{count} random {source} per alteration, "
+        + ("book's weights" if not extra else "weights: " + ", ".join(names))
+    )
+    columns = "".join(f"{name[:12]:>13}" for name in names) if extra else f"{'mnist-infer':>12}"
+    print(f"{'alteration':22} {columns} {'resize only':>12}")
     for kind, (ours, naive) in rows.items():
-        print(f"{kind:22} {ours:12.3f} {'' if naive is None else f'{naive:12.3f}'}")
-    print(f"{'overall (altered)':22} {report['overall']:12.3f}")
+        cells = "".join(f"{value:13.3f}" for value in ours) if extra else f"{ours[0]:12.3f}"
+        print(f"{kind:22} {cells} {'' if naive is None else f'{naive:12.3f}'}")
+    overall = "".join(f"{np.mean(altered[name]):13.3f}" for name in names) if extra else f"{report['overall']:12.3f}"
+    print(f"{'overall (altered)':22} {overall}")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from . import idx
-from .catalog import IMAGE_SHAPE, NUM_CLASSES, SPLIT_FILES, SPLITS, spellings
+from .catalog import FILES, IMAGE_SHAPE, NUM_CLASSES, SPLIT_FILES, SPLITS, spellings
 from .errors import DataFileError, MissingDataError, MnistInferError
 from .locations import HOME_ENV, packaged_file, resolve_data_dir
 from .parsecache import load_cached
@@ -34,13 +34,15 @@ def _check_split(split: str) -> None:
         raise MnistInferError(f"unknown split {split!r}; expected one of {', '.join(SPLITS)}")
 
 
-def split_paths(split: str, data_dir: str | os.PathLike[str] | None = None) -> tuple[Path, Path]:
-    """Paths of the images and labels files of ``split``: the data directory's, else the package's own copies
-    (the test split ships with the tool). Raises :class:`MissingDataError` if neither has them."""
+def split_paths(
+    split: str, data_dir: str | os.PathLike[str] | None = None, *, packaged: bool = True
+) -> tuple[Path, Path]:
+    """Paths of the images and labels files of ``split``: the data directory's, else (if ``packaged``) the
+    package's own copies (the test split ships with the tool). Raises :class:`MissingDataError` if none has them."""
     _check_split(split)
     directory = resolve_data_dir(data_dir)
     found = {name: find_data_file(directory, name) for name in SPLIT_FILES[split]}
-    if not any(found.values()):  # never pair a user's images with packaged labels: both or neither
+    if packaged and not any(found.values()):  # never pair a user's images with packaged labels: both or neither
         found = {name: packaged_file(name) for name in found}
     missing = [name for name, path in found.items() if path is None]
     if missing:
@@ -81,9 +83,12 @@ class Dataset:
         return index
 
 
-def load_split(split: str = "test", data_dir: str | os.PathLike[str] | None = None) -> Dataset:
-    """Load the ``train`` or ``test`` split from the data directory, checked and as uint8 arrays."""
-    images_path, labels_path = split_paths(split, data_dir)
+def load_split(
+    split: str = "test", data_dir: str | os.PathLike[str] | None = None, *, packaged: bool = True
+) -> Dataset:
+    """Load the ``train`` or ``test`` split from the data directory (else, if ``packaged``, the package's own
+    copy), checked and as uint8 arrays."""
+    images_path, labels_path = split_paths(split, data_dir, packaged=packaged)
     # Both headers first (cheap): counts that disagree are refused before either file is parsed or cached.
     images_source, labels_source = idx.inspect(images_path, **idx.IMAGES), idx.inspect(labels_path, **idx.LABELS)
     if images_source.count != labels_source.count:
@@ -129,3 +134,17 @@ def images_to_inputs(images: np.ndarray, dtype: np.dtype | type = np.float32) ->
     """uint8 images ``(N, 28, 28)`` → rows of ``dtype`` in [0, 1], exactly as the book normalises them (÷ 255)."""
     flat = np.asarray(images).reshape(len(images), -1)
     return np.divide(flat, np.dtype(dtype).type(255.0), dtype=dtype)  # one pass: convert and scale together
+
+
+def is_mnist(path: Path, canonical: str) -> bool:
+    """Whether ``path`` holds the catalog's file ``canonical``, as published (gzipped) or unpacked."""
+    import hashlib
+
+    known = FILES[canonical]
+    try:
+        if path.stat().st_size not in (known.size, known.content_size):  # cheap first: most files differ here
+            return False
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return False
+    return digest in (known.sha256, known.content_sha256)

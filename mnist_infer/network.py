@@ -4,7 +4,9 @@
     a2 = z1·W2 + b2  z2 = sigmoid(a2)
     a3 = z2·W3 + b3  y  = softmax(a3)
 
-Batched over any number of rows, in float32 by default. The layers are chapter 5's (:mod:`mnist_infer.layers`).
+Batched over any number of rows, in float32 by default. The layers are chapter 5's (:mod:`mnist_infer.layers`),
+so the same network also learns: ``loss(x, t)`` runs this forward pass into SoftmaxWithLoss and ``backward()``
+walks the layers in reverse for the gradients (chapter 5's backpropagation; :mod:`mnist_infer.training`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from .errors import InputError
-from .layers import ACTIVATIONS, Affine, softmax
+from .layers import ACTIVATIONS, Affine, SoftmaxWithLoss, softmax
 
 #: Parameter names of the book's network, in the order the layers use them.
 PARAM_NAMES = ("W1", "b1", "W2", "b2", "W3", "b3")
@@ -51,11 +53,12 @@ class Network:
             if i < count:
                 self.layers.append(ACTIVATIONS[activation]())
                 self.names.append(f"z{i}")
+        self.last_layer = SoftmaxWithLoss()  # used by loss() and backward() only
 
     @property
     def sizes(self) -> tuple[int, ...]:
         """Layer widths, e.g. ``(784, 50, 100, 10)``."""
-        weights = [layer.W for layer in self.layers if isinstance(layer, Affine)]
+        weights = [layer.W for layer in self._affines()]
         return (weights[0].shape[0], *(w.shape[1] for w in weights))
 
     def forward(self, x: np.ndarray, trace: dict[str, np.ndarray] | None = None) -> np.ndarray:
@@ -64,12 +67,49 @@ class Network:
         ``x`` holds inputs in [0, 1] (see :func:`mnist_infer.data.images_to_inputs` for uint8 pixels). If
         ``trace`` is a dict, it receives every intermediate value, named as in the book: ``a1 z1 a2 z2 a3``.
         """
+        probabilities = softmax(self.scores(x, trace))
+        for layer in self.layers:  # what backward would need: inference lets it go before the next batch comes
+            layer.forget()
+        return probabilities
+
+    def scores(self, x: np.ndarray, trace: dict[str, np.ndarray] | None = None) -> np.ndarray:
+        """The last layer's output ``a3``, before softmax (the book's ``predict`` of chapter 5)."""
         h = self._inputs(x)
         for layer, name in zip(self.layers, self.names, strict=True):
             h = layer.forward(h)
             if trace is not None:
                 trace[name] = h.copy()  # a copy: the next activation works in place
-        return softmax(h)
+        return h
+
+    def loss(self, x: np.ndarray, t: np.ndarray, weight_decay: float = 0.0) -> float:
+        """Mean cross-entropy of the rows of ``x`` against labels ``t``, plus ``½·λ·ΣW²`` (weight decay λ).
+
+        Each layer keeps what its backward needs, so :meth:`backward` can follow.
+        """
+        loss = self.last_layer.forward(self.scores(x), t)
+        if weight_decay:
+            loss += 0.5 * weight_decay * sum(float(np.sum(np.square(layer.W))) for layer in self._affines())
+        return loss
+
+    def backward(self, weight_decay: float = 0.0) -> dict[str, np.ndarray]:
+        """Gradients of the last :meth:`loss` with respect to ``W1 b1 …``: the layers' backward, in reverse."""
+        dout = self.last_layer.backward(1.0)
+        for layer in reversed(self.layers[1:]):
+            dout = layer.backward(dout)
+        self.layers[0].backward(dout, input_gradient=False)  # nothing learns from the inputs' gradient
+        grads: dict[str, np.ndarray] = {}
+        for i, layer in enumerate(self._affines(), start=1):
+            grads[f"W{i}"] = layer.dW + weight_decay * layer.W if weight_decay else layer.dW
+            grads[f"b{i}"] = layer.db
+        return grads
+
+    def gradient(self, x: np.ndarray, t: np.ndarray, weight_decay: float = 0.0) -> dict[str, np.ndarray]:
+        """The book's ``gradient(x, t)``: forward into the loss, then backward."""
+        self.loss(x, t, weight_decay)
+        return self.backward(weight_decay)
+
+    def _affines(self) -> list[Affine]:
+        return [layer for layer in self.layers if isinstance(layer, Affine)]
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """The most probable class of each row."""

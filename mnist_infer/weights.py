@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import os
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -44,17 +43,39 @@ def load_weights(
     Shapes must chain ``inputs → h1 → h2 → outputs``; the hidden sizes are free up to :data:`MAX_HIDDEN`.
     """
     path = Path(path)
-    check = partial(check_layout, source=str(path), inputs=inputs, outputs=outputs)
-    return validate_weights(read_weights_file(path, check), str(path), inputs=inputs, outputs=outputs)
+    params, _ = read_weights_and_metadata(path, inputs=inputs, outputs=outputs)
+    return validate_weights(params, str(path), inputs=inputs, outputs=outputs)
 
 
 def load_network(path: str | os.PathLike[str] | None = None) -> Network:
-    """The MNIST network (784 inputs, 10 classes) with the weights in ``path`` (by default, the book's)."""
+    """The MNIST network (784 inputs, 10 classes) with the weights in ``path`` (by default, the book's), and the
+    activation the file names.
+
+    The book's weights name none: sigmoid. Weights from ``mnist-infer train`` say which (a ReLU network stays one).
+    """
     if path is None:
         from .locations import default_weights
 
         path = default_weights()
-    return Network(load_weights(path))
+    params, metadata = read_weights_and_metadata(path)
+    return Network(validate_weights(params, str(path)), activation=metadata.get("activation", "sigmoid"))
+
+
+def read_weights_and_metadata(
+    path: str | os.PathLike[str], *, inputs: int = IMAGE_PIXELS, outputs: int = NUM_CLASSES
+) -> tuple[Any, dict[str, Any]]:
+    """The raw content of a weights file, and the metadata ``mnist-infer train`` stores beside the arrays (or {}).
+
+    The layout (keys, dtypes, shapes, the metadata's size) is checked before any array is made.
+    """
+    from .weights_npz import split_metadata, without_metadata
+
+    path = Path(path)
+
+    def check(layout: Any) -> None:
+        check_layout(without_metadata(layout, str(path)), str(path), inputs=inputs, outputs=outputs)
+
+    return split_metadata(read_weights_file(path, check), str(path))
 
 
 def read_weights_file(path: Path, check=None) -> Any:

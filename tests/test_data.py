@@ -133,3 +133,15 @@ def test_a_split_unpacks_like_the_books_pairs(tmp_path: Path) -> None:
     np.testing.assert_array_equal(t, labels)
     dataset = load_split("train", tmp_path)
     assert len(dataset) == 7 and dataset.split == "train"  # still a Dataset with its length and names
+
+
+def test_is_mnist_knows_the_official_files_gzipped_or_not(tmp_path: Path) -> None:
+    from mnist_infer.data import is_mnist
+
+    official = shared_path("mnist/train-labels-idx1-ubyte.gz")
+    assert is_mnist(official, "train-labels-idx1-ubyte.gz")
+    (tmp_path / "train-labels-idx1-ubyte").write_bytes(gzip.decompress(official.read_bytes()))
+    assert is_mnist(tmp_path / "train-labels-idx1-ubyte", "train-labels-idx1-ubyte.gz")
+    synthetic_split(tmp_path, "train", 60)  # other labels (Fashion-MNIST has the same names)
+    assert not is_mnist(tmp_path / "train-labels-idx1-ubyte.gz", "train-labels-idx1-ubyte.gz")
+    assert not is_mnist(tmp_path / "absent", "train-labels-idx1-ubyte.gz")

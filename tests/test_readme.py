@@ -3,7 +3,8 @@ its library examples run as doctests.
 
 - A ``$ mnist-infer …`` line followed by output is run (in a pipe, 100 columns, an empty data directory, so the
   packaged test set and weights) and must print exactly that output; only the timing of ``evaluate`` may differ.
-- A ``$ mnist-infer …`` line without output must at least parse: every flag it uses exists.
+- A ``$ mnist-infer …`` line without output must at least parse: every flag it uses exists. So must the
+  commands of a block marked ``<!-- output not replayed: why -->`` (a run on data that is not here, a server).
 - The table under "### JSON output" must name exactly the keys each command prints.
 - Every ``pycon`` block runs as a doctest.
 
@@ -29,6 +30,7 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 REPLAY_ENV = {"COLUMNS": "100", "NO_COLOR": None, "FORCE_COLOR": None, "MNIST_INFER_DEBUG": None}
 #: Commands that run until they are stopped: their flags are checked, their output is not replayed.
 NOT_REPLAYED = ("mnist-infer serve",)
+NOT_REPLAYED_MARK = "<!-- output not replayed"
 #: What differs from run to run: the time a forward pass takes.
 TIMING = re.compile(r"[\d.,]+ ms, [\d,]+ images/s")
 
@@ -43,13 +45,17 @@ class Example:
 def console_examples(text: str) -> Iterator[Example]:
     """Every ``$ mnist-infer …`` line of the README's ``console`` blocks, with the output shown after it."""
     lines = text.splitlines()
-    inside, current = False, None
+    inside, flags_only, current = False, False, None
+    previous = ""
     for number, line in enumerate(lines, start=1):
         if line.startswith("```"):
             if inside and current is not None:
                 yield current
             inside, current = line.strip() == "```console", None
+            flags_only = previous.startswith(NOT_REPLAYED_MARK)
             continue
+        if line.strip() and not inside:
+            previous = line.strip()
         if not inside:
             continue
         if line.startswith("$ "):
@@ -57,7 +63,7 @@ def console_examples(text: str) -> Iterator[Example]:
                 yield current
             command = line[2:].split("  #")[0].strip()
             current = Example(command, [], number) if command.startswith("mnist-infer") else None
-            if command.startswith(NOT_REPLAYED) and "--help" not in command.split():
+            if flags_only or (command.startswith(NOT_REPLAYED) and "--help" not in command.split()):
                 yield Example(command, [], number)
                 current = None
         elif current is not None:
@@ -70,13 +76,17 @@ def normalise(text: str) -> list[str]:
 
 def replay(command: str, workdir: Path) -> str:
     """What ``command`` prints, run the way the README's outputs were captured."""
+    from conftest import synthetic_split
     from mnist_infer.cli import cli
 
     runner = CliRunner()
     cwd = os.getcwd()
     os.chdir(workdir)
+    home = workdir / "home"  # the packaged test set and weights, and a small train split (`train` needs one)
+    home.mkdir(exist_ok=True)
+    synthetic_split(home, "train", 300)
     try:
-        env = {**REPLAY_ENV, "MNIST_INFER_HOME": str(workdir / "empty-home"), "XDG_CACHE_HOME": str(workdir)}
+        env = {**REPLAY_ENV, "MNIST_INFER_HOME": str(home), "XDG_CACHE_HOME": str(workdir)}
         result = runner.invoke(cli, shlex.split(command)[1:], env=env, prog_name="mnist-infer")
     finally:
         os.chdir(cwd)

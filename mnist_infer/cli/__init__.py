@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from .. import __version__
+from ..catalog import BLAS_THREAD_SETTINGS
 from ..errors import MnistInferError
 from .options import debug_option, debug_requested
 from .streams import make_encodable
@@ -29,6 +30,7 @@ COMMANDS = {
     "serve": "serve",
     "show": "show",
     "toy": "toy",
+    "train": "train",
 }
 
 
@@ -121,19 +123,16 @@ def cli() -> None:
       mnist-infer predict --image d.png  what it says about your own digit
       mnist-infer serve --open           draw a digit in the browser, watch the network
       mnist-infer toy                    the toy 2-3-2-2 network, step by step
+      mnist-infer train --out mine.npz   train it yourself (chapters 4–6)
       mnist-infer download --split train the 60,000 training images
     """
-
-
-#: Environment variables by which a user chooses how many threads BLAS uses (OpenBLAS reads all of these).
-_BLAS_THREAD_SETTINGS = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def main() -> None:
     # One BLAS thread, unless the user chose: the forward pass's products (at most 2000×784 by 784×50) gain
     # little from a second thread on a quiet machine, and lose twice the time when another program keeps the
     # other core busy. Set before numpy is imported, which is when OpenBLAS reads it.
-    if not any(os.environ.get(name) for name in _BLAS_THREAD_SETTINGS):
+    if not any(os.environ.get(name) for name in BLAS_THREAD_SETTINGS):
         os.environ["OPENBLAS_NUM_THREADS"] = "1"
     make_encodable()
     cli(prog_name="mnist-infer")
