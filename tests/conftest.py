@@ -31,6 +31,43 @@ FIRST_TEST_LABELS = [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
 FIRST_TEST_PREDICTIONS = [7, 2, 1, 0, 4, 1, 4, 9, 6, 9]
 
 
+def fuzz_examples(in_ci: int) -> int:
+    """How many examples a property-based test tries: all of them in CI, a third in a quick local run."""
+    return in_ci if IN_CI else max(50, in_ci // 3)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--run-slow", action="store_true", help="also run the tests marked slow (CI=true runs them)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked slow (seconds each: a real browser, a wheel build, real timeouts) run in CI, or with
+    --run-slow, or when -m names them; elsewhere they are skipped, so that the suite stays quick to run."""
+    if IN_CI or config.getoption("--run-slow") or "slow" in (config.getoption("-m") or ""):
+        return
+    skip = pytest.mark.skip(reason="slow: runs in CI (CI=true) or with --run-slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start the hostile-file runner now, beside the tests that come before it (see tests/test_hostile.py)."""
+    import sys
+
+    module = sys.modules.get("test_hostile")
+    wanted = [item for item in session.items if item.module is module and "run" in getattr(item, "fixturenames", ())]
+    if module is None or not wanted or not (SHARED / "mnist").is_dir() or session.config.getoption("collectonly"):
+        return
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(prefix="mnist-infer-hostile-"))
+    session.config.add_cleanup(lambda: shutil.rmtree(root, ignore_errors=True))
+    started = module.start(root)
+    session.config.add_cleanup(lambda: started.process.kill() if started.process.poll() is None else None)
+    module.STARTED.append(started)
+
+
 def shared_path(relative: str) -> Path:
     """A file of ../shared; skips the test when it is absent, except under CI where that is a failure."""
     path = SHARED / relative

@@ -212,6 +212,7 @@ def test_wrong_bytes_everywhere_leave_nothing_on_disk(server, tmp_path: Path, ru
     assert sorted(p.name for p in tmp_path.iterdir()) == [".mnist-infer-download.lock", IMAGES]
 
 
+@pytest.mark.slow
 def test_slow_server_times_out_and_falls_back(server, tmp_path: Path) -> None:
     server.fail("/a/" + LABELS, ("slow", 2.0), ("slow", 2.0), ("slow", 2.0))
     start = time.perf_counter()
@@ -223,6 +224,7 @@ def test_slow_server_times_out_and_falls_back(server, tmp_path: Path) -> None:
     assert time.perf_counter() - start < 5
 
 
+@pytest.mark.slow
 def test_stalled_body_times_out_and_resumes(server, tmp_path: Path) -> None:
     server.fail("/a/" + IMAGES, ("stall", 2.0))
     (report,) = download(
@@ -261,6 +263,7 @@ def test_corrupt_present_file_is_fetched_again(server, tmp_path: Path) -> None:
     assert_verified(tmp_path, LABELS)
 
 
+@pytest.mark.slow
 def test_unreachable_hosts_fail_fast_with_every_answer(tmp_path: Path, runner: CliRunner) -> None:
     import socket
 
@@ -393,6 +396,7 @@ def quick_deadline(monkeypatch: pytest.MonkeyPatch) -> dict:
     return {"timeout": (0.25, 0.25), "retries": 2, "backoff": 0.01}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fault", ["trickle", "trickle-headers"])
 def test_a_trickling_server_is_left_at_its_deadline(server, tmp_path: Path, quick_deadline, fault: str) -> None:
     server.fail("/a/" + LABELS, (fault, 0.05))  # a byte every 50 ms: never a timeout between bytes
@@ -482,6 +486,7 @@ def test_the_library_refuses_timeouts_that_are_not_sane(tmp_path: Path, timeout)
         download(tmp_path, plan("test", mirrors=[Source("/nowhere")], only_mirrors=True), timeout=timeout)
 
 
+@pytest.mark.slow
 def test_the_deadline_moves_with_the_bytes_that_arrive(monkeypatch: pytest.MonkeyPatch) -> None:
     import mnist_infer.download.deadline as deadline
 

@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import hostile
-from conftest import BOOK_CORRECT, shared_path
+from conftest import BOOK_CORRECT, fuzz_examples, shared_path
 from mnist_infer.catalog import FILES
 from mnist_infer.errors import WeightsError
 from mnist_infer.safepickle import loads_arrays
@@ -203,10 +203,12 @@ def _seven_png(path: Path) -> None:
     Image.fromarray(255 - read_images(shared_path("mnist/" + hostile.IMAGES))[0]).save(path)
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
-    """Every case, run once in one subprocess under MEMORY_LIMIT; their outcomes by id."""
-    root = tmp_path_factory.mktemp("hostile")
+def start(root: Path) -> SimpleNamespace:
+    """Build every case under ``root`` and start the runner on them, in the background.
+
+    conftest.py calls this as soon as collection ends, so that the runner's few seconds pass on the second core
+    while the other tests run; the ``run`` fixture then waits for it (or starts it, when run alone).
+    """
     cases = Cases(root)
     cases.weights()
     cases.data_files(
@@ -219,17 +221,31 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "XDG_CACHE_HOME": str(root / "cache")}
     for name in ("MNIST_INFER_HOME", "MNIST_INFER_MIRRORS", "MNIST_INFER_DEBUG"):
         env.pop(name, None)
-    process = subprocess.run(
-        [sys.executable, str(RUNNER), str(MEMORY_LIMIT)],
-        input=json.dumps(cases.cases),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=env,
+    (root / "cases.json").write_text(json.dumps(cases.cases))
+    with (
+        open(root / "cases.json") as cases_in,
+        open(root / "outcomes.json", "w") as out,
+        open(root / "err", "w") as err,
+    ):
+        process = subprocess.Popen(
+            [sys.executable, str(RUNNER), str(MEMORY_LIMIT)], stdin=cases_in, stdout=out, stderr=err, env=env
+        )
+    return SimpleNamespace(root=root, cases=cases, process=process)
+
+
+#: The runner started early by conftest.py, if it was.
+STARTED: list[SimpleNamespace] = []
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
+    """Every case, run once in one subprocess under MEMORY_LIMIT; their outcomes by id."""
+    started = STARTED[0] if STARTED else start(tmp_path_factory.mktemp("hostile"))
+    assert started.process.wait(timeout=600) == 0, (started.root / "err").read_text()[-3000:]
+    outcomes = {outcome["id"]: outcome for outcome in json.loads((started.root / "outcomes.json").read_text())}
+    return SimpleNamespace(
+        root=started.root, marker=started.cases.marker, victim=started.cases.victim, outcomes=outcomes
     )
-    assert process.returncode == 0, process.stderr[-3000:]
-    outcomes = {outcome["id"]: outcome for outcome in json.loads(process.stdout)}
-    return SimpleNamespace(root=root, marker=cases.marker, victim=cases.victim, outcomes=outcomes)
 
 
 def assert_one_error(outcome: dict, *words: str) -> str:
@@ -428,7 +444,9 @@ def test_every_case_stays_within_the_memory_limit(run) -> None:
 # --- property-based: the weights loader never raises anything but WeightsError --------------------------------
 
 # A few hundred examples each: benchmarks/fuzz.py (and its pass in tests/test_fuzz.py) mutates far more.
-fuzz = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+fuzz = settings(
+    max_examples=fuzz_examples(150), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 VALID_PICKLES = [
     pickle.dumps({"W": np.arange(6, dtype=np.float32).reshape(2, 3), "b": np.ones(3)}, protocol=p)
     for p in range(pickle.HIGHEST_PROTOCOL + 1)
@@ -466,6 +484,7 @@ def test_mutated_pickles(base: bytes, edits, cut) -> None:
     _load_any(bytes(data[:cut]) if cut is not None else bytes(data))
 
 
+@pytest.mark.slow
 @fuzz
 @given(edits=st.lists(st.tuples(st.integers(0, 2000), st.integers(0, 255)), min_size=1, max_size=6))
 def test_mutated_npz(tmp_path: Path, edits) -> None:

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import fuzz_examples
 from mnist_infer.errors import DataFileError
 from mnist_infer.idx import read_idx, read_images, read_labels, write_idx
 
@@ -141,7 +142,9 @@ def test_missing_file_and_directory(tmp_path: Path) -> None:
 
 # --- property-based: any bytes end in an array or a DataFileError ------------------------------------------
 
-fuzz_settings = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+fuzz_settings = settings(
+    max_examples=fuzz_examples(300), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 def _read_any(path: Path) -> None:
@@ -165,6 +168,7 @@ VALID_IMAGES = idx_bytes(0x08, [3, 28, 28], bytes(range(256)) * 9 + bytes(3 * 78
 VALID_LABELS = idx_bytes(0x08, [6], bytes([0, 1, 2, 7, 8, 9]))
 
 
+@pytest.mark.slow
 @fuzz_settings
 @given(
     base=st.sampled_from([VALID_IMAGES, VALID_LABELS]),

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 import photos
+from conftest import fuzz_examples
 from hostile import bad_images
 from mnist_infer.cli import cli
 from mnist_infer.data import load_split
@@ -43,6 +44,7 @@ def seven(reference) -> np.ndarray:
 # --- measured quality ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_photo_like_digits_are_read_at_least_90_percent(reference, tmp_path: Path) -> None:
     images, labels, network = reference
     written = photos.write_photos(images, tmp_path)
@@ -227,7 +229,9 @@ def test_missing_image_is_an_error_not_a_usage_error(data_dir: Path, tmp_path: P
     assert result.exit_code == 1 and "no such image file" in result.stderr
 
 
-fuzz = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+fuzz = settings(
+    max_examples=fuzz_examples(150), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 @fuzz
@@ -258,7 +262,7 @@ def test_arbitrary_pictures(tmp_path: Path, pixels: list[int], width: int) -> No
 # --- polarity: from the picture as a whole, whatever the digit's size on the canvas ---------------------------
 
 
-@pytest.mark.parametrize("canvas", [200, 1000, 4000])
+@pytest.mark.parametrize("canvas", [200, 1000, pytest.param(4000, marks=pytest.mark.slow)])
 def test_white_on_black_reads_like_its_black_on_white_twin(reference, tmp_path: Path, canvas: int) -> None:
     images, labels, network = reference
     four = images[4]

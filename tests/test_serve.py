@@ -271,6 +271,7 @@ def test_surprises_are_a_json_500_and_the_server_goes_on(
     assert reply.startswith(b"HTTP/1.1 200") and reply.count(b"HTTP/1.1") == 1
 
 
+@pytest.mark.slow
 def test_a_slow_body_holds_a_decoder_for_a_bounded_time(model: api.Model, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(server_module, "BODY_SECONDS", 0.5)
     monkeypatch.setattr(server_module, "QUEUE_SECONDS", 0.2)
@@ -289,6 +290,7 @@ def test_a_slow_body_holds_a_decoder_for_a_bounded_time(model: api.Model, monkey
         assert call(server, "POST", "/api/predict", SEVEN)[0] == 200
 
 
+@pytest.mark.slow
 def test_100_concurrent_mixed_requests_all_answered(model: api.Model, monkeypatch: pytest.MonkeyPatch) -> None:
     decoding, most = [0], [0]
     lock = threading.Lock()
@@ -350,6 +352,7 @@ def test_unknown_host_is_an_error(weights_file: Path, runner: CliRunner) -> None
     assert result.exit_code == 1 and "Error: cannot listen on '256.1.1.1'" in result.output
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
 def test_serve_runs_until_ctrl_c(stop: signal.Signals, weights_file: Path, tmp_path: Path) -> None:
     opened = tmp_path / "opened.txt"  # --open runs $BROWSER: a stand-in that writes down the address

@@ -130,6 +130,7 @@ def test_latin1_terminal_gets_no_block_characters(monkeypatch: pytest.MonkeyPatc
     assert code == 0 and "█" not in out and "95.0%" in out
 
 
+@pytest.mark.slow
 def test_ctrl_c_exits_130_and_keeps_the_part_file(tmp_path: Path) -> None:
     name = "t10k-images-idx3-ubyte.gz"
     state = faulty_server.FaultyServer()
