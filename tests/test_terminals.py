@@ -19,6 +19,13 @@ from conftest import shared_path
 from mnist_infer.cli import cli, main
 
 NARROW = {"COLUMNS": "40"}
+#: A narrow pipe gets plain lines; a narrow terminal (FORCE_COLOR makes Rich draw) gets Rich's compact layout.
+MODES = {"pipe": NARROW, "terminal": {**NARROW, "FORCE_COLOR": "1"}}
+
+
+def invoke(runner: CliRunner, args: list[str], mode: str) -> str:
+    """What ``mnist-infer ARGS`` prints 40 columns wide, in a pipe or on a terminal, without colour codes."""
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", runner.invoke(cli, args, env=MODES[mode]).stdout)
 
 
 def numbers(text: str) -> list[str]:
@@ -31,9 +38,10 @@ def assert_nothing_cut(text: str, width: int = 40) -> None:
         assert len(line) <= width, line
 
 
-def test_evaluate_at_40_columns_keeps_every_number(runner: CliRunner, data_dir: Path) -> None:
+@pytest.mark.parametrize("mode", MODES)
+def test_evaluate_at_40_columns_keeps_every_number(runner: CliRunner, data_dir: Path, mode: str) -> None:
     report = json.loads(runner.invoke(cli, ["evaluate", "--data-dir", str(data_dir), "--json"]).stdout)
-    text = runner.invoke(cli, ["evaluate", "--data-dir", str(data_dir)], env=NARROW).stdout
+    text = invoke(runner, ["evaluate", "--data-dir", str(data_dir)], mode)
     assert_nothing_cut(text)
     found = numbers(text)
     for row in report["per_class"]:
@@ -46,30 +54,36 @@ def test_evaluate_at_40_columns_keeps_every_number(runner: CliRunner, data_dir: 
     assert "0.9352" in found
 
 
-def test_two_weights_at_40_columns(runner: CliRunner, data_dir: Path, weights_file: Path) -> None:
+@pytest.mark.parametrize("mode", MODES)
+def test_two_weights_at_40_columns(runner: CliRunner, data_dir: Path, weights_file: Path, mode: str) -> None:
     args = ["evaluate", "--data-dir", str(data_dir), "--weights", str(weights_file), "--weights", str(weights_file)]
-    text = runner.invoke(cli, args, env=NARROW).stdout
+    text = invoke(runner, args, mode)
     assert "…" not in text and text.count("9,352") == 2 and text.count("0.9816") == 2
 
 
-def test_download_at_40_columns(runner: CliRunner, tmp_path: Path) -> None:
-    text = runner.invoke(cli, ["download", "--split", "test", "--data-dir", str(tmp_path)], env=NARROW).stdout
+@pytest.mark.parametrize("mode", MODES)
+def test_download_at_40_columns(runner: CliRunner, tmp_path: Path, mode: str) -> None:
+    text = invoke(runner, ["download", "--split", "test", "--data-dir", str(tmp_path / mode)], mode)
     assert_nothing_cut(text)
     for name, size in (("t10k-images-idx3-ubyte.gz", "1,648,877"), ("sample_weight.pkl", "181,853")):
         assert name in text and size in text
 
 
-def test_toy_at_40_columns(runner: CliRunner) -> None:
-    text = runner.invoke(cli, ["toy"], env=NARROW).stdout
+@pytest.mark.parametrize("mode", MODES)
+def test_toy_at_40_columns(runner: CliRunner, mode: str) -> None:
+    text = invoke(runner, ["toy"], mode)
     assert_nothing_cut(text)
     for value in ("0.30000000", "1.10000000", "0.31682708", "0.40625907", "0.59374093"):
         assert value in numbers(text)
 
 
+@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("width", [40, 20])
-def test_digits_scale_down_or_say_why_not(runner: CliRunner, data_dir: Path, width: int) -> None:
-    show = runner.invoke(cli, ["show", "0", "--data-dir", str(data_dir)], env={"COLUMNS": str(width)}).stdout
-    predict = runner.invoke(cli, ["predict", "0", "--data-dir", str(data_dir)], env={"COLUMNS": str(width)}).stdout
+def test_digits_scale_down_or_say_why_not(runner: CliRunner, data_dir: Path, width: int, mode: str) -> None:
+    env = {**MODES[mode], "COLUMNS": str(width), "NO_COLOR": "1"}  # in colour, half-blocks draw 28 columns
+    ansi = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+    show = ansi.sub("", runner.invoke(cli, ["show", "0", "--data-dir", str(data_dir)], env=env).stdout)
+    predict = ansi.sub("", runner.invoke(cli, ["predict", "0", "--data-dir", str(data_dir)], env=env).stdout)
     for text in (show, predict):
         assert_nothing_cut(text.split("weights:")[0].split("test images:")[0], width)
     if width == 40:  # half resolution: 14 rows of 28 characters

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .options import data_dir_option, debug_option, json_option, make_console, print_json
+from .options import data_dir_option, debug_option, echo_lines, json_option, make_console, print_json, to_terminal
 
 
 def _finite(value: float) -> float:
@@ -80,14 +80,18 @@ def download(
         raise click.UsageError("--only-mirrors needs --mirror URL_OR_DIR (or $MNIST_INFER_MIRRORS)")
     directory = resolve_data_dir(data_dir)
     targets = plan(split, weights=not no_weights, mirrors=sources, only_mirrors=only_mirrors)
-    console = None if as_json else make_console()
-    live = console is not None and console.is_terminal  # progress bars on a terminal only
+    live = not as_json and to_terminal()  # Rich, and progress bars, on a terminal only
+    console = make_console() if live else None
     if live:
         from ..render.downloads import DownloadProgress
     with DownloadProgress(console) if live else nullcontext() as progress:
         reports = fetch_all(directory, targets, force=force, timeout=(min(10.0, timeout), timeout), progress=progress)
-    if console is None:
+    if as_json:
         print_json({"data_dir": str(directory), "files": [r.to_dict() for r in reports]})
+    elif not live:
+        from ..render import plain
+
+        echo_lines(plain.downloads(reports, str(directory)))
     else:
         from ..render.downloads import render_download_report
 

@@ -11,10 +11,12 @@ from ..catalog import DEFAULT_BATCH_SIZE, DEFAULT_WEIGHTS_NAME
 from .options import (
     data_dir_option,
     debug_option,
+    echo_lines,
     json_option,
     make_console,
     print_json,
     split_option,
+    to_terminal,
     weights_path,
 )
 
@@ -84,8 +86,8 @@ def evaluate(
     paths = list(weights) or [weights_path(None, data_dir)]
     networks = [load_network(path) for path in paths]  # every weights file is checked before any work
     dataset = load_split(split, data_dir)
-    console = None if as_json else make_console()
-    live = console is not None and console.is_terminal  # a progress bar on a terminal only
+    live = not as_json and to_terminal()  # Rich, and a progress bar, on a terminal only
+    console = make_console() if live else None
     if live:
         from ..render.evaluations import EvaluationProgress
     results = []
@@ -108,8 +110,19 @@ def evaluate(
                 ]
             )
         return
-    from ..render.evaluations import render_comparison, render_evaluation_report
     from ..weights import identify
+
+    if not live:
+        from ..render import plain
+
+        if len(results) == 1:
+            echo_lines(plain.evaluation(results[0], identify(paths[0])))
+        else:
+            echo_lines(plain.comparison(results, disagreements(results)))
+        if gallery is not None:
+            click.echo(gallery)
+        return
+    from ..render.evaluations import render_comparison, render_evaluation_report
 
     if len(results) == 1:
         render_evaluation_report(console, results[0], identify(paths[0]))

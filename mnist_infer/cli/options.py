@@ -89,7 +89,18 @@ def weights_path(weights: Path | None, data_dir: Path | None) -> Path:
     return default_weights(data_dir)
 
 
+def to_terminal() -> bool:
+    """Whether Rich draws (a terminal) or plain lines are written (a pipe, a file): see mnist_infer.render."""
+    from ..render import to_terminal as terminal
+
+    return terminal()
+
+
+def echo_lines(lines: list[str]) -> None:
+    click.echo("\n".join(lines))
+
+
 def make_console():
-    from ..render import make_console
+    from ..render.console import make_console
 
     return make_console()

@@ -9,10 +9,12 @@ import click
 from .options import (
     data_dir_option,
     debug_option,
+    echo_lines,
     json_option,
     make_console,
     print_json,
     split_option,
+    to_terminal,
     weights_option,
     weights_path,
 )
@@ -92,6 +94,11 @@ def predict(
     saved = save_inputs(results, save_input) if save_input else []
     if as_json:
         print_json({"predictions": [item.to_dict() for item in results]})
+    elif not to_terminal():
+        from ..render import plain
+
+        echo_lines(plain.predictions(results, show_input=show_input))
+        echo_lines(["; ".join(sources), *([f"saved {len(saved)} input(s) to {save_input}"] if saved else [])])
     else:
         from ..render.predictions import render_predictions
 

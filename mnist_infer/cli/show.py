@@ -6,7 +6,16 @@ from pathlib import Path
 
 import click
 
-from .options import data_dir_option, debug_option, json_option, make_console, print_json, split_option
+from .options import (
+    data_dir_option,
+    debug_option,
+    echo_lines,
+    json_option,
+    make_console,
+    print_json,
+    split_option,
+    to_terminal,
+)
 
 
 @click.command()
@@ -58,12 +67,20 @@ def show(
         ]
         print_json({"digits": digits, "data": str(dataset.images_path)})
         return
+    entries = [(f"{split}[{i}]  label {dataset.labels[i]}", dataset.images[i]) for i in chosen]
+    footer = [f"{split} images: {describe(dataset.images_path)}"]
+    if saved is not None:
+        footer.append(f"saved {len(chosen)} digit(s) to {save} ({saved.shape[1]}×{saved.shape[0]} pixels)")
+    if not to_terminal():
+        from ..render import plain
+
+        echo_lines([line for title, image in entries for line in (title, *plain.digit(image, plain.width()))])
+        echo_lines(footer)
+        return
     from ..render.digits import render_digits
 
     console = make_console()
-    render_digits(console, [(f"{split}[{i}]  label {dataset.labels[i]}", dataset.images[i]) for i in chosen])
-    console.print(f"{split} images: {describe(dataset.images_path)}", style="dim", soft_wrap=True)
-    if saved is not None:
-        console.print(
-            f"saved {len(chosen)} digit(s) to {save} ({saved.shape[1]}×{saved.shape[0]} pixels)", soft_wrap=True
-        )
+    render_digits(console, entries)
+    console.print(footer[0], style="dim", soft_wrap=True)
+    for line in footer[1:]:
+        console.print(line, soft_wrap=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .options import debug_option, json_option, make_console, print_json
+from .options import debug_option, echo_lines, json_option, make_console, print_json, to_terminal
 
 
 @click.command()
@@ -37,6 +37,11 @@ def toy(x: tuple[float, float] | None, as_json: bool) -> None:
         raise InputError(f"--x {x[0]} {x[1]}: the forward pass overflows (float64); give smaller numbers")
     if as_json:
         print_json({key: [float(v) for v in value] for key, value in values.items()})
+        return
+    if not to_terminal():
+        from ..render import plain
+
+        echo_lines(plain.toy(values))
         return
     from ..render.toy import render_toy
 

@@ -108,7 +108,7 @@ def train(
         # MNIST's own training labels: the packaged MNIST test split is their test set. Another data set with
         # the same file names (Fashion-MNIST) trains untested, scored on the validation images, if any.
         test_set = load_split("test") if is_mnist(train_set.labels_path, SPLIT_FILES["train"][1]) else None
-    from ..render import make_console as rich_console
+    from ..render.console import make_console as rich_console
     from ..render.training import TrainingProgress, render_outcome, render_plan
 
     console = rich_console(stderr=as_json)  # with --json, stdout holds the JSON alone

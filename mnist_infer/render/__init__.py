@@ -1,45 +1,28 @@
-"""Rendering for the terminal (Rich): each module draws what the core computed, and computes nothing itself.
+"""Rendering: what the core computed, drawn for people; nothing here computes.
 
-- :mod:`.digits`: digits as grey half-blocks or ASCII; :mod:`.predictions`: each with its probability bars;
-- :mod:`.toy`: the toy network's forward pass, step by step;
-- :mod:`.evaluations`: the accuracy panel, per-class table, confusion matrix, comparisons, a progress bar;
-- :mod:`.downloads`: download progress bars and the table of files.
-
-Output adapts to the terminal: where colour is off (a pipe, ``NO_COLOR``, a dumb terminal) or the encoding is
-not Unicode, digits are drawn with an ASCII ramp; a table too wide for the terminal gives way to a compact layout
-that wraps between numbers, so that no number is ever cut.
+On a terminal, Rich draws (:mod:`.console` and the views: :mod:`.digits`, :mod:`.predictions`, :mod:`.toy`,
+:mod:`.evaluations`, :mod:`.downloads`, :mod:`.training`): grey half-blocks, colour, tables that fit the width
+(too wide, they give way to lines that wrap between numbers), progress bars; where colour or Unicode is missing,
+ASCII. Into a pipe or a file, :mod:`.plain` writes plain lines instead, without importing Rich at all: aligned
+columns that scripts can read and grep, narrower only where ``$COLUMNS`` asks.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from rich.console import Console, RenderableType
-from rich.measure import Measurement
-
-
-def make_console(stderr: bool = False) -> Console:
-    # Strings are printed as they are: no markup (a path or "test[0]" is not a style) and no emoji codes (whose
-    # table alone costs milliseconds to load).
-    return Console(stderr=stderr, highlight=False, markup=False, emoji=False)
+import os
+import sys
+from typing import TextIO
 
 
-def unicode_ok(console: Console) -> bool:
-    """Whether the console's encoding can show block characters, ticks and box lines."""
-    return console.encoding.replace("_", "-").startswith("utf")
+def to_terminal(stream: TextIO | None = None) -> bool:
+    """Whether output goes to a terminal (Rich draws) or to a pipe or a file (plain lines).
 
-
-def is_plain(console: Console) -> bool:
-    """True where grey levels cannot be shown, so pictures must be drawn with ASCII characters."""
-    return console.no_color or console.color_system is None or not unicode_ok(console)
-
-
-def fits(console: Console, renderable: RenderableType) -> bool:
-    """Whether ``renderable`` can be drawn at the console's width without cutting a word (or a number)."""
-    unbounded = console.options.update_width(1 << 16)  # Measurement.get clamps to the width it is given
-    return Measurement.get(console, unbounded, renderable).minimum <= console.width
-
-
-def print_fitting(console: Console, wide: RenderableType, compact: Callable[[], RenderableType]) -> None:
-    """Print ``wide`` (a table) if it fits the terminal, else ``compact()`` (text that wraps between numbers)."""
-    console.print(wide if fits(console, wide) else compact())
+    ``FORCE_COLOR`` and ``TTY_COMPATIBLE=1`` make Rich treat any stream as a terminal: so do we.
+    """
+    stream = sys.stdout if stream is None else stream
+    if os.environ.get("FORCE_COLOR") or os.environ.get("TTY_COMPATIBLE") == "1":
+        return True
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError, OSError):  # a closed or odd stream
+        return False

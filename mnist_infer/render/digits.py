@@ -8,9 +8,8 @@ import numpy as np
 from rich.console import Console
 from rich.text import Text
 
-from . import is_plain
-
-ASCII_RAMP = " .:-=+*#%@"
+from . import plain as lines
+from .console import is_plain
 
 
 def digit_text(image: np.ndarray, plain: bool, width: int | None = None) -> Text:
@@ -20,15 +19,12 @@ def digit_text(image: np.ndarray, plain: bool, width: int | None = None) -> Text
     background of the lower pixel's grey. Plain, each pixel is two characters of an ASCII ramp. Where not even
     half resolution fits, the text says so instead of drawing a broken picture.
     """
-    columns = image.shape[1] * (2 if plain else 1)
-    if width is not None and columns > width:
-        image = _half(image)
-        columns //= 2
-        if columns > width:
-            return Text(f"(no picture: it needs {columns} columns, the terminal has {width})", style="dim")
     if plain:
-        levels = (image.astype(np.uint16) * len(ASCII_RAMP) // 256).tolist()
-        return Text("\n".join("".join(ASCII_RAMP[v] * 2 for v in row) for row in levels))
+        return Text("\n".join(lines.digit(image, width)))
+    if width is not None and image.shape[1] > width:
+        image = lines.half(image)
+        if image.shape[1] > width:
+            return Text(lines.no_picture(image.shape[1], width), style="dim")
     text = Text()
     rows = image.tolist()
     if len(rows) % 2:
@@ -39,13 +35,6 @@ def digit_text(image: np.ndarray, plain: bool, width: int | None = None) -> Text
         text.append("\n")
     text.rstrip()
     return text
-
-
-def _half(image: np.ndarray) -> np.ndarray:
-    """Each 2×2 block of pixels as its mean."""
-    rows, cols = (image.shape[0] // 2) * 2, (image.shape[1] // 2) * 2
-    blocks = image[:rows, :cols].reshape(rows // 2, 2, cols // 2, 2).astype(np.uint16)
-    return (blocks.sum(axis=(1, 3)) // 4).astype(np.uint8)
 
 
 def render_digits(console: Console, entries: Sequence[tuple[str, np.ndarray]]) -> None:

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..locations import is_packaged
-from . import print_fitting, unicode_ok
+from . import plain
+from .console import print_fitting, unicode_ok
 
 if TYPE_CHECKING:
     from ..download import FileReport
@@ -30,14 +29,13 @@ class DownloadProgress:
             TransferSpeedColumn,
         )
 
-        self._progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            DownloadColumn(),
-            TransferSpeedColumn(),
-            TimeRemainingColumn(),
-            console=console,
+        wide = console.width >= 80  # a narrow terminal gets what fits whole: the percentage and the name
+        columns = (
+            (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
+            if wide
+            else (TextColumn("{task.percentage:>3.0f}%"), TextColumn("{task.description}"))
         )
+        self._progress = Progress(*columns, *((TimeRemainingColumn(),) if wide else ()), console=console)
         self._task = None
 
     def __enter__(self) -> DownloadProgress:
@@ -59,43 +57,26 @@ class DownloadProgress:
 
 def render_download_report(console: Console, reports: Sequence[FileReport], data_dir: str) -> None:
     title = f"Data directory {data_dir}"
-    tick, cross = ("✓", "✗") if unicode_ok(console) else ("ok", "x")
-    checks = {
-        "sha256": f"sha256 {tick}",
-        "content-sha256": f"content sha256 {tick} (re-gzipped)",
-        "content-md5": f"content md5 {tick} (re-gzipped)",
-    }
-    rows = []
-    for report in reports:
-        failed = report.status.value == "failed"
-        if failed:
-            source = f"{len(report.attempts)} source(s) failed, see below"
-        elif report.source and is_packaged(Path(report.source)):
-            source = "packaged with mnist-infer"
-        elif report.source:
-            source = report.source.removesuffix(report.name)
-        else:
-            source = "already here"
-        size = f"{report.size:,}" if report.size is not None else ""
-        check = Text(cross, style="red") if failed else Text(checks.get(report.verified or "", ""))
-        rows.append((report.name, size, check, Text(report.status.value, style="red" if failed else "green"), source))
+    rows = plain.download_rows(reports, unicode_ok(console))
+    failed = [report.status.value == "failed" for report in reports]
     table = Table(title=title, title_justify="left")
     table.add_column("file", no_wrap=True)
     table.add_column("bytes", justify="right", no_wrap=True)
     table.add_column("checksum")
     table.add_column("status", no_wrap=True)
     table.add_column("source", overflow="fold")
-    for row in rows:
-        table.add_row(*row)
+    for (name, size, check, status, source), bad in zip(rows, failed, strict=True):
+        mark = "red" if bad else "green"
+        table.add_row(name, size, Text(check, style="red" if bad else ""), Text(status, style=mark), source)
 
     def compact() -> Text:
         text = Text(title, style="bold")
-        for name, size, check, status, source in rows:
+        for (name, size, check, status, source), bad in zip(rows, failed, strict=True):
             text.append(f"\n{name}", style="bold")
             text.append("\n  ")
-            text.append_text(status)
+            text.append(status, style="red" if bad else "green")
             text.append(f", {size} bytes, " if size else ", ")
-            text.append_text(check)
+            text.append(check)
             text.append(f"\n  from {source}")
         return text
 

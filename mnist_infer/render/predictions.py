@@ -10,24 +10,14 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from . import is_plain, unicode_ok
+from .console import is_plain, unicode_ok
 from .digits import digit_text
+from .plain import BAR_WIDTH, probability_bar, verdict
 
 if TYPE_CHECKING:
     from ..predictions import Failure, Prediction
 
-BAR_WIDTH = 30
-_EIGHTHS = " ▏▎▍▌▋▊▉"
 _PANEL_EDGES = 4  #: columns a panel adds around its content
-
-
-def probability_bar(probability: float, width: int = BAR_WIDTH, unicode: bool = True) -> str:
-    """A horizontal bar in eighths of a character (in whole ``#`` characters where Unicode cannot be shown)."""
-    if not unicode:
-        return ("#" * round(probability * width)).ljust(width)
-    eighths = round(probability * width * 8)
-    full, part = divmod(eighths, 8)
-    return ("█" * full + (_EIGHTHS[part] if part else "")).ljust(width)
 
 
 def render_predictions(console: Console, predictions: Sequence[Prediction | Failure], show_input: bool = False) -> None:
@@ -55,10 +45,10 @@ def render_predictions(console: Console, predictions: Sequence[Prediction | Fail
             )
         heading = Text.assemble((f"{item.source}  ", "bold"), "prediction ", (str(item.prediction), "bold"))
         if item.label is not None:
-            right = item.label == item.prediction
             heading.append(f"  label {item.label} ")
-            mark = ("✓" if right else "✗") if unicode else ("right" if right else "wrong")
-            heading.append(mark, "green" if right else "red")
+            heading.append(
+                verdict(item.label, item.prediction, unicode), "green" if item.label == item.prediction else "red"
+            )
         pictures = [item.image] if item.preview is None else [item.preview]
         if show_input and item.preview is not None:
             pictures.append(item.image)
