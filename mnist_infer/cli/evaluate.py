@@ -113,7 +113,7 @@ def evaluate(
     from ..weights import identify
 
     if not live:
-        from ..render import plain
+        from ..render import plain_evaluations as plain
 
         if len(results) == 1:
             echo_lines(plain.evaluation(results[0], identify(paths[0])))

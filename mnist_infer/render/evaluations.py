@@ -11,7 +11,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from . import plain
+from . import plain_evaluations as plain
 from .console import fits, is_plain, print_fitting
 
 if TYPE_CHECKING:
