@@ -18,7 +18,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 import numpy as np
 
@@ -47,8 +47,7 @@ MAX_IDX_BYTES = 1 << 30
 _CHUNK = 1 << 20
 
 
-@dataclass(frozen=True)
-class IdxHeader:
+class IdxHeader(NamedTuple):
     """What the first bytes of an IDX file claim."""
 
     type_code: int

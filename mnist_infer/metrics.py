@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from typing import NamedTuple
 
 import numpy as np
 
-NUM_CLASSES = 10
+from .catalog import NUM_CLASSES
 
 
 def confusion_matrix(labels: np.ndarray, predictions: np.ndarray, classes: int = NUM_CLASSES) -> np.ndarray:
@@ -15,8 +15,7 @@ def confusion_matrix(labels: np.ndarray, predictions: np.ndarray, classes: int =
     return np.bincount(pairs, minlength=classes * classes).reshape(classes, classes)
 
 
-@dataclass(frozen=True)
-class ClassReport:
+class ClassReport(NamedTuple):
     digit: int
     support: int  #: images of this digit
     correct: int  #: of those, classified as this digit
@@ -25,7 +24,7 @@ class ClassReport:
     f1: float
 
     def to_dict(self) -> dict[str, float | int]:
-        return asdict(self)
+        return self._asdict()
 
 
 def per_class(confusion: np.ndarray) -> list[ClassReport]:

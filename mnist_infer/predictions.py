@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -11,7 +12,6 @@ from .data import Dataset
 from .errors import ImageError, MnistInferError
 from .evaluation import classify_images
 from .network import Network
-from .picture_files import save_picture
 
 
 @dataclass(frozen=True)
@@ -45,8 +45,7 @@ def predict_indices(network: Network, dataset: Dataset, indices: list[int]) -> l
     ]
 
 
-@dataclass(frozen=True)
-class Failure:
+class Failure(NamedTuple):
     """A picture that could not be read (or holds no digit), and why."""
 
     source: str
@@ -88,6 +87,8 @@ def _reason(message: str, path: Path) -> str:
 
 def save_inputs(predictions: list[Prediction | Failure], directory: Path) -> list[Path]:
     """Write the 28×28 input of each prediction as a PNG in ``directory`` (created if missing)."""
+    from .picture_files import save_picture  # only --save-input writes pictures (and needs Pillow)
+
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -19,7 +19,6 @@ import functools
 import io
 import math
 import pickle
-import pickletools
 import re
 import warnings
 from collections.abc import Callable, Iterator
@@ -206,6 +205,8 @@ def _scan(data: bytes) -> None:
     allocate more than the file holds: a string or bytes length beyond the end of the data fails here
     (the unpickler would allocate it first), and so does a memo index far beyond the opcodes seen (the
     unpickler would grow its memo table to it)."""
+    import pickletools  # imported here: the package's own copy of the book's weights is not walked
+
     for count, (opcode, arg, _pos) in enumerate(pickletools.genops(data)):
         if count >= MAX_OPCODES:
             raise WeightsError(f"more than {MAX_OPCODES:,} pickle opcodes; a dict of arrays needs far fewer")
@@ -213,20 +214,23 @@ def _scan(data: bytes) -> None:
             raise WeightsError(f"memo index {arg} at opcode {count}; a valid pickle numbers them in order")
 
 
-def loads_arrays(data: bytes, source: str, check: Callable[[dict], None] | None = None) -> Any:
+def loads_arrays(data: bytes, source: str, check: Callable[[dict], None] | None = None, *, walk: bool = True) -> Any:
     """Unpickle ``data``; every array in it comes back as a real ndarray, anything else is refused.
 
     The result is returned as the pickle built it (a dict, usually); arrays at its top level or one dict deep
     are converted. ``source`` names the file in error messages. ``check``, when given and the pickle holds a
     dict, is called with that dict in which each array is its :class:`ArraySpec` (other values as they are),
     before any array is made: it raises to refuse them (wrong keys, shapes or sizes cost nothing then).
+    ``walk=False`` skips the walk of the opcodes before unpickling, for the package's own file only (the
+    restricted unpickler still builds nothing but inert stand-ins).
     """
     if not data:
         raise WeightsError(f"{source}: the file is empty; expected a pickled dict of arrays")
     budget, layout = _Budget(len(data)), None
     with _refusals(source), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pickletools warns of odd escapes in a STRING opcode: not the user's concern
-        _scan(data)
+        if walk:
+            _scan(data)
         result = _RestrictedUnpickler(data, budget).load()
         if check is not None and isinstance(result, dict):
             layout = {key: value.spec() if isinstance(value, ArrayStub) else value for key, value in result.items()}

@@ -90,9 +90,12 @@ def read_weights_file(path: Path, check=None) -> Any:
         raise WeightsError(
             f"{path}: a single .npy array; expected a dict of arrays {_KEYS_TEXT} (.pkl, or .npz from numpy.savez)"
         )
-    from .safepickle import loads_arrays  # only .pkl files need the unpickler (and pickle, pickletools)
+    from .locations import is_packaged
+    from .safepickle import loads_arrays  # only .pkl files need the unpickler
 
-    return loads_arrays(data, str(path), check)
+    # The package's own copy of the book's weights (its bytes checked against the catalog by a test) is the one
+    # file whose opcodes need no walk for memory safety before unpickling.
+    return loads_arrays(data, str(path), check, walk=not is_packaged(path))
 
 
 def _read_bounded(path: Path) -> bytes:

@@ -7,7 +7,6 @@ weights file (no pickle anywhere). The archive's members carry a fixed date, so 
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ _FIXED_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip member can carry
 def save_weights(path: str | os.PathLike[str], params: dict[str, np.ndarray], metadata: dict[str, Any]) -> Path:
     """Write ``params`` (float32) and ``metadata`` to ``path`` as ``.npz``, atomically."""
     import io
+    import json
     import zipfile  # only writers need it: reading weights for evaluate stays lean
 
     path = Path(path)
@@ -88,6 +88,8 @@ def split_metadata(raw: Any, source: str) -> tuple[Any, dict[str, Any]]:
     """
     if not isinstance(raw, dict) or METADATA_KEY not in raw:
         return raw, {}
+    import json  # only trained weights have metadata
+
     params = {key: value for key, value in raw.items() if key != METADATA_KEY}
     value = raw[METADATA_KEY]
     expected = "expected the JSON text `mnist-infer train` writes, as a uint8 array"

@@ -45,3 +45,18 @@ def test_the_wheel_carries_them_and_stays_small(tmp_path: Path) -> None:
             member = f"{FILES[name].packaged_in.replace('.', '/')}/{name}"
             assert member in names
             assert hashlib.sha256(archive.read(member)).hexdigest() == FILES[name].sha256
+
+
+def test_only_the_packaged_weights_skip_the_walk_of_their_opcodes(tmp_path: Path) -> None:
+    """The package's own copy is trusted (its bytes are the catalog's, above); any other .pkl is walked first."""
+    import shutil
+
+    copy = tmp_path / "sample_weight.pkl"
+    shutil.copyfile(packaged_file("sample_weight.pkl"), copy)
+    code = "import sys\nfrom mnist_infer.weights import load_weights\nload_weights(sys.argv[1])\n"
+    code += "print('pickletools' in sys.modules)"
+    walked = {
+        name: subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True).stdout.strip()
+        for name, path in (("packaged", packaged_file("sample_weight.pkl")), ("copy", copy))
+    }
+    assert walked == {"packaged": "False", "copy": "True"}

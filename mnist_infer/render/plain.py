@@ -8,7 +8,6 @@ cut). The terminal views (:mod:`.toy`, :mod:`.digits`, …) take their cells fro
 from __future__ import annotations
 
 import os
-import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -48,6 +47,8 @@ def wrap(text: str, limit: int | None, indent: str = "") -> list[str]:
     line, so never broken; a path longer than a line is folded)."""
     if limit is None or len(text) <= limit:
         return [text]
+    import textwrap  # only a narrow $COLUMNS needs it
+
     return textwrap.wrap(text, limit, subsequent_indent=indent, break_on_hyphens=False) or [text]
 
 
