@@ -293,14 +293,16 @@ def test_python_dash_m_and_version() -> None:
     assert result.returncode == 0 and result.stdout.startswith("mnist-infer, version ")
 
 
-def modules_loaded_by(args: list[str], env: dict[str, str] | None = None) -> set[str]:
-    """Top-level packages imported by running `mnist-infer ARGS` in a fresh interpreter."""
+def modules_loaded_by(args: list[str], env: dict[str, str] | None = None, whole: bool = False) -> set[str]:
+    """Top-level packages (or, ``whole``, all modules) imported by running `mnist-infer ARGS` in a fresh
+    interpreter."""
     import os
 
+    name = "m" if whole else "m.split('.')[0]"
     code = (
         "import sys\nfrom mnist_infer.cli import main\nsys.argv = ['mnist-infer', *sys.argv[1:]]\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "sys.stderr.write(' '.join(sorted({m.split('.')[0] for m in sys.modules})))\n"
+        f"sys.stderr.write(' '.join(sorted({{{name} for m in sys.modules}})))\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code, *args], capture_output=True, text=True, env={**os.environ, **(env or {})}
@@ -393,3 +395,22 @@ def test_one_blas_thread_unless_the_user_chose(user: dict[str, str], expected: s
     env = {key: value for key, value in os.environ.items() if key not in settings} | user
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert result.stdout.splitlines()[-1] == str(expected)
+
+
+def test_the_help_lists_every_command_without_importing_it() -> None:
+    import click
+
+    from mnist_infer.cli import COMMANDS
+    from mnist_infer.cli import cli as group
+
+    for name, summary in COMMANDS.items():
+        command = group.get_command(None, name)
+        assert command is not None and command.name == name
+        listed = click.Command(name, help=summary).get_short_help_str(1000)
+        assert command.get_short_help_str(1000) == listed  # the list says what the command says
+    loaded = modules_loaded_by(["--help"], whole=True)
+    assert "mnist_infer.cli" in loaded
+    assert {name for name in loaded if name.startswith("mnist_infer.cli.")} <= {
+        "mnist_infer.cli.debugging",
+        "mnist_infer.cli.streams",
+    }

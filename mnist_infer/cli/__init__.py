@@ -18,19 +18,20 @@ import click
 from .. import __version__
 from ..catalog import BLAS_THREAD_SETTINGS
 from ..errors import MnistInferError
-from .options import debug_option, debug_requested
+from .debugging import debug_option, debug_requested
 from .streams import make_encodable
 
-#: Every command, and the module of this package that defines it. A command's module is imported only when the
-#: command runs (or for --help): start-up pays for one command's options, not for all of them.
+#: Every command (each defined in the module of this package of the same name), and the first line of its help.
+#: A command's module is imported only when it runs (or for its own --help): `mnist-infer --help` lists these
+#: without importing any (tests/test_cli.py keeps them equal to the commands' own).
 COMMANDS = {
-    "download": "download",
-    "evaluate": "evaluate",
-    "predict": "predict",
-    "serve": "serve",
-    "show": "show",
-    "toy": "toy",
-    "train": "train",
+    "download": "Fetch MNIST and the book's weights into the data directory, verified against their checksums.",
+    "evaluate": "Accuracy of a network on an MNIST split, as the book prints it, with where it goes wrong.",
+    "predict": "Classify digits: MNIST images by index, or your own pictures with --image.",
+    "serve": "Draw a digit in the browser and watch the network answer, layer by layer.",
+    "show": "Draw MNIST digits in the terminal, with index and label.",
+    "toy": "The book's toy 2-3-2-2 network (section 3.4.3), step by step.",
+    "train": "Train the book's 784-50-100-10 network on the MNIST training images and save its weights.",
 }
 
 
@@ -42,10 +43,19 @@ class _Cli(click.Group):
         return sorted(COMMANDS)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        module = COMMANDS.get(name)
-        if module is None:
+        if name not in COMMANDS:
             return None
-        return getattr(importlib.import_module(f".{module}", __name__), name)
+        return getattr(importlib.import_module(f".{name}", __name__), name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The list of commands, as Click writes it, from :data:`COMMANDS`: no command is imported for it."""
+        limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
+        rows = [
+            (name, click.Command(name, help=COMMANDS[name]).get_short_help_str(limit))
+            for name in self.list_commands(ctx)
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         def debug() -> bool:  # asked for before the command, or after it (known once its options are parsed)

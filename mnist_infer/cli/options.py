@@ -10,31 +10,7 @@ import click
 
 from ..catalog import DEFAULT_WEIGHTS_NAME, SPLITS
 from ..errors import MnistInferError
-
-DEBUG_ENV = "MNIST_INFER_DEBUG"
-_DEBUG_KEY = "mnist_infer.debug"
-
-
-def _set_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
-    if value:
-        ctx.meta[_DEBUG_KEY] = True  # ctx.meta is shared by the group and its command
-
-
-def debug_option(func: Callable) -> Callable:
-    """``--debug``, accepted before the command and after it (where people add it when an error says so)."""
-    return click.option(
-        "--debug",
-        is_flag=True,
-        expose_value=False,
-        callback=_set_debug,
-        help=f"Show the traceback of an error (or set {DEBUG_ENV}=1).",
-    )(func)
-
-
-def debug_requested(ctx: click.Context) -> bool:
-    import os
-
-    return bool(ctx.meta.get(_DEBUG_KEY)) or os.environ.get(DEBUG_ENV) == "1"
+from .debugging import debug_option, debug_requested  # noqa: F401 (every command takes them from here)
 
 
 def data_dir_option(func: Callable) -> Callable:
