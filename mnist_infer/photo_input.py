@@ -209,14 +209,14 @@ def _ink(grey: np.ndarray, source: str) -> np.ndarray:
     photographed sheet, or a shadow, does not read as ink.
     """
     edges = (grey[0], grey[-1], grey[:, 0], grey[:, -1])
-    background = float(np.median(np.concatenate(edges)))
+    background = _quantile(np.concatenate(edges), 0.5)
     # Noise from differences of neighbours along the border: blind to light that varies smoothly.
     steps = np.concatenate([np.diff(edge) for edge in edges])
-    noise = 1.4826 * float(np.median(np.abs(steps))) / np.sqrt(2) if steps.size else 0.0
+    noise = 1.4826 * _quantile(np.abs(steps), 0.5) / np.sqrt(2) if steps.size else 0.0
     dark_ink_on_paper = _dark_ink(grey, background)
     ink = _local_background(grey) - grey if dark_ink_on_paper else grey - _local_background(grey, dark=True)
     np.clip(ink, 0.0, None, out=ink)
-    top = float(np.percentile(ink, 99.5)) if ink.size > 400 else float(ink.max())
+    top = _quantile(ink, 0.995) if ink.size > 400 else float(ink.max())
     top = max(top, float(ink.max()) * 0.5)  # a thin digit on a large sheet covers under 0.5% of it
     if top < max(MIN_INK_CONTRAST, NOISE_MARGIN * noise):
         raise ImageError(f"{source}: no digit found (no ink stands out from the background)")
@@ -225,6 +225,17 @@ def _ink(grey: np.ndarray, source: str) -> np.ndarray:
     if np.count_nonzero(ink > 0.5) > MAX_INK_COVER * ink.size:
         raise ImageError(f"{source}: no digit found (the whole picture reads as ink: a gradient or a texture?)")
     return ink
+
+
+def _quantile(values: np.ndarray, q: float) -> float:
+    """The ``q`` quantile, interpolated linearly as numpy's median and percentile do; not those, though: they
+    import numpy.ma, which costs more start-up than the rest of this module."""
+    flat = np.asarray(values, dtype=np.float64).ravel()
+    position = q * (flat.size - 1)
+    low = int(position)
+    high = min(low + 1, flat.size - 1)
+    part = np.partition(flat, (low, high))
+    return float(part[low] + (part[high] - part[low]) * (position - low))
 
 
 def _dark_ink(grey: np.ndarray, background: float) -> bool:

@@ -414,3 +414,19 @@ def test_the_help_lists_every_command_without_importing_it() -> None:
         "mnist_infer.cli.debugging",
         "mnist_infer.cli.streams",
     }
+
+
+def test_a_pipe_gets_plain_lines_without_rich(data_dir: Path, tmp_path: Path) -> None:
+    from PIL import Image
+
+    Image.fromarray(255 - read_images(data_dir / "t10k-images-idx3-ubyte.gz")[0]).save(tmp_path / "seven.png")
+    for args in (
+        ["toy"],
+        ["show", "0"],
+        ["predict", "0"],
+        ["evaluate"],
+        ["predict", "--image", str(tmp_path / "seven.png")],
+    ):
+        loaded = modules_loaded_by([*args, "--data-dir", str(data_dir)] if args != ["toy"] else args, whole=True)
+        assert "mnist_infer.render.plain" in loaded and not any(name.split(".")[0] == "rich" for name in loaded), args
+        assert "numpy.ma" not in loaded, args  # np.median and np.percentile import it: 15 ms at start-up

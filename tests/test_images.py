@@ -329,3 +329,12 @@ def test_a_single_bad_picture_is_one_error_line(mixed_folder: Path, data_dir: Pa
         result.stderr.strip()
         == f"Error: {mixed_folder / 'blank.png'}: no digit found (no ink stands out from the background)"
     )
+
+
+@fuzz
+@given(values=st.lists(st.floats(-1e6, 1e6, width=32), min_size=1, max_size=300), q=st.sampled_from([0.5, 0.995]))
+def test_the_quantile_is_numpys(values: list[float], q: float) -> None:
+    from mnist_infer.photo_input import _quantile
+
+    array = np.array(values, np.float32)
+    assert _quantile(array, q) == pytest.approx(float(np.percentile(array.astype(np.float64), q * 100)), abs=1e-9)
