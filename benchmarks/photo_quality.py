@@ -22,8 +22,8 @@ from PIL import Image
 
 sys.path.insert(0, str(ROOT / "tests"))
 import photos
+from mnist_infer.classify import classify_images
 from mnist_infer.data import load_split
-from mnist_infer.evaluation import classify_images
 from mnist_infer.photo_input import prepare_image
 from mnist_infer.weights import load_network
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from . import idx
 from .catalog import FILES, IMAGE_SHAPE, NUM_CLASSES, SPLIT_FILES, SPLITS, spellings
+from .classify import images_to_inputs
 from .errors import DataFileError, MissingDataError, MnistInferError
 from .locations import HOME_ENV, packaged_file, resolve_data_dir
 from .parsecache import load_cached
@@ -128,12 +129,6 @@ def _book_arrays(
     x = images_to_inputs(dataset.images) if normalize else dataset.images.copy()
     t = np.eye(NUM_CLASSES, dtype=np.float32)[dataset.labels] if one_hot_label else dataset.labels.copy()
     return x.reshape(shape), t
-
-
-def images_to_inputs(images: np.ndarray, dtype: np.dtype | type = np.float32) -> np.ndarray:
-    """uint8 images ``(N, 28, 28)`` → rows of ``dtype`` in [0, 1], exactly as the book normalises them (÷ 255)."""
-    flat = np.asarray(images).reshape(len(images), -1)
-    return np.divide(flat, np.dtype(dtype).type(255.0), dtype=dtype)  # one pass: convert and scale together
 
 
 def is_mnist(path: Path, canonical: str) -> bool:

@@ -1,4 +1,4 @@
-"""Run a network over many images: classify them batch by batch, and evaluate how many it gets right, how fast."""
+"""Evaluate a network on a data set: how many images it classifies right, where it goes wrong, how fast."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from .catalog import DEFAULT_BATCH_SIZE
-from .data import Dataset, images_to_inputs
-from .errors import InputError
+from .classify import classify_images
+from .data import Dataset
 from .locations import is_packaged
 from .metrics import ClassReport, confusion_matrix, per_class
 from .network import Network
@@ -84,36 +84,6 @@ def disagreements(evaluations: list[Evaluation]) -> np.ndarray:
     """For each evaluation, on how many images its predictions differ from another's (same images)."""
     predictions = np.stack([e.predictions for e in evaluations])
     return np.array([int(np.count_nonzero((predictions != row).any(axis=0))) for row in predictions])
-
-
-def classify_images(
-    network: Network,
-    images: np.ndarray,
-    batch_size: int = DEFAULT_BATCH_SIZE,
-    progress: Callable[[int, int], None] | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Predicted classes and probabilities for uint8 images, ``batch_size`` images at a time.
-
-    Only one batch is ever held as floats, so memory is bounded by ``batch_size``, not by the data set.
-    ``progress(done, total)`` is called after each batch. Probabilities that are not finite (weights so large
-    that the forward pass overflows) are an :class:`InputError`, never a silent accuracy or numpy's warnings.
-    """
-    if batch_size < 1:
-        raise ValueError("batch_size must be at least 1")
-    count = len(images)
-    probabilities = np.empty((count, network.sizes[-1]), dtype=network.dtype)
-    with np.errstate(all="ignore"):  # an overflow is checked below, once
-        for start in range(0, count, batch_size):
-            batch = images_to_inputs(images[start : start + batch_size], network.dtype)
-            probabilities[start : start + len(batch)] = network.forward(batch)
-            if progress is not None:
-                progress(start + len(batch), count)
-    if not np.isfinite(probabilities).all():
-        raise InputError(
-            "the forward pass overflowed: its probabilities are not finite numbers; the network's weights are too "
-            f"large for {network.dtype}"
-        )
-    return np.argmax(probabilities, axis=1), probabilities
 
 
 def evaluate(

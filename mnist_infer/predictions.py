@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from .data import Dataset
+from .classify import classify_images
 from .errors import ImageError, MnistInferError
-from .evaluation import classify_images
-from .network import Network
+
+if TYPE_CHECKING:
+    from .data import Dataset
+    from .network import Network
 
 
-@dataclass(frozen=True)
-class Prediction:
+class Prediction(NamedTuple):
     source: str  #: "test[0]", or the path of an image file
     index: int | None  #: position in the split, None for image files
     label: int | None  #: the true digit when known

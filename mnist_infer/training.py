@@ -23,9 +23,9 @@ import numpy as np
 from . import __version__
 from .augmentation import Augmentation
 from .catalog import BLAS_THREAD_SETTINGS, IMAGE_PIXELS, NUM_CLASSES
-from .data import Dataset, images_to_inputs
+from .classify import classify_images, images_to_inputs
+from .data import Dataset
 from .errors import MnistInferError
-from .evaluation import classify_images
 from .layers import ACTIVATIONS
 from .network import Network
 from .optimizers import OPTIMIZERS, default_lr, make_optimizer

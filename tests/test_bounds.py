@@ -161,7 +161,7 @@ def test_weights_whose_forward_pass_could_overflow_are_refused() -> None:
 
 
 def test_an_overflowing_forward_pass_is_an_error_not_a_silent_accuracy() -> None:
-    from mnist_infer.evaluation import classify_images
+    from mnist_infer.classify import classify_images
     from mnist_infer.network import Network
 
     network = Network(book(value=3e38))  # built directly: no load-time check

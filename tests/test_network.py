@@ -7,8 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
-from mnist_infer.data import images_to_inputs
-from mnist_infer.evaluation import classify_images
+from mnist_infer.classify import classify_images, images_to_inputs
 from mnist_infer.layers import sigmoid, softmax
 from mnist_infer.network import Network
 from mnist_infer.weights import toy_network

@@ -16,7 +16,8 @@ import numpy as np
 
 from .. import __version__
 from ..catalog import DEFAULT_WEIGHTS_NAME
-from ..data import Dataset, images_to_inputs
+from ..classify import images_to_inputs
+from ..data import Dataset
 from ..errors import MnistInferError
 from ..network import Network
 from ..predictions import Prediction
