@@ -90,7 +90,7 @@ def targets(bin_dir: Path, root: Path) -> list[Target]:
     numpy = [python, "-c", "import numpy"]
     return [
         Target("`evaluate --json`", [tool, "evaluate", "--json"], script, "numpy script", 0.85),
-        Target("`evaluate` (Rich report, into a pipe)", [tool, "evaluate"], script, "numpy script", 1.0),
+        Target("`evaluate` (the report, into a pipe)", [tool, "evaluate"], script, "numpy script", 1.0),
         Target("first `evaluate --json`, empty cache", [tool, "evaluate", "--json"], script, "numpy script", 1.1, True),
         Target("`toy`", [tool, "toy"], numpy, "`import numpy`", 1.35),
         Target("`show 0`", [tool, "show", "0"], numpy, "`import numpy`", 1.35),

@@ -387,7 +387,7 @@ def png_claiming(width: int, height: int) -> bytes:
 def bad_images() -> dict[str, tuple[bytes, str]]:
     from PIL import Image
 
-    from mnist_infer.photo_input import MAX_PIXELS
+    from mnist_infer.photo_reading import MAX_PIXELS
 
     good = io.BytesIO()
     Image.fromarray(np.eye(64, dtype=np.uint8) * 255).save(good, format="PNG")

@@ -289,7 +289,7 @@ def test_files_that_are_not_regular_files(data_dir: Path, tmp_path: Path) -> Non
     from mnist_infer.cli import cli
     from mnist_infer.errors import DataFileError, ImageError
     from mnist_infer.idx import read_images
-    from mnist_infer.photo_input import read_grey
+    from mnist_infer.photo_reading import read_grey
 
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)  # opening it for reading would block until someone writes

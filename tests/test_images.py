@@ -18,7 +18,8 @@ from hostile import bad_images
 from mnist_infer.cli import cli
 from mnist_infer.data import load_split
 from mnist_infer.errors import ImageError
-from mnist_infer.photo_input import BOX, image_files, prepare_image, to_mnist
+from mnist_infer.photo_input import BOX, prepare_image, to_mnist
+from mnist_infer.photo_reading import image_files
 from mnist_infer.predictions import predict_files
 from mnist_infer.weights import load_network
 

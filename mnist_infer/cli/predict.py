@@ -84,7 +84,7 @@ def predict(
         sources.append(f"{split} images: {describe(dataset.images_path)}")
     files = []
     if images:
-        from ..photo_input import image_files
+        from ..photo_reading import image_files
 
         files = [path for given in images for path in image_files(given)]
         results += predict_files(network, files)
