@@ -15,8 +15,8 @@ the same form:
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -40,8 +40,7 @@ MAX_INK_COVER = 0.7
 MIN_DIGIT_PIXELS = 4
 
 
-@dataclass(frozen=True)
-class PreparedImage:
+class PreparedImage(NamedTuple):
     """What the network sees, and what the user gave."""
 
     path: Path
