@@ -1,4 +1,4 @@
-"""The MNIST data: the two splits as uint8 arrays, pixels as network inputs, and the book's ``load_mnist``.
+"""The MNIST data: the two splits as uint8 arrays (checked, parsed once), and the book's ``load_mnist``.
 
 Files lie in the data directory (:mod:`mnist_infer.locations`) under their canonical names
 (``t10k-images-idx3-ubyte.gz``, …), or unpacked, or under the dotted names of the official archives.
