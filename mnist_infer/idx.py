@@ -247,6 +247,12 @@ def _check_promise(header: IdxHeader, path: Path, file_size: int, compressed: bo
             f"{path}: header promises {promised:,} bytes of data ({header.describe()}), more than the "
             f"{MAX_IDX_BYTES:,} an IDX file may hold here"
         )
+    # An empty array can still have dimensions no array may have (0 beside billions): numpy refuses to shape it.
+    if math.prod(max(size, 1) for size in header.shape) * header.dtype.itemsize > MAX_IDX_BYTES:
+        raise DataFileError(
+            f"{path}: header declares {header.describe()}: dimensions that no array of at most "
+            f"{MAX_IDX_BYTES:,} bytes can have; the file is corrupt"
+        )
 
 
 def _native(array: np.ndarray) -> np.ndarray:

@@ -94,6 +94,16 @@ def test_malformed_image_files_raise_data_file_error(tmp_path: Path, case: str, 
     assert words in message
 
 
+@pytest.mark.parametrize("gz", [False, True], ids=["plain", "gzip"])
+@pytest.mark.parametrize("dims", [[0, 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF], [0xFFFFFFFF, 0xFFFFFFFF, 0]])
+def test_an_empty_array_with_dimensions_of_billions(tmp_path: Path, dims: list[int], gz: bool) -> None:
+    """Found by benchmarks/fuzz.py: no data, so no size to refuse, but numpy cannot even shape it."""
+    path = tmp_path / "empty.idx"
+    path.write_bytes(gzip.compress(idx_bytes(0x08, dims, b"")) if gz else idx_bytes(0x08, dims, b""))
+    with pytest.raises(DataFileError, match="dimensions that no array of at most"):
+        read_idx(path)
+
+
 def test_labels_outside_0_to_9(tmp_path: Path) -> None:
     (tmp_path / "l").write_bytes(idx_bytes(0x08, [3], bytes([1, 12, 3])))
     with pytest.raises(DataFileError, match=r"labels must be digits 0–9, found 12 at index 1"):
