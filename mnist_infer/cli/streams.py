@@ -53,20 +53,11 @@ class EncodableText:
         return True
 
 
-def _cannot_show_unicode(stream: TextIO | None) -> bool:
-    encoding = getattr(stream, "encoding", None)
-    if stream is None or not encoding:
-        return False
-    try:
-        _SAMPLE.encode(encoding)
-    except (UnicodeEncodeError, LookupError):
-        return True
-    return False
-
-
 def make_encodable() -> None:
     """Wrap ``sys.stdout`` and ``sys.stderr`` where their encoding cannot show the tool's characters."""
-    if _cannot_show_unicode(sys.stdout):
+    from ..render import can_encode
+
+    if sys.stdout is not None and not can_encode(_SAMPLE, sys.stdout):
         sys.stdout = EncodableText(sys.stdout)  # type: ignore[assignment]
-    if _cannot_show_unicode(sys.stderr):
+    if sys.stderr is not None and not can_encode(_SAMPLE, sys.stderr):
         sys.stderr = EncodableText(sys.stderr)  # type: ignore[assignment]

@@ -14,6 +14,22 @@ import sys
 from typing import TextIO
 
 
+def can_encode(text: str, stream: TextIO | None = None, *, unnamed: str | None = None) -> bool:
+    """Whether ``stream`` (standard output by default) can carry ``text`` in its encoding.
+
+    A stream that names no encoding is taken to use ``unnamed``; with ``unnamed=None`` it takes any text.
+    """
+    stream = sys.stdout if stream is None else stream
+    encoding = getattr(stream, "encoding", None) or unnamed
+    if not encoding:
+        return True
+    try:
+        text.encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
 def to_terminal(stream: TextIO | None = None) -> bool:
     """Whether output goes to a terminal (Rich draws) or to a pipe or a file (plain lines).
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..locations import is_packaged
+from . import can_encode
 
 if TYPE_CHECKING:
     from ..download import FileReport
@@ -27,13 +28,7 @@ _EIGHTHS = " ▏▎▍▌▋▊▉"
 
 def unicode_ok() -> bool:
     """Whether standard output can show block characters and ticks (not where its encoding is ASCII)."""
-    import sys
-
-    try:
-        "█▏✓✗".encode(sys.stdout.encoding or "ascii")
-    except (UnicodeEncodeError, LookupError):
-        return False
-    return True
+    return can_encode("█▏✓✗", unnamed="ascii")
 
 
 def width() -> int | None:
