@@ -1,6 +1,6 @@
 """The performance targets of mnist-infer, measured as a user runs the tool.
 
-    python benchmarks/performance.py [--pairs N] [--json] [--readme]
+    python benchmarks/performance.py [--pairs N] [--only TEXT] [--json] [--readme]
 
 The tool is installed the way the README installs it (``pip install .``) into a fresh virtual environment, and
 every command runs as a whole process, in a pipe, with an empty data directory (so the packaged test set and
@@ -9,7 +9,8 @@ weights) and its own cache directory. Each target pairs a command with its refer
 on a quiet machine, and with the other core kept busy by a CPU-bound process this script starts and stops.
 Peak memory is the process's own maximum RSS (wait4's rusage).
 
-``--readme`` rewrites the table between the performance markers of README.md.
+``--readme`` rewrites the table between the performance markers of README.md; ``--only TEXT`` measures only the
+targets whose label contains TEXT (for a quick look while working; not with ``--readme``).
 """
 
 from __future__ import annotations
@@ -166,12 +167,18 @@ def table(results: dict, machine: str, date: str, pairs: int) -> str:
             f"{quiet['reference_seconds'] * 1000:.0f} ms |"
         )
     memory = results["evaluate_peak_rss_mib"]
-    lines.append(f"| `evaluate` peak memory | | ≤ 64 MiB | {memory['quiet']:.0f} MiB | {memory['busy']:.0f} MiB | |")
+    if memory:
+        lines.append(
+            f"| `evaluate` peak memory | | ≤ 64 MiB | {memory['quiet']:.0f} MiB | {memory['busy']:.0f} MiB | |"
+        )
     return "\n".join(lines)
 
 
 def main() -> None:
     pairs = int(sys.argv[sys.argv.index("--pairs") + 1]) if "--pairs" in sys.argv else 15
+    only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else ""
+    if only and "--readme" in sys.argv:
+        raise SystemExit("--readme writes the whole table: not with --only")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         os.chdir(root)  # every run as a user runs it: away from the source tree
@@ -183,7 +190,7 @@ def main() -> None:
         results: dict = {"targets": {}, "evaluate_peak_rss_mib": {}}
         for condition in ("quiet", "busy"):
             with busy_core(condition == "busy"):
-                for target in targets(bin_dir, root):
+                for target in (t for t in targets(bin_dir, root) if only in t.label):
                     figures = measure(target, pairs, env, cache)
                     row = results["targets"].setdefault(
                         target.label, {"against": target.reference_label, "limit": target.limit}

@@ -94,15 +94,19 @@ def evaluate(
     batch_size: int = DEFAULT_BATCH_SIZE,
     limit: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    workers: int = 1,
 ) -> Evaluation:
-    """Classify the first ``limit`` images of ``dataset`` (all by default), ``batch_size`` at a time.
+    """Classify the first ``limit`` images of ``dataset`` (all by default), at most ``batch_size`` at a time, on
+    ``workers`` threads (see :func:`mnist_infer.classify.classify_images`).
 
     ``progress(done, total)`` is called after every batch.
     """
     count = len(dataset) if limit is None else min(limit, len(dataset))
     images, labels = dataset.images[:count], dataset.labels[:count]
     start = time.perf_counter()
-    predictions, probabilities = classify_images(network, images, batch_size=batch_size, progress=progress)
+    predictions, probabilities = classify_images(
+        network, images, batch_size=batch_size, progress=progress, workers=workers
+    )
     seconds = time.perf_counter() - start
     return Evaluation(
         weights,

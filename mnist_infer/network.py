@@ -55,6 +55,11 @@ class Network:
                 self.names.append(f"z{i}")
         self.last_layer = SoftmaxWithLoss()  # used by loss() and backward() only
 
+    def replica(self) -> Network:
+        """The same network with layers of its own (the weights are shared, not copied): for another thread, as
+        each layer keeps what its backward needs."""
+        return Network(self.params, self.activation, self.dtype)
+
     @property
     def sizes(self) -> tuple[int, ...]:
         """Layer widths, e.g. ``(784, 50, 100, 10)``."""

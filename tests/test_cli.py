@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -381,20 +382,26 @@ def test_an_unknown_picture_extension_is_refused_before_any_work(
 
 
 @pytest.mark.parametrize(
-    ("user", "expected"),
-    [({}, "1"), ({"OMP_NUM_THREADS": "2"}, None), ({"OPENBLAS_NUM_THREADS": "2"}, "2")],
+    ("user", "blas", "workers"),
+    [
+        ({}, "1", len(os.sched_getaffinity(0))),
+        ({"OMP_NUM_THREADS": "2"}, None, 1),
+        ({"OPENBLAS_NUM_THREADS": "2"}, "2", 1),
+        ({"OPENBLAS_NUM_THREADS": "1"}, "1", 1),
+    ],
 )
-def test_one_blas_thread_unless_the_user_chose(user: dict[str, str], expected: str | None) -> None:
-    import os
-
+def test_one_blas_thread_and_a_worker_per_cpu_unless_the_user_chose(
+    user: dict[str, str], blas: str | None, workers: int
+) -> None:
     settings = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
     code = (
-        "import os, sys\nfrom mnist_infer.cli import main\nsys.argv = ['mnist-infer', '--version']\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\nprint(os.environ.get('OPENBLAS_NUM_THREADS'))\n"
+        "import os, sys\nfrom mnist_infer.cli import main, forward_workers\nsys.argv = ['mnist-infer', '--version']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(os.environ.get('OPENBLAS_NUM_THREADS'), forward_workers())\n"
     )
     env = {key: value for key, value in os.environ.items() if key not in settings} | user
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
-    assert result.stdout.splitlines()[-1] == str(expected)
+    assert result.stdout.splitlines()[-1] == f"{blas} {workers}"
 
 
 def test_the_help_lists_every_command_without_importing_it() -> None:

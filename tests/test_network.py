@@ -80,6 +80,59 @@ def test_classify_images_is_independent_of_batch_size(batch_size: int) -> None:
     np.testing.assert_array_equal(classes, reference.argmax(axis=1))
 
 
+@pytest.mark.parametrize(("count", "workers", "batch_size"), [(17, 2, 5), (1000, 2, 2000), (1000, 3, 100), (5, 4, 2)])
+def test_workers_give_the_same_answers_as_one(count: int, workers: int, batch_size: int) -> None:
+    network = random_network()
+    images = np.random.default_rng(5).integers(0, 256, (count, 28, 28), dtype=np.uint8)
+    seen: list[tuple[int, int]] = []
+    classes, probabilities = classify_images(
+        network, images, batch_size=batch_size, workers=workers, progress=lambda done, total: seen.append((done, total))
+    )
+    one_classes, one_probabilities = classify_images(network, images, batch_size=batch_size)
+    np.testing.assert_allclose(probabilities, one_probabilities, rtol=1e-4, atol=1e-7)  # float32 rounding
+    np.testing.assert_array_equal(classes, one_classes)
+    dones = [done for done, _ in seen]
+    assert dones == sorted(dones) and dones[-1] == count and {total for _, total in seen} == {count}
+
+
+def test_the_largest_chunk_a_worker_takes_is_the_batch_size() -> None:
+    network = random_network()
+    sizes: list[int] = []
+    original = network.forward
+
+    def forward(x):
+        sizes.append(len(x))
+        return original(x)
+
+    network.forward = forward  # the first worker runs in this thread, on this network
+    images = np.zeros((3000, 28, 28), np.uint8)
+    classify_images(network, images, batch_size=400, workers=1)
+    assert max(sizes) == 400 and sum(sizes) == 3000
+
+
+def test_a_failing_worker_stops_the_others_and_its_error_reaches_the_caller() -> None:
+    network = random_network()
+    images = np.zeros((5000, 28, 28), np.uint8)
+    calls = []
+
+    def progress(done: int, total: int) -> None:
+        calls.append(done)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        classify_images(network, images, batch_size=256, workers=2, progress=progress)
+    assert len(calls) < 5000 // 256  # the others stopped taking work
+
+
+def test_a_replica_shares_the_weights_and_keeps_its_own_layers() -> None:
+    network = random_network()
+    replica = network.replica()
+    assert all(np.shares_memory(replica.params[name], network.params[name]) for name in network.params)
+    assert all(a is not b for a, b in zip(replica.layers, network.layers, strict=True))
+    x = images_to_inputs(np.random.default_rng(6).integers(0, 256, (4, 28, 28), dtype=np.uint8))
+    np.testing.assert_array_equal(replica.forward(x), network.forward(x))
+
+
 def test_images_to_inputs_normalises_like_the_book() -> None:
     images = np.array([[[0, 255], [128, 1]]], dtype=np.uint8)
     x = images_to_inputs(images)

@@ -138,11 +138,26 @@ def cli() -> None:
     """
 
 
+#: Whether this process chose its BLAS threads itself (see :func:`main`).
+_threads_chosen_here = False
+
+
+def forward_workers() -> int:
+    """Threads for a large forward pass: one per CPU this process may use when :func:`main` made BLAS
+    single-threaded, else one (the user's own BLAS threads do the parallel work)."""
+    if not _threads_chosen_here:
+        return 1
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def main() -> None:
-    # One BLAS thread, unless the user chose: the forward pass's products (at most 2000×784 by 784×50) gain
-    # little from a second thread on a quiet machine, and lose twice the time when another program keeps the
-    # other core busy. Set before numpy is imported, which is when OpenBLAS reads it.
+    global _threads_chosen_here
+    # One BLAS thread, unless the user chose, and the parallel work done by the tool's own threads, each on its
+    # own images (forward_workers). BLAS's threads split every product and wait for each other: when another
+    # program keeps a core busy, a 2000×784 product then takes twice as long. Set before numpy is imported,
+    # which is when OpenBLAS reads it.
     if not any(os.environ.get(name) for name in BLAS_THREAD_SETTINGS):
         os.environ["OPENBLAS_NUM_THREADS"] = "1"
+        _threads_chosen_here = True
     make_encodable()
     cli(prog_name="mnist-infer")

@@ -78,6 +78,7 @@ def evaluate(
     from ..evaluation import disagreements
     from ..evaluation import evaluate as run_evaluation
     from ..weights import load_network
+    from . import forward_workers
 
     if errors_png:
         from ..picture_files import picture_format
@@ -95,7 +96,13 @@ def evaluate(
         with EvaluationProgress(console, f"{path.name} on {split}") if live else nullcontext() as progress:
             results.append(
                 run_evaluation(
-                    network, dataset, weights=str(path), batch_size=batch_size, limit=limit, progress=progress
+                    network,
+                    dataset,
+                    weights=str(path),
+                    batch_size=batch_size,
+                    limit=limit,
+                    progress=progress,
+                    workers=forward_workers(),
                 )
             )
     gallery = _save_gallery(results[0], dataset.images, errors_png, errors_max) if errors_png else None
