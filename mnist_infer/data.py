@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -55,7 +54,6 @@ def split_paths(
     return images_path, labels_path
 
 
-@dataclass(frozen=True)
 class Dataset:
     """One split of MNIST as the files hold it: ``images`` uint8 ``(N, 28, 28)``, ``labels`` uint8 ``(N,)``.
 
@@ -63,11 +61,17 @@ class Dataset:
     like the book's pairs: ``x, t = load_split("test")``.
     """
 
-    split: str
-    images: np.ndarray
-    labels: np.ndarray
-    images_path: Path
-    labels_path: Path
+    # A plain class, not a dataclass: every command that reads MNIST builds one, and a dataclass costs start-up.
+    __slots__ = ("images", "images_path", "labels", "labels_path", "split")
+
+    def __init__(
+        self, split: str, images: np.ndarray, labels: np.ndarray, images_path: Path, labels_path: Path
+    ) -> None:
+        self.split, self.images, self.labels = split, images, labels
+        self.images_path, self.labels_path = images_path, labels_path
+
+    def __repr__(self) -> str:
+        return f"Dataset(split={self.split!r}, images={self.images_path}, labels={self.labels_path}, {len(self)} items)"
 
     def __len__(self) -> int:
         return len(self.labels)

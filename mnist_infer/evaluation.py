@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -18,18 +17,31 @@ from .metrics import ClassReport, confusion_matrix, per_class
 from .network import Network
 
 
-@dataclass(frozen=True)
 class Evaluation:
-    """The outcome of running a network over a data set."""
+    """The outcome of running a network over a data set.
 
-    weights: str
-    split: str
-    labels: np.ndarray
-    predictions: np.ndarray
-    probabilities: np.ndarray
-    seconds: float  #: time spent in the forward pass (data and weights already loaded)
-    batch_size: int
-    data: tuple[Path, Path] | None = None  #: the images and labels files the data came from
+    ``seconds`` is the time spent in the forward pass (data and weights already loaded); ``data`` names the
+    images and labels files the data came from.
+    """
+
+    # A plain class, not a dataclass: `evaluate` builds one on every run, and a dataclass costs start-up time.
+    def __init__(
+        self,
+        weights: str,
+        split: str,
+        labels: np.ndarray,
+        predictions: np.ndarray,
+        probabilities: np.ndarray,
+        seconds: float,
+        batch_size: int,
+        data: tuple[Path, Path] | None = None,
+    ) -> None:
+        self.weights, self.split, self.labels = weights, split, labels
+        self.predictions, self.probabilities = predictions, probabilities
+        self.seconds, self.batch_size, self.data = seconds, batch_size, data
+
+    def __repr__(self) -> str:
+        return f"Evaluation(weights={self.weights!r}, split={self.split!r}, {self.correct}/{self.total} correct)"
 
     @property
     def total(self) -> int:

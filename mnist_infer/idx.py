@@ -16,7 +16,6 @@ import math
 import os
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
@@ -123,8 +122,7 @@ def _check_expectations(
         raise DataFileError(f"{path}: images are {found}, expected {'×'.join(str(d) for d in item_shape)}")
 
 
-@dataclass(frozen=True)
-class IdxSource:
+class IdxSource(NamedTuple):  # not a dataclass: read on every run, and a dataclass costs start-up time
     """An IDX file as :func:`inspect` found it: what its header claims (checked against the file) and what
     identifies its content (for the parse cache: size, modification time, owner, the gzip trailer)."""
 
