@@ -18,7 +18,7 @@ from hostile import bad_images
 from mnist_infer.cli import cli
 from mnist_infer.data import load_split
 from mnist_infer.errors import ImageError
-from mnist_infer.photo_input import BOX, prepare_image, to_mnist
+from mnist_infer.photo_input import BOX, extreme_filter, prepare_image, to_mnist
 from mnist_infer.photo_reading import image_files
 from mnist_infer.predictions import predict_files
 from mnist_infer.weights import load_network
@@ -339,3 +339,20 @@ def test_the_quantile_is_numpys(values: list[float], q: float) -> None:
 
     array = np.array(values, np.float32)
     assert _quantile(array, q) == pytest.approx(float(np.percentile(array.astype(np.float64), q * 100)), abs=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    height=st.integers(1, 40),
+    width=st.integers(1, 40),
+    window=st.sampled_from([3, 5, 7, 9, 11]),
+    seed=st.integers(0, 2**32 - 1),
+    maximum=st.booleans(),
+)
+def test_the_paper_filter_is_pillows_value_for_value(height, width, window, seed, maximum) -> None:
+    from PIL import ImageFilter
+
+    values = np.random.default_rng(seed).random((height, width), dtype=np.float32)
+    pillow = ImageFilter.MaxFilter(window) if maximum else ImageFilter.MinFilter(window)
+    expected = np.asarray(Image.fromarray(values, mode="F").filter(pillow))
+    np.testing.assert_array_equal(extreme_filter(values, window, np.maximum if maximum else np.minimum), expected)
