@@ -313,7 +313,17 @@ def modules_loaded_by(args: list[str], env: dict[str, str] | None = None, whole:
 
 def test_help_imports_neither_numpy_nor_rich_nor_requests() -> None:
     loaded = modules_loaded_by(["--help"])
-    assert "click" in loaded and not loaded & {"numpy", "rich", "requests", "PIL"}
+    assert "click" in loaded and not loaded & {"numpy", "rich", "requests", "PIL", "shutil"}
+
+
+@pytest.mark.parametrize("columns", ["", "0", "30", "60", "79", "80", "81", "200", "wide"])
+def test_help_is_as_wide_as_click_would_make_it(columns: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    from mnist_infer.cli import help_width
+
+    monkeypatch.setenv("COLUMNS", columns)
+    assert help_width() == max(min(shutil.get_terminal_size().columns, 80) - 2, 50)  # click.HelpFormatter's rule
 
 
 def test_evaluate_json_imports_only_what_it_needs(data_dir: Path) -> None:
