@@ -414,6 +414,17 @@ def test_one_blas_thread_and_a_worker_per_cpu_unless_the_user_chose(
     assert result.stdout.splitlines()[-1] == f"{blas} {workers}"
 
 
+def test_the_command_line_leaves_its_objects_to_the_exit_not_to_the_last_collections(tmp_path: Path) -> None:
+    code = (
+        "import atexit, gc, sys\nfrom mnist_infer.cli import main\n"
+        "atexit.register(lambda: sys.stderr.write(f'frozen {gc.get_freeze_count()}'))\n"
+        "sys.argv = ['mnist-infer', 'toy', '--json']\nmain()\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0 and list(json.loads(result.stdout))[-1] == "softmax"  # all of it written
+    assert int(result.stderr.split()[-1]) > 10_000  # the interpreter's last collections skip them
+
+
 def test_the_help_lists_every_command_without_importing_it() -> None:
     import click
 

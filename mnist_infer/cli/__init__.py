@@ -7,6 +7,7 @@ Only Click is imported at start-up; each command imports the core (numpy) and Ri
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import os
 import sys
@@ -182,4 +183,10 @@ def main() -> None:
         os.environ["OPENBLAS_NUM_THREADS"] = "1"
         _threads_chosen_here = True
     make_encodable()
-    cli(prog_name="mnist-infer")
+    try:
+        cli(prog_name="mnist-infer")
+    finally:
+        # The process is about to end, and the interpreter's last garbage collections would walk every object
+        # the run made: a sixth of a short command's time. Frozen, they are skipped. Nothing is lost: what is
+        # not in a reference cycle is still freed (files flushed and closed), and atexit handlers still run.
+        gc.freeze()
