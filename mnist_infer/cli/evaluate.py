@@ -37,7 +37,7 @@ from .options import (
     type=click.IntRange(min=1),
     default=DEFAULT_BATCH_SIZE,
     show_default=True,
-    help="Images per forward pass (bounds memory; 1 is the book's per-image loop).",
+    help="At most this many images per forward pass (bounds memory; 1 is the book's per-image loop).",
 )
 @click.option("--limit", type=click.IntRange(min=1), help="Evaluate only the first N images.")
 @click.option(
