@@ -165,12 +165,19 @@ def help_width() -> int:
 _threads_chosen_here = False
 
 
+#: At most this many forward-pass threads: the test set is some 40 ms of work for one core, and a machine that
+#: lends a container many CPUs may let it use only a few of them.
+MAX_FORWARD_WORKERS = 4
+
+
 def forward_workers() -> int:
-    """Threads for a large forward pass: one per CPU this process may use when :func:`main` made BLAS
-    single-threaded, else one (the user's own BLAS threads do the parallel work)."""
+    """Threads for a large forward pass: one per CPU this process may use (at most
+    :data:`MAX_FORWARD_WORKERS`) when :func:`main` made BLAS single-threaded, else one (the user's own BLAS
+    threads do the parallel work)."""
     if not _threads_chosen_here:
         return 1
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(cpus, MAX_FORWARD_WORKERS))
 
 
 def main() -> None:
