@@ -5,6 +5,7 @@ every decoder's failure one :class:`~mnist_infer.errors.ImageError`."""
 from __future__ import annotations
 
 import os
+import struct
 import warnings
 from pathlib import Path
 from typing import BinaryIO
@@ -34,6 +35,8 @@ SIGNATURES = (
     (b"GIF89a", "GIF", "Gif"),
     (b"II*\x00", "TIFF", "Tiff"),
     (b"MM\x00*", "TIFF", "Tiff"),
+    (b"II+\x00", "TIFF", "Tiff"),  # BigTIFF
+    (b"MM\x00+", "TIFF", "Tiff"),
 )
 #: Pictures are reduced to at most this many pixels on their longer side before any other work.
 WORKING_SIZE = 512
@@ -103,20 +106,29 @@ def decode_grey(stream: BinaryIO, source: str) -> np.ndarray:
             # itself, which first imports five plugins (10 ms), whatever the picture (see IMAGE_FORMATS).
             importlib.import_module(f"PIL.{plugin}ImagePlugin")  # registers its opener in Image.OPEN
             opener, _accepts = Image.OPEN[kind]
-            with opener(stream, "") as image:
+            try:
+                image = opener(stream, "")
+            except (SyntaxError, IndexError, TypeError, struct.error):  # what Image.open takes for "not this format"
+                raise UnidentifiedImageError from None
+            with image:
                 width, height = image.size
-                if width * height > MAX_PIXELS:
+                # A JPEG decodes at 1/2, 1/4 or 1/8 of its size when that is enough (draft): what is decoded is
+                # then counted, so that a 48-megapixel phone photo is read and a bomb is still refused.
+                image.draft("L" if image.mode != "RGBA" else image.mode, (WORKING_SIZE, WORKING_SIZE))
+                if image.size[0] * image.size[1] > MAX_PIXELS:
                     raise ImageError(
                         f"{source}: {width}×{height} pixels, more than the {MAX_PIXELS:,} this tool decodes "
                         "(a decompression bomb?); scale the picture down first"
                     )
-                image.draft("L" if image.mode != "RGBA" else image.mode, (WORKING_SIZE, WORKING_SIZE))
+                sixteen_bit = image.mode.startswith("I;16")
+                if image.mode in ("I;16B", "I;16N"):  # Pillow reduces these wrongly; as 32-bit integers, right
+                    image = image.convert("I")
                 image.thumbnail((WORKING_SIZE, WORKING_SIZE), Image.Resampling.BOX)
                 if image.getexif().get(EXIF_ORIENTATION, 1) != 1:  # most pictures are upright: no ImageOps
                     from PIL import ImageOps
 
                     image = ImageOps.exif_transpose(image)  # after reducing: no full-size copy turned around
-                return _to_grey(image)
+                return _to_grey(image, sixteen_bit)
     except ImageError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -131,12 +143,12 @@ def decode_grey(stream: BinaryIO, source: str) -> np.ndarray:
         raise ImageError(f"{source}: cannot decode the image ({reason}); is it truncated or damaged?") from None
 
 
-def _to_grey(image) -> np.ndarray:
+def _to_grey(image, sixteen_bit: bool = False) -> np.ndarray:
     from PIL import Image
 
     if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):  # 16/32-bit grey: keep the full range
         grey = np.asarray(image, dtype=np.float32)
-        top = 65535.0 if image.mode.startswith("I;16") or grey.max() > 255 else 255.0
+        top = 65535.0 if sixteen_bit or grey.max() > 255 else 255.0
         return np.clip(grey / top, 0.0, 1.0) if image.mode != "F" else _unit(grey)
     if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
         rgba = image.convert("RGBA")

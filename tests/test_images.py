@@ -145,6 +145,44 @@ def test_every_format_and_mode(reference, tmp_path: Path, mode: str) -> None:
     assert prediction.prediction == 7, mode
 
 
+def test_sixteen_bit_pictures_larger_than_the_working_size(reference, tmp_path: Path) -> None:
+    ink = Image.fromarray(255 - seven(reference)).resize((700, 700), Image.Resampling.BICUBIC)
+    pixels = np.asarray(ink, dtype=np.uint16) * 257  # 16-bit, using the whole range
+    paths = []
+    for mode, dtype, big_tiff in [("I;16", "<u2", False), ("I;16B", ">u2", False), ("I;16", "<u2", True)]:
+        paths.append(tmp_path / f"seven-{mode}-{big_tiff}.tiff")
+        Image.frombytes(mode, ink.size, pixels.astype(dtype).tobytes()).save(paths[-1], big_tiff=big_tiff)
+    little, big, big_tiff = predict_files(reference[2], paths)
+    assert little.prediction == big.prediction == big_tiff.prediction == 7
+    # Pillow alone shrinks big-endian 16-bit pixels into noise; the byte order must not matter.
+    np.testing.assert_array_equal(big.image, little.image)
+    np.testing.assert_array_equal(big_tiff.image, little.image)
+
+
+@pytest.mark.parametrize(
+    "head",
+    [b"BM", b"\xff\xd8\xff\xe0", b"GIF89a", b"\x89PNG\r\n\x1a\n", b"II*\x00", b"RIFF\x00\x00\x00\x00WEBPVP8 "],
+)
+def test_a_picture_that_is_only_its_signature_is_not_an_image(tmp_path: Path, head: bytes) -> None:
+    path = tmp_path / "bare"
+    path.write_bytes(head)
+    with pytest.raises(ImageError, match=r"bare: (not an image this tool reads|cannot decode the image)") as caught:
+        prepare_image(path)
+    assert "buffer" not in str(caught.value) and "driver" not in str(caught.value)  # no Python internals
+
+
+def test_a_large_jpeg_is_counted_as_decoded(reference, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import mnist_infer.photo_reading as reading
+
+    monkeypatch.setattr(reading, "MAX_PIXELS", 1_000_000)  # a 48-megapixel phone photo, scaled down 8 times
+    picture = Image.fromarray(255 - seven(reference)).resize((1500, 1500)).resize((2000, 1500))
+    picture.save(tmp_path / "photo.jpg", quality=90)
+    picture.save(tmp_path / "photo.png")
+    assert prepare_image(tmp_path / "photo.jpg").pixels.max() == 255  # decoded at half size: 750,000 pixels
+    with pytest.raises(ImageError, match="2000×1500 pixels, more than the 1,000,000"):
+        prepare_image(tmp_path / "photo.png")  # no smaller decoding: refused before any pixel
+
+
 def test_exif_orientation_is_applied(reference, tmp_path: Path) -> None:
     picture = Image.fromarray(255 - seven(reference)).resize((112, 112)).rotate(90, expand=True)
     exif = Image.Exif()
