@@ -136,7 +136,7 @@ def cli() -> None:
       mnist-infer show 0                 draw test image 0 in the terminal
       mnist-infer predict 0 1 2          what the network says about them
       mnist-infer predict --image d.png  what it says about your own digit
-      mnist-infer serve --open           draw a digit in the browser, watch the network
+      mnist-infer serve --open           draw a digit, watch the network answer
       mnist-infer toy                    the toy 2-3-2-2 network, step by step
       mnist-infer train --out mine.npz   train it yourself (chapters 4–6)
       mnist-infer download --split train the 60,000 training images

@@ -68,11 +68,12 @@ def evaluate(
 
     \b
     Example:
-      mnist-infer evaluate                              the book's weights: 0.9352
+      mnist-infer evaluate                    the book's weights: 0.9352
       mnist-infer evaluate --weights sample_weight.pkl --json
-      mnist-infer evaluate --errors mistakes.png        the 100 most confident mistakes
-      mnist-infer evaluate --weights a.pkl --weights b.npz   compare two networks
-      mnist-infer evaluate --batch-size 1               the book's per-image loop, slower
+      mnist-infer evaluate --errors e.png     the 100 most confident mistakes
+      mnist-infer evaluate --weights a.pkl --weights b.npz
+                                              compare two networks
+      mnist-infer evaluate --batch-size 1     the book's per-image loop, slower
     """
     from ..data import load_split
     from ..evaluation import disagreements

@@ -76,10 +76,11 @@ def train(
 
     \b
     Example:
-      mnist-infer train --out mine.npz                  the book's network, 20 epochs of Adam
+      mnist-infer train --out mine.npz   the book's network, 20 epochs of Adam
       mnist-infer evaluate --weights sample_weight.pkl --weights mine.npz
-      mnist-infer train --activation relu --augment --validation 5000 --out relu.npz --plot curves.png
-      mnist-infer train --gradient-check                backpropagation against chapter 4's gradient
+      mnist-infer train --activation relu --augment --validation 5000
+                        --out relu.npz --plot curves.png
+      mnist-infer train --gradient-check backprop vs chapter 4's gradient
     """
     if gradient_check:
         _gradient_check(as_json)
