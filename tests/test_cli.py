@@ -425,6 +425,19 @@ def test_the_command_line_leaves_its_objects_to_the_exit_not_to_the_last_collect
     assert int(result.stderr.split()[-1]) > 10_000  # the interpreter's last collections skip them
 
 
+def test_ctrl_c_while_the_command_line_is_still_loading_is_not_a_traceback() -> None:
+    code = (
+        "import builtins\noriginal = builtins.__import__\n"
+        "def interrupted(name, *args, **kwargs):\n"
+        "    if name == 'click':\n        raise KeyboardInterrupt\n"
+        "    return original(name, *args, **kwargs)\n"
+        "builtins.__import__ = interrupted\n"
+        "from mnist_infer.__main__ import main\nmain()\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert (result.returncode, result.stderr) == (130, "Interrupted.\n")
+
+
 def test_the_help_lists_every_command_without_importing_it() -> None:
     import click
 
