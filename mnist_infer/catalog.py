@@ -15,7 +15,14 @@ IMAGE_PIXELS = IMAGE_SIDE * IMAGE_SIDE  #: 784, the network's inputs
 NUM_CLASSES = 10  #: the digits 0–9, the network's outputs
 DEFAULT_BATCH_SIZE = 2000  #: images per forward pass: bounds memory; larger batches are no faster
 #: Environment variables by which a user chooses how many threads BLAS uses (OpenBLAS reads all of these).
-BLAS_THREAD_SETTINGS = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+#: How a user tells numpy's BLAS (OpenBLAS, MKL, Apple's Accelerate) how many threads to use.
+BLAS_THREAD_SETTINGS = (
+    "OPENBLAS_NUM_THREADS",
+    "GOTO_NUM_THREADS",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+)
 DEFAULT_WEIGHTS_NAME = "sample_weight.pkl"
 #: dtype kinds a weights array may have: booleans, signed and unsigned integers, floats.
 NUMERIC_KINDS = "biuf"

@@ -22,7 +22,8 @@ def images_to_inputs(images: np.ndarray, dtype: np.dtype | type = np.float32) ->
 
 
 #: With several workers, the images are shared out in chunks: a few per worker, so that a worker slowed by
-#: another program does not hold up the end; none smaller than this, where threads would cost more than they save.
+#: another program does not hold up the end; none smaller than MIN_CHUNK (threads would cost more than they
+#: save) unless the batch size is.
 CHUNKS_PER_WORKER = 3
 MIN_CHUNK = 256
 
@@ -53,9 +54,9 @@ def classify_images(
     chunk = batch_size
     if workers > 1:
         chunk = min(batch_size, max(MIN_CHUNK, -(-count // (workers * CHUNKS_PER_WORKER))))
-        workers = min(workers, -(-count // chunk))
+        workers = max(1, min(workers, -(-count // chunk)))
     starts = iter(range(0, count, chunk))
-    lock = threading.Lock()
+    taking, reporting = threading.Lock(), threading.Lock()
     done = 0
     failures: list[BaseException] = []
 
@@ -64,25 +65,35 @@ def classify_images(
         try:
             with np.errstate(all="ignore"):  # an overflow is checked below, once
                 while not failures:
-                    with lock:
+                    with taking:
                         start = next(starts, None)
                     if start is None:
                         return
                     batch = images_to_inputs(images[start : start + chunk], network.dtype)
                     probabilities[start : start + len(batch)] = network.forward(batch)
                     if progress is not None:
-                        with lock:  # one thread at a time, in order
+                        with reporting:  # one thread at a time, in order
                             done += len(batch)
                             progress(done, count)
         except BaseException as exc:  # raised again in the caller's thread; the other workers stop
             failures.append(exc)
 
-    helpers = [threading.Thread(target=work, args=(network.replica(),), daemon=True) for _ in range(workers - 1)]
-    for thread in helpers:
-        thread.start()
-    work(network)
-    for thread in helpers:
-        thread.join()
+    helpers: list[threading.Thread] = []
+    for _ in range(workers - 1):
+        thread = threading.Thread(target=work, args=(network.replica(),), daemon=True)
+        try:
+            thread.start()
+        except RuntimeError:  # no more threads allowed (ulimit -u, a full pids cgroup): fewer workers do it all
+            break
+        helpers.append(thread)
+    try:
+        work(network)
+        for thread in helpers:
+            thread.join()
+    except BaseException as exc:  # Ctrl-C while waiting for the others: they stop after their chunk
+        failures.append(exc)
+        for thread in helpers:
+            thread.join()
     if failures:
         raise failures[0]
     if not np.isfinite(probabilities).all():

@@ -71,7 +71,8 @@ class Dataset:
         self.images_path, self.labels_path = images_path, labels_path
 
     def __repr__(self) -> str:
-        return f"Dataset(split={self.split!r}, images={self.images_path}, labels={self.labels_path}, {len(self)} items)"
+        paths = f"images={str(self.images_path)!r}, labels={str(self.labels_path)!r}"
+        return f"Dataset({self.split!r}, {len(self)} items, {paths})"
 
     def __len__(self) -> int:
         return len(self.labels)

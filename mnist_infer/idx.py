@@ -122,18 +122,29 @@ def _check_expectations(
         raise DataFileError(f"{path}: images are {found}, expected {'×'.join(str(d) for d in item_shape)}")
 
 
-class IdxSource(NamedTuple):  # not a dataclass: read on every run, and a dataclass costs start-up time
+class IdxSource:
     """An IDX file as :func:`inspect` found it: what its header claims (checked against the file) and what
-    identifies its content (for the parse cache: size, modification time, owner, the gzip trailer)."""
+    identifies its content (for the parse cache: size, modification time, owner, and for a gzip file the
+    CRC-32 and length (mod 2**32) of the content its trailer states)."""
 
-    path: Path
-    header: IdxHeader
-    compressed: bool
-    size: int
-    mtime_ns: int
-    owner: int
-    #: For a gzip file, the CRC-32 and the length (mod 2**32) of the content its trailer states.
-    trailer: tuple[int, int] | None
+    # A plain class, not a dataclass: read on every run, and a dataclass costs start-up time.
+    __slots__ = ("compressed", "header", "mtime_ns", "owner", "path", "size", "trailer")
+
+    def __init__(
+        self,
+        path: Path,
+        header: IdxHeader,
+        compressed: bool,
+        size: int,
+        mtime_ns: int,
+        owner: int,
+        trailer: tuple[int, int] | None,
+    ) -> None:
+        self.path, self.header, self.compressed = path, header, compressed
+        self.size, self.mtime_ns, self.owner, self.trailer = size, mtime_ns, owner, trailer
+
+    def __repr__(self) -> str:
+        return f"IdxSource({str(self.path)!r}, {self.header.describe()}, {self.size} bytes)"
 
     @property
     def count(self) -> int:

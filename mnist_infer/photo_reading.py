@@ -121,7 +121,9 @@ def decode_grey(stream: BinaryIO, source: str) -> np.ndarray:
                         "(a decompression bomb?); scale the picture down first"
                     )
                 sixteen_bit = image.mode.startswith("I;16")
-                if image.mode in ("I;16B", "I;16N"):  # Pillow reduces these wrongly; as 32-bit integers, right
+                if sixteen_bit and max(image.size) > WORKING_SIZE:
+                    # Pillow reduces big-endian 16-bit pixels into noise (and before 11, refuses the others):
+                    # as 32-bit integers, every version reduces them right.
                     image = image.convert("I")
                 image.thumbnail((WORKING_SIZE, WORKING_SIZE), Image.Resampling.BOX)
                 if image.getexif().get(EXIF_ORIENTATION, 1) != 1:  # most pictures are upright: no ImageOps

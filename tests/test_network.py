@@ -95,19 +95,37 @@ def test_workers_give_the_same_answers_as_one(count: int, workers: int, batch_si
     assert dones == sorted(dones) and dones[-1] == count and {total for _, total in seen} == {count}
 
 
-def test_the_largest_chunk_a_worker_takes_is_the_batch_size() -> None:
-    network = random_network()
+@pytest.mark.parametrize(("workers", "batch_size"), [(1, 400), (2, 400), (3, 5000), (2, 100)])
+def test_no_worker_takes_more_than_the_batch_size(
+    workers: int, batch_size: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mnist_infer.network import Network
+
     sizes: list[int] = []
-    original = network.forward
+    original = Network.forward
 
-    def forward(x):
-        sizes.append(len(x))
-        return original(x)
+    def forward(self, x):
+        sizes.append(len(x))  # list.append is atomic: the workers may all call it
+        return original(self, x)
 
-    network.forward = forward  # the first worker runs in this thread, on this network
-    images = np.zeros((3000, 28, 28), np.uint8)
-    classify_images(network, images, batch_size=400, workers=1)
-    assert max(sizes) == 400 and sum(sizes) == 3000
+    monkeypatch.setattr(Network, "forward", forward)
+    classify_images(random_network(), np.zeros((3000, 28, 28), np.uint8), batch_size=batch_size, workers=workers)
+    assert max(sizes) <= batch_size and sum(sizes) == 3000
+    if workers > 1:
+        assert len(sizes) >= workers  # each worker had work
+
+
+def test_when_no_thread_can_be_started_the_caller_does_it_all(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    def refused(self) -> None:
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", refused)
+    network = random_network()
+    images = np.random.default_rng(7).integers(0, 256, (2000, 28, 28), dtype=np.uint8)
+    classes, _ = classify_images(network, images, workers=4)
+    np.testing.assert_array_equal(classes, classify_images(network, images)[0])
 
 
 def test_a_failing_worker_stops_the_others_and_its_error_reaches_the_caller() -> None:
@@ -122,6 +140,30 @@ def test_a_failing_worker_stops_the_others_and_its_error_reaches_the_caller() ->
     with pytest.raises(KeyboardInterrupt):
         classify_images(network, images, batch_size=256, workers=2, progress=progress)
     assert len(calls) < 5000 // 256  # the others stopped taking work
+
+
+def test_ctrl_c_while_waiting_for_the_workers_stops_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    started: list[threading.Thread] = []
+    original_start, original_join = threading.Thread.start, threading.Thread.join
+    interrupted = []
+
+    def start(self) -> None:
+        started.append(self)
+        original_start(self)
+
+    def join(self, timeout=None) -> None:
+        if not interrupted:
+            interrupted.append(True)
+            raise KeyboardInterrupt  # as Ctrl-C would, in the caller's thread
+        original_join(self, timeout)
+
+    monkeypatch.setattr(threading.Thread, "start", start)
+    monkeypatch.setattr(threading.Thread, "join", join)
+    with pytest.raises(KeyboardInterrupt):
+        classify_images(random_network(), np.zeros((20_000, 28, 28), np.uint8), batch_size=256, workers=3)
+    assert started and not any(thread.is_alive() for thread in started)  # none left running
 
 
 def test_a_replica_shares_the_weights_and_keeps_its_own_layers() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import re
@@ -15,7 +16,9 @@ import pytest
 from click.testing import CliRunner
 
 import faulty_server
+import mnist_infer.cli as cli_module
 from conftest import shared_path
+from mnist_infer.catalog import BLAS_THREAD_SETTINGS
 from mnist_infer.cli import cli, main
 
 NARROW = {"COLUMNS": "40"}
@@ -101,6 +104,11 @@ def run_main(args: list[str], monkeypatch: pytest.MonkeyPatch, encoding: str = "
     monkeypatch.setattr(sys, "stdout", out)
     monkeypatch.setattr(sys, "stderr", err)
     monkeypatch.setattr(sys, "argv", ["mnist-infer", *args])
+    # What main() does to its process, undone after the test: BLAS settings, workers, frozen objects.
+    for name in BLAS_THREAD_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(cli_module, "_threads_chosen_here", False)
+    monkeypatch.setattr(gc, "freeze", lambda: None)
     code = 0
     try:
         main()

@@ -187,7 +187,8 @@ def main() -> None:
     # program keeps a core busy, a 2000×784 product then takes twice as long. Set before numpy is imported,
     # which is when OpenBLAS reads it.
     if not any(os.environ.get(name) for name in BLAS_THREAD_SETTINGS):
-        os.environ["OPENBLAS_NUM_THREADS"] = "1"
+        for name in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS"):  # whichever numpy has
+            os.environ[name] = "1"
         _threads_chosen_here = True
     make_encodable()
     try:
