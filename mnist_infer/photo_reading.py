@@ -42,6 +42,11 @@ SIGNATURES = (
 WORKING_SIZE = 512
 #: The EXIF tag that says how a camera held the picture (1: upright).
 EXIF_ORIENTATION = 0x0112
+#: A two-level picture (1-bit, or two colours) is dithered, not drawn, when more than this fraction of its
+#: pixels differ from all four neighbours: scattered dots (a drawing's strokes hold almost none). It is then
+#: averaged over squares of 2·DITHER_RADIUS + 1 pixels, back to the greys the dots stand for.
+DITHER_DOTS = 0.01
+DITHER_RADIUS = 2
 
 
 def image_files(path: str | os.PathLike[str]) -> list[Path]:
@@ -120,6 +125,10 @@ def decode_grey(stream: BinaryIO, source: str) -> np.ndarray:
                         f"{source}: {width}×{height} pixels, more than the {MAX_PIXELS:,} this tool decodes "
                         "(a decompression bomb?); scale the picture down first"
                     )
+                if _dithered(image):  # dots standing for grey, which would otherwise read as ink
+                    from PIL import ImageFilter
+
+                    image = image.convert("L").filter(ImageFilter.BoxBlur(DITHER_RADIUS))
                 sixteen_bit = image.mode.startswith("I;16")
                 if sixteen_bit and max(image.size) > WORKING_SIZE:
                     # Pillow reduces big-endian 16-bit pixels into noise (and before 11, refuses the others):
@@ -143,6 +152,22 @@ def decode_grey(stream: BinaryIO, source: str) -> np.ndarray:
     except Exception as exc:  # a decoder's failure: Pillow's plugins raise anything from OSError to IndexError
         reason = " ".join(str(exc).split())[:200] or type(exc).__name__
         raise ImageError(f"{source}: cannot decode the image ({reason}); is it truncated or damaged?") from None
+
+
+def _dithered(image) -> bool:
+    """Whether the picture has two levels scattered as dots (Pillow's ``convert("1")``, a 1-bit scan of grey
+    paper), judged on at most 512×512 pixels from its centre."""
+    if image.mode != "1" and not (image.mode in ("L", "P") and image.getcolors(2) is not None):
+        return False
+    width, height = image.size
+    left, top = max(0, (width - 512) // 2), max(0, (height - 512) // 2)
+    dots = np.asarray(image.crop((left, top, min(width, left + 512), min(height, top + 512))).convert("L")) > 127
+    if min(dots.shape) < 3:
+        return False
+    inner = dots[1:-1, 1:-1]
+    neighbours = (dots[:-2, 1:-1], dots[2:, 1:-1], dots[1:-1, :-2], dots[1:-1, 2:])
+    alone = np.logical_and.reduce([inner != neighbour for neighbour in neighbours])
+    return bool(alone.mean() > DITHER_DOTS)
 
 
 def _to_grey(image, sixteen_bit: bool = False) -> np.ndarray:

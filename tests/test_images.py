@@ -394,3 +394,25 @@ def test_the_paper_filter_is_pillows_value_for_value(height, width, window, seed
     pillow = ImageFilter.MaxFilter(window) if maximum else ImageFilter.MinFilter(window)
     expected = np.asarray(Image.fromarray(values, mode="F").filter(pillow))
     np.testing.assert_array_equal(extreme_filter(values, window, np.maximum if maximum else np.minimum), expected)
+
+
+@pytest.mark.parametrize("paper", [0.86, 0.92, 0.97, 0.99])
+def test_a_dithered_picture_is_read_as_the_greys_it_stands_for(reference, tmp_path: Path, paper: float) -> None:
+    images, labels, network = reference
+    paths = []
+    for i in range(10):
+        ink = np.asarray(Image.fromarray(images[i]).resize((200, 200), Image.Resampling.BICUBIC), np.float32) / 255
+        sheet = np.full((300, 400), paper, np.float32)
+        sheet[50:250, 100:300] = sheet[50:250, 100:300] * (1 - ink) + 0.1 * ink
+        paths.append(tmp_path / f"dithered-{i}.png")
+        Image.fromarray((sheet * 255).astype(np.uint8)).convert("1").save(paths[-1])  # Floyd-Steinberg dots
+    predictions = [p.prediction for p in predict_files(network, paths)]
+    assert np.mean(np.array(predictions) == labels[:10]) >= 0.9  # grey paper as dots read as ink: 2 in 10
+
+
+def test_a_drawing_in_two_levels_is_not_taken_for_dithering(reference, tmp_path: Path) -> None:
+    from mnist_infer.photo_reading import _dithered
+
+    drawing = Image.fromarray(255 - seven(reference)).resize((300, 300)).point(lambda v: 255 if v > 128 else 0)
+    assert not _dithered(drawing) and not _dithered(drawing.convert("1"))
+    assert _dithered(Image.fromarray(np.full((300, 300), 230, np.uint8)).convert("1"))  # grey paper, dithered
