@@ -5,7 +5,8 @@ placed in a 28×28 field with their centre of mass at the centre. A photo, a sca
 the same form:
 
 1. read safely (:mod:`.photo_reading`: a bomb is refused before any pixel is decoded), apply the EXIF orientation;
-2. composite transparency onto white, and convert to grey (16-bit images keep their full range);
+2. composite transparency onto white, and convert to grey (16-bit images keep their full range; a dithered
+   two-level picture is averaged back to the greys its dots stand for);
 3. find the background from the border and invert if needed, so the digit is light on dark;
 4. stretch the contrast and cut faint noise (a picture with no ink is refused: "no digit found");
 5. crop to the digit's bounding box, resize it to fit 20×20 keeping its aspect ratio;
