@@ -97,6 +97,8 @@ def decode_grey(stream: BinaryIO, source: str) -> np.ndarray:
 
     head = stream.read(12)
     stream.seek(0)
+    if not head:
+        raise ImageError(f"{source}: the file is empty; expected an image (PNG, JPEG, BMP, GIF, WebP or TIFF)")
     known = [(name, plugin) for magic, name, plugin in SIGNATURES if head.startswith(magic)]
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         known = [("WEBP", "WebP")]

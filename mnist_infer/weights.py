@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .catalog import FILES, IMAGE_PIXELS, NUM_CLASSES, NUMERIC_KINDS, KnownFile
+from .catalog import DEFAULT_WEIGHTS_NAME, FILES, IMAGE_PIXELS, NUM_CLASSES, NUMERIC_KINDS, KnownFile
 from .errors import WeightsError
 from .files import NotRegularFile, read_regular
 from .network import PARAM_NAMES, Network
@@ -103,9 +103,11 @@ def _read_bounded(path: Path) -> bytes:
     try:
         data = read_regular(path, MAX_WEIGHTS_BYTES)  # a FIFO is refused without blocking; never past the limit
     except FileNotFoundError:
-        raise WeightsError(
-            f"{path}: no such weights file; `mnist-infer download` fetches the book's sample_weight.pkl"
-        ) from None
+        if Path(path).name == DEFAULT_WEIGHTS_NAME:
+            hint = "`mnist-infer download` fetches the book's sample_weight.pkl"
+        else:
+            hint = "check the path (`mnist-infer train --out FILE` writes weights of your own)"
+        raise WeightsError(f"{path}: no such weights file; {hint}") from None
     except NotRegularFile as exc:
         raise WeightsError(f"{path}: {exc.strerror}; expected a weights file (.pkl or .npz)") from None
     except OSError as exc:  # permission denied, a loop of links, a name too long, …

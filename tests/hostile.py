@@ -397,7 +397,7 @@ def bad_images() -> dict[str, tuple[bytes, str]]:
     return {
         "not-an-image.png": (b"just some text, not pixels\n" * 20, "not an image"),
         "truncated.png": (good.getvalue()[: len(good.getvalue()) // 2], "cannot decode"),
-        "empty.jpg": (b"", "not an image"),
+        "empty.jpg": (b"", "the file is empty"),
         "no-ink.png": (white.getvalue(), "no digit found"),
         "bomb-900-megapixels.png": (png_claiming(30000, 30000), "decompression bomb"),
         "bomb-just-over-the-limit.png": (png_claiming(side, side), "decompression bomb"),

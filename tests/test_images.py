@@ -416,3 +416,9 @@ def test_a_drawing_in_two_levels_is_not_taken_for_dithering(reference, tmp_path:
     drawing = Image.fromarray(255 - seven(reference)).resize((300, 300)).point(lambda v: 255 if v > 128 else 0)
     assert not _dithered(drawing) and not _dithered(drawing.convert("1"))
     assert _dithered(Image.fromarray(np.full((300, 300), 230, np.uint8)).convert("1"))  # grey paper, dithered
+
+
+def test_an_empty_file_is_said_to_be_empty(tmp_path: Path) -> None:
+    (tmp_path / "empty.png").write_bytes(b"")
+    with pytest.raises(ImageError, match=r"empty\.png: the file is empty; expected an image"):
+        prepare_image(tmp_path / "empty.png")

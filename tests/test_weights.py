@@ -153,8 +153,10 @@ def test_empty_truncated_and_random_files(tmp_path: Path) -> None:
         (tmp_path / name).write_bytes(content)
         with pytest.raises(WeightsError, match=words):
             load_weights(tmp_path / name)
-    with pytest.raises(WeightsError, match="no such weights file"):
+    with pytest.raises(WeightsError, match=r"no such weights file; check the path \(`mnist-infer train"):
         load_weights(tmp_path / "absent.pkl")
+    with pytest.raises(WeightsError, match="no such weights file; `mnist-infer download` fetches"):
+        load_weights(tmp_path / "sample_weight.pkl")
 
 
 def test_toy_network_weights() -> None:
