@@ -14,8 +14,8 @@ IMAGE_SHAPE = (IMAGE_SIDE, IMAGE_SIDE)
 IMAGE_PIXELS = IMAGE_SIDE * IMAGE_SIDE  #: 784, the network's inputs
 NUM_CLASSES = 10  #: the digits 0–9, the network's outputs
 DEFAULT_BATCH_SIZE = 2000  #: images per forward pass: bounds memory; larger batches are no faster
-#: Environment variables by which a user chooses how many threads BLAS uses (OpenBLAS reads all of these).
-#: How a user tells numpy's BLAS (OpenBLAS, MKL, Apple's Accelerate) how many threads to use.
+#: Environment variables by which a user tells numpy's BLAS (OpenBLAS, MKL, Apple's Accelerate) how many threads
+#: to use.
 BLAS_THREAD_SETTINGS = (
     "OPENBLAS_NUM_THREADS",
     "GOTO_NUM_THREADS",

@@ -158,12 +158,13 @@ def decode_grey(stream: BinaryIO, source: str) -> np.ndarray:
 
 def _dithered(image) -> bool:
     """Whether the picture has two levels scattered as dots (Pillow's ``convert("1")``, a 1-bit scan of grey
-    paper), judged on at most 512×512 pixels from its centre."""
+    paper), judged on at most WORKING_SIZE×WORKING_SIZE pixels from its centre."""
     if image.mode != "1" and not (image.mode in ("L", "P") and image.getcolors(2) is not None):
         return False
     width, height = image.size
-    left, top = max(0, (width - 512) // 2), max(0, (height - 512) // 2)
-    dots = np.asarray(image.crop((left, top, min(width, left + 512), min(height, top + 512))).convert("L")) > 127
+    left, top = max(0, (width - WORKING_SIZE) // 2), max(0, (height - WORKING_SIZE) // 2)
+    centre = (left, top, min(width, left + WORKING_SIZE), min(height, top + WORKING_SIZE))
+    dots = np.asarray(image.crop(centre).convert("L")) > 127
     if min(dots.shape) < 3:
         return False
     inner = dots[1:-1, 1:-1]

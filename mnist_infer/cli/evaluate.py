@@ -93,6 +93,7 @@ def evaluate(
     if live:
         from ..render.evaluations import EvaluationProgress
     results = []
+    workers = forward_workers()
     for path, network in zip(paths, networks, strict=True):
         with EvaluationProgress(console, f"{path.name} on {split}") if live else nullcontext() as progress:
             results.append(
@@ -103,7 +104,7 @@ def evaluate(
                     batch_size=batch_size,
                     limit=limit,
                     progress=progress,
-                    workers=forward_workers(),
+                    workers=workers,
                 )
             )
     gallery = _save_gallery(results[0], dataset.images, errors_png, errors_max) if errors_png else None
