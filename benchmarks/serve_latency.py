@@ -2,7 +2,8 @@
 
     python benchmarks/serve_latency.py [--requests 200] [--json]
 
-Starts `mnist-infer serve --port 0` with the book's weights as a separate process (as a user runs it), then:
+Starts `mnist-infer serve --port 0` with the book's weights (the package's copy) as a separate process (as a user
+runs it), then:
 
 1. latency: ``--requests`` POST /api/predict of a drawn digit (the pad's PNG, 280×280, as the page sends it),
    one after another on one kept-alive connection, as the page does; median and 90th percentile, end to end
@@ -26,15 +27,16 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from measure import ROOT, SHARED
+from measure import ROOT
 from PIL import Image
 
 sys.path.insert(0, str(ROOT / "tests"))
 from hostile import png_claiming
+from mnist_infer.paths import packaged_file
 from mnist_infer.serve import api
 from strokes import DIGITS, render
 
-WEIGHTS = SHARED / "weights" / "sample_weight.pkl"
+WEIGHTS = packaged_file("sample_weight.pkl")
 
 
 def start_server() -> tuple[subprocess.Popen, int]:

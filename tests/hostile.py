@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import gzip
 import io
+import json
 import os
 import pickle
 import struct
@@ -39,6 +40,22 @@ def book_params() -> dict[str, np.ndarray]:
     return {k: rng.standard_normal(s).astype(np.float32) for k, s in shapes.items()}
 
 
+def cnn_params() -> dict[str, np.ndarray]:
+    """The book's chapter 8 DeepConvNet, from the package's own copy (read by the package: its checksum is known)."""
+    from mnist_infer.paths import packaged_file
+    from mnist_infer.weights import read_weights
+
+    return read_weights(packaged_file("deep_convnet_params.pkl")).params
+
+
+def _npz_with_architecture(arrays: dict[str, np.ndarray], architecture: dict) -> bytes:
+    """An .npz as ``save_weights`` writes one: the arrays, and metadata stating ``architecture``."""
+    buffer = io.BytesIO()
+    metadata = np.frombuffer(json.dumps({"architecture": architecture}).encode(), np.uint8)
+    np.savez(buffer, **arrays, metadata=metadata)
+    return buffer.getvalue()
+
+
 def _global_call(module: str, name: str, argument: str) -> bytes:
     """A protocol-0 pickle calling ``module.name(argument)``, spelled exactly so (``os.system``, not posix)."""
     return f"c{module}\n{name}\n(V{argument}\ntR.".encode()
@@ -61,6 +78,7 @@ def malicious_weights(marker: Path) -> dict[str, bytes]:
         "numpy-load-pickle.pkl": _global_call("numpy", "load", str(marker)),
         "hidden-in-dict-value.pkl": pickle.dumps({**book_params(), "b3": {"x": Call(os.system, touch)}}),
         "hidden-in-list.pkl": pickle.dumps({**book_params(), "W3": [1, [2, Call(eval, write)]]}),
+        "cnn-with-payload.pkl": pickle.dumps({**cnn_params(), "W5": Call(os.system, touch)}),
         "object-array.pkl": pickle.dumps({**book_params(), "W1": np.array([1, "two", None], dtype=object)}),
         "object-array-with-payload.pkl": pickle.dumps({**book_params(), "W1": np.array([Call(os.system, touch)])}),
         "structured-dtype.pkl": pickle.dumps({**book_params(), "b1": np.zeros(3, dtype=[("a", "O"), ("b", "f4")])}),
@@ -92,14 +110,16 @@ def wrong_weights() -> dict[str, tuple[bytes, str]]:
         "missing-key.pkl": (pickle.dumps(without("b2")), "missing b2"),
         "wrong-shape.pkl": (
             pickle.dumps({**params, "W2": np.zeros((49, 100), np.float32)}),
-            "W2 has shape (49, 100), expected (50, hidden size)",
+            "W2 has shape (49, 100), expected (50, 100)",
         ),
         "nine-classes.pkl": (
             pickle.dumps({**params, "W3": np.zeros((100, 9), np.float32), "b3": np.zeros(9, np.float32)}),
-            "must have 10 classes",
+            "to 9 classes (784-50-100-9 sigmoid); expected 784 inputs (28×28 pixels) and 10 classes",
         ),
         "not-a-dict.pkl": (pickle.dumps([params["W1"], params["b1"]]), "holds a list, expected a dict"),
-        "strings.pkl": (pickle.dumps({k: "0.5" for k in params}), "is a str, expected a numeric array"),
+        "strings.pkl": (pickle.dumps({k: "0.5" for k in params}), "W1 is a str, expected a numeric array"),
+        "int-key.pkl": (pickle.dumps({**params, 7: params["b1"]}), "unexpected <int>"),
+        "no-weights-at-all.pkl": (pickle.dumps({"x": params["b1"]}), "fits no architecture this tool knows (no W1)"),
         "nan.pkl": (pickle.dumps({**params, "b2": np.full(100, np.nan, np.float32)}), "non-finite"),
         "inf.pkl": (pickle.dumps({**params, "W1": np.full((784, 50), np.inf, np.float32)}), "non-finite"),
         "empty.pkl": (b"", "empty"),
@@ -110,6 +130,48 @@ def wrong_weights() -> dict[str, tuple[bytes, str]]:
         "huge-shape.npz": (_npz_claiming({"W1": (1_000_000_000,)}), "claims shape (1000000000,)"),
         "not-an-npz.npz": (b"PK\x03\x04" + bytes(200), "not a valid .npz"),
         **memory_bombs(),
+        **wrong_cnns(),
+    }
+
+
+@functools.cache
+def wrong_cnns() -> dict[str, tuple[bytes, str]]:
+    """Convolutional networks (chapters 7–8) that cannot be run, each for a reason the error must name."""
+    from mnist_infer.model.network import deep_convnet, simple_convnet
+
+    cnn = cnn_params()
+    four_d = {**cnn, "W7": cnn["W7"].reshape(1024, 50, 1, 1)}  # the first affine layer's matrix as a 4-D array
+    nan = {**cnn, "W3": cnn["W3"].copy()}
+    nan["W3"][5, 3, 1, 1] = np.nan
+    simple = {
+        "W1": np.zeros((30, 1, 29, 29), np.float32),  # a 29×29 kernel: SimpleConvNet's shapes, over 28×28 images
+        "b1": np.zeros(30, np.float32),
+        "W2": np.zeros((30, 100), np.float32),
+        "b2": np.zeros(100, np.float32),
+        "W3": np.zeros((100, 10), np.float32),
+        "b3": np.zeros(10, np.float32),
+    }
+    million = {"W1": (1_000_000, 1, 5, 5), "b1": (1_000_000,), "W2": (144_000_000, 100), "b2": (100,)}
+    return {
+        "cnn-4d-where-a-matrix-belongs.pkl": (pickle.dumps(four_d), "W7 (1024, 50, 1, 1)"),
+        "cnn-4d-where-a-matrix-belongs.npz": (
+            _npz_with_architecture(four_d, deep_convnet().to_json()),
+            "W7 has shape (1024, 50, 1, 1), expected (1024, 50) (DeepConvNet)",
+        ),
+        "cnn-kernel-larger-than-its-input.pkl": (pickle.dumps(simple), "a 29×29 kernel over a 28×28 input"),
+        "cnn-million-channels-claimed.npz": (
+            _npz_claiming({**million, "W3": (100, 10), "b3": (10,)}),
+            "W1 claims shape (1000000, 1, 5, 5), more than the 144 bytes",
+        ),
+        "cnn-nan.pkl": (pickle.dumps(nan), "W3 holds 1 non-finite value"),
+        "metadata-says-simple-convnet-arrays-are-chapter-3.npz": (
+            _npz_with_architecture(book_params(), simple_convnet().to_json()),
+            "W1 has shape (784, 50), expected (30, 1, 5, 5) (SimpleConvNet)",
+        ),
+        "metadata-says-deep-convnet-arrays-are-chapter-3.npz": (
+            _npz_with_architecture(book_params(), deep_convnet().to_json()),
+            "missing W4 b4 W5 b5 W6 b6 W7 b7 W8 b8",
+        ),
     }
 
 
@@ -131,15 +193,19 @@ def memory_bombs() -> dict[str, tuple[bytes, str]]:
             pickle.dumps({**params, "W1": {f"k{i}": big for i in range(400)}}, protocol=2),
             "W1 is a dict",
         ),
-        "tuple-key-nested-1500-deep.pkl": (tuple_key, "unexpected <tuple>"),
+        "tuple-key-nested-1500-deep.pkl": (tuple_key, "fits no architecture this tool knows (no W1)"),
+        "tuple-key-nested-1500-deep-beside-weights.pkl": (
+            pickle.dumps(params, protocol=2)[:-1] + tuple_key[3:],  # the same key set in the book's dict
+            "unexpected <tuple>",
+        ),
         "list-nested-1500-deep.pkl": (b"\x80\x02]" * 1500 + b"a" * 1499 + b".", "holds a list"),
         "finite-but-3e38.pkl": (
             pickle.dumps({k: np.full(v.shape, 3e38, np.float32) for k, v in params.items()}),
             "could overflow float32",
         ),
         "float64-beyond-float32.pkl": (pickle.dumps({**params, "b1": np.full(50, 1e300)}), "beyond float32"),
-        "bzip2-member.npz": (bzip2, "compression method 12"),
-        "lzma-member.npz": (lzma, "compression method 14"),
+        "bzip2-member.npz": (bzip2, "compressed with method 12"),
+        "lzma-member.npz": (lzma, "compressed with method 14"),
         "member-claims-1.5-GB.npz": (
             _zip([_member("W1.npy", _npy_bytes(np.zeros(64, np.float32)), size=1_500_000_000)]),
             "claims 1,500,000,000 bytes",
@@ -150,13 +216,13 @@ def memory_bombs() -> dict[str, tuple[bytes, str]]:
         "five-million-members-claimed.npz": (_zip64_claiming(5_000_000, 250_000_000), "5,000,000 members"),
         "int8-zeros-784x340000.npz": (
             _npz_of_zeros({"W1": (784, 340_000), "b1": (340_000,), "W2": (340_000, 1)}),
-            "more than the",
+            "member W1 claims 266,560,128 bytes",
         ),
         "int8-zeros-20000-hidden.npz": (
             _npz_of_zeros(
                 {**{k: v.shape for k, v in params.items()}, "W1": (784, 20_000), "b1": (20_000,), "W2": (20_000, 100)}
             ),
-            "20,000 hidden units",
+            "units 20000",
         ),
         "int8-zeros-23-million-parameters.npz": (
             _npz_of_zeros(
@@ -291,7 +357,11 @@ def broken_data(images: bytes, labels: bytes) -> dict[str, tuple[str, bytes, str
         "truncated-body": (IMAGES, gz(images[:-5000]), "truncated"),
         "truncated-body-plain": (IMAGES, images[:-1], "truncated"),
         "trailing-bytes": (IMAGES, gz(images + b"\x00" * 100), "trailing bytes"),
-        "billions-claimed": (IMAGES, gz(idx_header(8, [2_000_000_000, 28, 28]) + body), "more than a gzip file of"),
+        "billions-claimed": (
+            IMAGES,
+            gz(idx_header(8, [2_000_000_000, 28, 28]) + body),
+            "header declares 2000000000×28×28 uint8",
+        ),
         "billions-claimed-plain": (IMAGES, idx_header(8, [2_000_000_000, 28, 28]) + body, "header promises"),
         "gzip-bomb": (IMAGES, _later(gzip_bomb, images[:16]), "trailing bytes"),
         "not-gzip": (IMAGES, np.random.default_rng(3).bytes(100_000), "not an IDX file"),
@@ -302,8 +372,8 @@ def broken_data(images: bytes, labels: bytes) -> dict[str, tuple[str, bytes, str
         "labels-out-of-range": (LABELS, gz(labels[:-1] + b"\x0c"), "labels must be digits 0–9, found 12"),
         "count-mismatch": (LABELS, gz(idx_header(8, [9999]) + labels[8:-1]), "10,000 images, but"),
         "not-28x28": (IMAGES, gz(idx_header(8, [10000, 32, 32]) + bytes(10000 * 32 * 32)), "32×32"),
-        "labels-as-images": (IMAGES, gz(labels), "(a labels file), expected 3"),
-        "images-as-labels": (LABELS, gz(images), "(an images file), expected 1"),
+        "labels-as-images": (IMAGES, gz(labels), "1 dimension(s), expected 3"),
+        "images-as-labels": (LABELS, gz(images), "3 dimension(s), expected 1"),
         "float-images": (IMAGES, gz(idx_header(0x0D, [10, 28, 28]) + bytes(10 * 784 * 4)), "expected uint8"),
         # a header honest about 500,000 images of zeros: 392 MB from a 0.4 MB gzip file
         "honest-500000-images": (
@@ -318,7 +388,11 @@ def broken_data(images: bytes, labels: bytes) -> dict[str, tuple[str, bytes, str
             gz(idx_header(8, [100_000, 28, 28]) + body[:1000]) + np.random.default_rng(5).bytes(1_300_000),
             "100,000 images, but",
         ),
-        "over-1-GiB-plain-sparse": (IMAGES, _sparse_idx(idx_header(8, [1_400_000, 28, 28])), "an IDX file may hold"),
+        "over-1-GiB-plain-sparse": (
+            IMAGES,
+            _sparse_idx(idx_header(8, [1_400_000, 28, 28])),
+            "1,073,741,824 bytes in all",
+        ),
     }
 
 
@@ -387,7 +461,7 @@ def png_claiming(width: int, height: int) -> bytes:
 def bad_images() -> dict[str, tuple[bytes, str]]:
     from PIL import Image
 
-    from mnist_infer.photo_reading import MAX_PIXELS
+    from mnist_infer.data.pictures import MAX_PIXELS
 
     good = io.BytesIO()
     Image.fromarray(np.eye(64, dtype=np.uint8) * 255).save(good, format="PNG")

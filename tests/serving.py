@@ -1,7 +1,7 @@
 """A real ``mnist-infer serve`` server on 127.0.0.1 for the tests, and plain HTTP clients for it.
 
-The fixtures ``shared_data``, ``model`` and ``server`` are module-wide; a test module that uses them imports
-``shared_data_fixture``, ``model_fixture`` and ``server_fixture``."""
+The fixtures ``served_data``, ``model`` and ``server`` are module-wide; a test module that uses them imports
+``served_data_fixture``, ``model_fixture`` and ``server_fixture``."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SHARED_FILES, shared_path
+from conftest import TEST_FILES, copy_packaged
 from mnist_infer.serve import api
 from mnist_infer.serve.server import PageServer
 
@@ -32,18 +32,19 @@ def running(model: api.Model, host: str = "127.0.0.1", **options) -> Iterator[Pa
         server.server_close()
 
 
-@pytest.fixture(scope="module", name="shared_data")
-def shared_data_fixture(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data directory linking the reference files of ../shared (module-wide: the server loads them once)."""
+@pytest.fixture(scope="module", name="served_data")
+def served_data_fixture(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory holding copies of the packaged test split and the book's weights (module-wide: the server
+    loads them once)."""
     directory = tmp_path_factory.mktemp("data")
-    for name, relative in SHARED_FILES.items():
-        (directory / name).symlink_to(shared_path(relative))
+    for name in (*TEST_FILES, "sample_weight.pkl"):
+        copy_packaged(name, directory / name)
     return directory
 
 
 @pytest.fixture(scope="module", name="model")
-def model_fixture(shared_data: Path) -> api.Model:
-    return api.load_model(shared_data / "sample_weight.pkl", shared_data)
+def model_fixture(served_data: Path) -> api.Model:
+    return api.load_model(served_data / "sample_weight.pkl", served_data)
 
 
 @pytest.fixture(scope="module", name="server")

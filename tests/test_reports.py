@@ -14,9 +14,8 @@ from PIL import Image
 from conftest import BOOK_CORRECT, TEST_TOTAL
 from mnist_infer.cli import cli
 from mnist_infer.data import load_split
-from mnist_infer.evaluation import disagreements, evaluate
-from mnist_infer.metrics import confusion_matrix, per_class
-from mnist_infer.weights import load_network, load_weights
+from mnist_infer.inference import Comparison, confusion_matrix, evaluate, per_class
+from mnist_infer.weights import load_network, read_weights
 
 
 def evaluate_cli(runner: CliRunner, data_dir: Path, *args: str, env: dict[str, str] | None = None):
@@ -87,14 +86,14 @@ def test_gallery_holds_as_many_tiles_as_requested(data_dir: Path, tmp_path: Path
     result = evaluate_cli(runner, data_dir, "--errors", str(out), "--errors-max", str(most))
     assert result.exit_code == 0, result.output
     assert count_tiles(out) == most
-    assert f"saved the {most} most confident mistakes to {out}" in result.stdout
+    assert f"saved the {most} most confident mistakes to {out}" in result.stderr
 
 
 def test_gallery_default_and_no_mistakes(data_dir: Path, tmp_path: Path, runner: CliRunner) -> None:
     evaluate_cli(runner, data_dir, "--errors", str(tmp_path / "all.png"))
     assert count_tiles(tmp_path / "all.png") == 100
     result = evaluate_cli(runner, data_dir, "--limit", "5", "--errors", str(tmp_path / "none.png"))
-    assert result.exit_code == 0 and "no mistakes" in result.stdout and not (tmp_path / "none.png").exists()
+    assert result.exit_code == 0 and "no mistakes" in result.stderr and not (tmp_path / "none.png").exists()
 
 
 def test_two_identical_weights_disagree_on_nothing(data_dir: Path, tmp_path: Path, runner: CliRunner) -> None:
@@ -113,7 +112,7 @@ def test_two_identical_weights_disagree_on_nothing(data_dir: Path, tmp_path: Pat
 def test_different_weights_disagree_where_their_predictions_differ(
     data_dir: Path, tmp_path: Path, runner: CliRunner
 ) -> None:
-    params = load_weights(data_dir / "sample_weight.pkl")
+    params = read_weights(data_dir / "sample_weight.pkl").params
     params["b3"] = params["b3"] + np.float32(0.8) * (np.arange(10) == 3)  # lean towards 3
     other = tmp_path / "leaning.npz"
     np.savez(other, **params)
@@ -126,11 +125,13 @@ def test_different_weights_disagree_where_their_predictions_differ(
     b = evaluate(load_network(other), dataset)
     expected = int(np.count_nonzero(a.predictions != b.predictions))
     assert expected > 0 and first["disagreements"] == second["disagreements"] == expected
-    assert disagreements([a, b, a]).tolist() == [expected] * 3
+    assert Comparison([a, b, a]).disagreements.tolist() == [expected] * 3
+    assert Comparison([a, b, a]).pairwise().tolist() == [[0, expected, 0], [expected, 0, expected], [0, expected, 0]]
     text = evaluate_cli(
         runner, data_dir, "--weights", str(data_dir / "sample_weight.pkl"), "--weights", str(other)
     ).stdout
-    assert "disagrees on" in text and f"{expected:,}" in text and "Recall per digit" in text
+    assert f"they disagree on {expected:,} images" in text and "Recall per digit" in text
+    assert "leaning.npz" in text.split("Recall per digit")[1]  # columns named after the weights, not #1 #2
 
 
 def test_report_text(data_dir: Path, runner: CliRunner) -> None:
@@ -152,7 +153,7 @@ def test_batch_size_one_shows_the_books_loop(data_dir: Path, runner: CliRunner) 
 
 
 def test_progress_bar_on_a_terminal_only(data_dir: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
-    from mnist_infer.render.evaluations import EvaluationProgress
+    from mnist_infer.views.terminal import EvaluationProgress
 
     monkeypatch.setattr(EvaluationProgress, "DELAY", 0.0)  # show it at once, however quick the run
     args = ["evaluate", "--data-dir", str(data_dir), "--batch-size", "100"]

@@ -23,12 +23,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
-from conftest import FIRST_TEST_LABELS
+from conftest import FIRST_TEST_LABELS, packaged
 from hostile import bad_images, png_claiming
 from mnist_infer.cli import cli
+from mnist_infer.data.idx import write_idx
+from mnist_infer.data.pictures import prepare_image
 from mnist_infer.errors import ImageError
-from mnist_infer.idx import write_idx
-from mnist_infer.photo_input import prepare_image
 from mnist_infer.serve import api
 from mnist_infer.serve import server as server_module
 from mnist_infer.serve.hosts import HostPolicy
@@ -38,8 +38,8 @@ from serving import (  # noqa: F401 (fixtures)
     model_fixture,
     raw,
     running,
+    served_data_fixture,
     server_fixture,
-    shared_data_fixture,
     strict_json,
 )
 from strokes import DIGITS, render
@@ -59,7 +59,7 @@ SEVEN = render(DIGITS[7])
 
 @pytest.mark.parametrize("kind", ["drawing", "jpeg-photo"])
 def test_answer_is_predict_images_plus_input_and_activations(
-    kind: str, model: api.Model, shared_data: Path, tmp_path: Path
+    kind: str, model: api.Model, served_data: Path, tmp_path: Path
 ) -> None:
     if kind == "drawing":
         data, path = SEVEN, tmp_path / "seven.png"
@@ -67,7 +67,7 @@ def test_answer_is_predict_images_plus_input_and_activations(
         digit = 255 - np.kron(model.test_set().images[0], np.ones((4, 4), dtype=np.uint8))
         data, path = png_of(np.stack([digit, digit, np.full_like(digit, 230)], axis=-1), "JPEG"), tmp_path / "p.jpg"
     path.write_bytes(data)
-    result = CliRunner().invoke(cli, ["predict", "--image", str(path), "--json", "--data-dir", str(shared_data)])
+    result = CliRunner().invoke(cli, ["predict", "--image", str(path), "--json", "--data-dir", str(served_data)])
     assert result.exit_code == 0, result.output
     expected = json.loads(result.output)["predictions"][0]
 
@@ -120,11 +120,32 @@ def test_test_digit_and_info(model: api.Model) -> None:
     assert info["version"] == __version__
 
 
+def test_the_chapter_8_network_is_served_too(tmp_path: Path) -> None:
+    """`serve --weights deep_convnet_params.pkl`: the same answer as predict --image, its one hidden vector drawn."""
+    cnn = api.load_model(packaged("deep_convnet_params.pkl"))
+    info = api.info(cnn)
+    assert info["weights"]["architecture"] == "DeepConvNet" and info["weights"]["known_as"] == "deep_convnet_params.pkl"
+    assert info["layers"] == ["z7", "y"] and info["weights"]["sizes"] == [784, 50, 10]
+    (tmp_path / "seven.png").write_bytes(SEVEN)
+    result = CliRunner().invoke(
+        cli, ["predict", "--image", str(tmp_path / "seven.png"), "--weights", "deep_convnet_params.pkl", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    expected = json.loads(result.output)["predictions"][0]
+    with running(cnn) as server:
+        status, answer, _ = call(server, "POST", "/api/predict", SEVEN)
+        assert status == 200 and answer["prediction"] == expected["prediction"] == 7
+        assert answer["probabilities"] == expected["probabilities"] == answer["activations"]["y"]
+        assert list(answer["activations"]) == info["layers"] and len(answer["activations"]["z7"]) == 50
+        status, digit, _ = call(server, "GET", "/api/digit/8")  # the test digit the chapter 3 network misreads
+        assert status == 200 and (digit["label"], digit["prediction"]) == (5, 5)
+
+
 def test_without_test_set_and_with_other_weights(weights_file: Path, tmp_path: Path) -> None:
-    from mnist_infer.weights import load_weights
+    from mnist_infer.weights import read_weights
 
     weights = tmp_path / "mine.npz"  # the book's weights, in another file: not the book's file
-    np.savez(weights, **load_weights(weights_file))
+    np.savez(weights, **read_weights(weights_file).params)
     empty = tmp_path / "empty"
     empty.mkdir()
     assert api.info(api.load_model(weights, empty))["test_set"] == {"available": True, "count": 10_000}  # packaged
@@ -381,7 +402,7 @@ def test_serve_runs_until_ctrl_c(stop: signal.Signals, weights_file: Path, tmp_p
     finally:
         process.send_signal(stop)
         out, err = process.communicate(timeout=10)
-    assert process.returncode == 0, err
+    assert process.returncode == 130, err  # stopped as the command line stops on Ctrl-C (`kill` too)
     assert "Traceback" not in err and "Stopped." in out
     assert "Listening on 0.0.0.0, not only on this computer" in err
     assert opened.read_text() == url.group(0)

@@ -19,12 +19,12 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from conftest import IN_CI, ROOT
+from conftest import IN_CI, ROOT, packaged
 from mnist_infer.cli import cli
-from mnist_infer.idx import write_idx
+from mnist_infer.data.idx import write_idx
 from mnist_infer.serve import api
 from mnist_infer.serve.server import PageServer
-from serving import call, model_fixture, running, server_fixture, shared_data_fixture  # noqa: F401 (fixtures)
+from serving import call, model_fixture, running, served_data_fixture, server_fixture  # noqa: F401 (fixtures)
 from strokes import DIGITS, Stroke, render
 
 pytestmark = pytest.mark.slow
@@ -325,3 +325,15 @@ def test_readable_from_phone_to_wide_screen(page, server: PageServer) -> None:
     assert unnamed == []
     assert page.find_element("id", "answer").get_attribute("aria-live") == "polite"
     no_browser_errors(page)
+
+
+def test_the_chapter_8_network_on_the_page(browser) -> None:
+    """`serve --weights deep_convnet_params.pkl`: the page shows the CNN's answer, and its output layer of ten."""
+    with running(api.load_model(packaged("deep_convnet_params.pkl"))) as server:
+        browser.get(server.url)
+        wait_idle(browser)
+        assert "deep_convnet_params.pkl" in browser.find_element("id", "weights-info").text
+        draw(browser, DIGITS[7])
+        assert assert_page_agrees_with_api(browser, server)["prediction"] == 7
+        assert browser.execute_script("return document.querySelectorAll('#layer-y .cell').length") == 10
+        no_browser_errors(browser)

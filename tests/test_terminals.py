@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import io
 import json
 import re
@@ -16,9 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 import faulty_server
-import mnist_infer.cli as cli_module
-from conftest import shared_path
-from mnist_infer.catalog import BLAS_THREAD_SETTINGS
+from conftest import packaged
 from mnist_infer.cli import cli, main
 
 NARROW = {"COLUMNS": "40"}
@@ -66,7 +63,8 @@ def test_two_weights_at_40_columns(runner: CliRunner, data_dir: Path, weights_fi
 
 @pytest.mark.parametrize("mode", MODES)
 def test_download_at_40_columns(runner: CliRunner, tmp_path: Path, mode: str) -> None:
-    text = invoke(runner, ["download", "--split", "test", "--data-dir", str(tmp_path / mode)], mode)
+    args = ["download", "--split", "test", "--weights", "sample_weight.pkl", "--data-dir", str(tmp_path / mode)]
+    text = invoke(runner, args, mode)
     assert_nothing_cut(text)
     for name, size in (("t10k-images-idx3-ubyte.gz", "1,648,877"), ("sample_weight.pkl", "181,853")):
         assert name in text and size in text
@@ -104,11 +102,6 @@ def run_main(args: list[str], monkeypatch: pytest.MonkeyPatch, encoding: str = "
     monkeypatch.setattr(sys, "stdout", out)
     monkeypatch.setattr(sys, "stderr", err)
     monkeypatch.setattr(sys, "argv", ["mnist-infer", *args])
-    # What main() does to its process, undone after the test: BLAS settings, workers, frozen objects.
-    for name in BLAS_THREAD_SETTINGS:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(cli_module, "_threads_chosen_here", False)
-    monkeypatch.setattr(gc, "freeze", lambda: None)
     code = 0
     try:
         main()
@@ -125,7 +118,7 @@ def run_main(args: list[str], monkeypatch: pytest.MonkeyPatch, encoding: str = "
         ["toy"],
         ["predict", "8", "1"],
         ["evaluate", "--limit", "100"],
-        ["download", "--split", "test"],
+        ["download", "--split", "test", "--weights", "sample_weight.pkl"],
         ["show", "0", "--save", "DIR/seven.png"],
         ["predict", "--image", "DIR/missing.png"],
     ],
@@ -156,7 +149,7 @@ def test_latin1_terminal_gets_no_block_characters(monkeypatch: pytest.MonkeyPatc
 def test_ctrl_c_exits_130_and_keeps_the_part_file(tmp_path: Path) -> None:
     name = "t10k-images-idx3-ubyte.gz"
     state = faulty_server.FaultyServer()
-    state.files[f"/m/{name}"] = shared_path(f"mnist/{name}").read_bytes()
+    state.files[f"/m/{name}"] = packaged(name).read_bytes()
     state.fail(f"/m/{name}", ("stall", 30.0))  # a third of the file, then nothing
     httpd, _ = faulty_server.start(state)
     try:

@@ -1,82 +1,144 @@
-"""What the commands share: common options, JSON output, the default weights, the console and progress displays."""
+"""What the commands share: options as decorators (their choices from the library's registries), ``--debug``, and
+the ranges of images a command may take."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import click
 
-from ..catalog import DEFAULT_WEIGHTS_NAME, SPLITS
-from ..errors import MnistInferError
-from .debugging import debug_option, debug_requested  # noqa: F401 (every command takes them from here)
+from ..catalog import SPLITS
+from ..i18n import _
+
+DEBUG_ENV = "MNIST_INFER_DEBUG"
+_DEBUG_KEY = "mnist_infer.debug"
+
+
+def debug_option(func: Callable) -> Callable:
+    """``--debug``, accepted before the command and after it (where people add it when an error says so)."""
+
+    def remember(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+        if value:
+            ctx.meta[_DEBUG_KEY] = True  # shared by the group and its command
+
+    return click.option(
+        "--debug",
+        is_flag=True,
+        expose_value=False,
+        callback=remember,
+        help=_("Show the traceback of an error (or set {env}=1).").format(env=DEBUG_ENV),
+    )(func)
+
+
+def debug_requested(ctx: click.Context) -> bool:
+    return bool(ctx.meta.get(_DEBUG_KEY)) or os.environ.get(DEBUG_ENV) == "1"
+
+
+class Command(click.Command):
+    """A command whose ``greedy`` options take every number that follows them: ``--hidden 100 100 100`` is the one
+    value "100 100 100"."""
+
+    greedy: tuple[str, ...] = ()
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        grouped: list[str] = []
+        taking = False  # whether the last argument is a greedy option's value, which more numbers extend
+        for arg in args:
+            if taking and arg.isdigit():
+                grouped[-1] += " " + arg
+                continue
+            taking = (bool(grouped) and grouped[-1] in self.greedy) or ("=" in arg and arg.split("=")[0] in self.greedy)
+            grouped.append(arg)
+        return super().parse_args(ctx, grouped)
+
+
+def command(
+    name: str, help: str, short: str, examples: str, numbers: bool = False, greedy: tuple[str, ...] = ()
+) -> Callable:
+    """A command with its help, a one-line summary for the list of commands, examples that can be pasted as they are,
+    and ``--debug``. With ``numbers``, ``-1`` is an argument (an index out of range), not an unknown option; the
+    ``greedy`` options take all the numbers that follow them."""
+
+    def decorate(func: Callable) -> Callable:
+        text = f"{help}\n\n\b\n{_('Examples:')}\n" + "\n".join(f"  {line}" for line in examples.strip().splitlines())
+        settings = {"ignore_unknown_options": numbers, "help_option_names": ["-h", "--help"]}
+        kind = type("Command", (Command,), {"greedy": greedy})
+        return click.command(name, cls=kind, help=text, short_help=short, context_settings=settings)(debug_option(func))
+
+    return decorate
 
 
 def data_dir_option(func: Callable) -> Callable:
     return click.option(
         "--data-dir",
         type=click.Path(file_okay=False, path_type=Path),
-        help="Directory holding the MNIST files and weights [default: $MNIST_INFER_HOME, else "
-        "$XDG_CACHE_HOME/mnist-infer, else ~/.cache/mnist-infer].",
+        help=_(
+            "Directory holding the MNIST files and weights [default: $MNIST_INFER_HOME, else "
+            "$XDG_CACHE_HOME/mnist-infer, else ~/.cache/mnist-infer]."
+        ),
     )(func)
 
 
 def split_option(func: Callable) -> Callable:
     return click.option(
-        "--split",
-        type=click.Choice(SPLITS[::-1]),
-        default="test",
-        show_default=True,
-        help="Which MNIST split to read.",
+        "--split", type=click.Choice(SPLITS), default="test", show_default=True, help=_("Which MNIST split to read.")
     )(func)
 
 
-def weights_option(func: Callable) -> Callable:
+def weights_option(func: Callable | None = None, *, multiple: bool = False) -> Callable:
+    """``--weights FILE`` (``multiple``: repeatable); as ``@weights_option`` or ``@weights_option(multiple=True)``."""
+    if func is None:
+        return lambda func: weights_option(func, multiple=multiple)
+    help = _(
+        "Weights file (.pkl or .npz). The book's names (sample_weight.pkl, params.pkl, deep_convnet_params.pkl) "
+        "mean its files, from any folder [default: sample_weight.pkl]."
+    )
+    if multiple:
+        help += " " + _("Repeat to compare several on the same images.")
     return click.option(
-        "--weights",
-        type=click.Path(dir_okay=False, path_type=Path),
-        help=f"Weights file (.pkl or .npz) [default: {DEFAULT_WEIGHTS_NAME} in the data directory, else the "
-        "copy packaged with mnist-infer].",
+        "--weights", multiple=multiple, type=click.Path(dir_okay=False, path_type=Path), metavar=_("FILE"), help=help
     )(func)
 
 
 def json_option(func: Callable) -> Callable:
-    return click.option("--json", "as_json", is_flag=True, help="Print only JSON on stdout.")(func)
+    return click.option("--json", "as_json", is_flag=True, help=_("Print only JSON on stdout."))(func)
 
 
-def print_json(payload: Any) -> None:
-    """Strict JSON on stdout: a NaN or an infinity (which JSON cannot carry) is an error, never printed."""
-    import json  # only --json needs it
+class Registry(click.Choice):
+    """A choice of the names in one of the library's registries, read when first needed (the registries import numpy,
+    which the list of commands must not)."""
 
-    try:
-        text = json.dumps(payload, indent=2, allow_nan=False)
-    except ValueError:
-        raise MnistInferError("the result holds a number that is not finite (NaN or infinity); not printed") from None
-    click.echo(text)
+    def __init__(self, module: str, name: str) -> None:
+        self._where = (module, name)
 
+    @property
+    def choices(self) -> tuple[str, ...]:
+        import importlib
 
-def weights_path(weights: Path | None, data_dir: Path | None) -> Path:
-    """``--weights`` if given, else the book's weights: the data directory's copy, else the package's own."""
-    if weights is not None:
-        return weights
-    from ..locations import default_weights
+        module, name = self._where
+        return tuple(getattr(importlib.import_module(module), name))
 
-    return default_weights(data_dir)
-
-
-def to_terminal() -> bool:
-    """Whether Rich draws (a terminal) or plain lines are written (a pipe, a file): see mnist_infer.render."""
-    from ..render import to_terminal as terminal
-
-    return terminal()
+    @property
+    def case_sensitive(self) -> bool:
+        return True
 
 
-def echo_lines(lines: list[str]) -> None:
-    click.echo("\n".join(lines))
+class ImageRange(click.ParamType):
+    """``N`` (the first N images) or ``START:STOP`` (images START to STOP-1), as a slice."""
 
+    name = "N|START:STOP"
 
-def make_console():
-    from ..render.console import make_console
-
-    return make_console()
+    def convert(self, value, param, ctx) -> slice:
+        if isinstance(value, slice):
+            return value
+        text = str(value)
+        start, colon, stop = text.partition(":")
+        try:
+            first, last = (int(start or 0), int(stop)) if colon else (0, int(text))
+        except ValueError:
+            self.fail(_("{value!r} is not N or START:STOP").format(value=text), param, ctx)
+        if first < 0 or last <= first:
+            self.fail(_("{value!r}: expected 0 <= START < STOP").format(value=text), param, ctx)
+        return slice(first, last)

@@ -16,11 +16,10 @@ import numpy as np
 
 from .. import __version__
 from ..catalog import DEFAULT_WEIGHTS_NAME
-from ..classify import images_to_inputs
-from ..data import Dataset
-from ..errors import MnistInferError
-from ..network import Network
-from ..predictions import Prediction
+from ..data.mnist import Dataset, images_to_inputs
+from ..errors import N_, MnistInferError
+from ..inference import Prediction
+from ..model import Network
 
 #: The name an uploaded picture goes by in answers and error messages.
 UPLOAD_NAME = "upload"
@@ -46,14 +45,14 @@ class Model:
         """The MNIST test set, loaded on first use; raises :class:`NotFound` (every time) if it cannot be read."""
         with self._lock:
             if self._test_set is None and self._test_set_error is None:
-                from ..data import load_split
+                from ..data.mnist import load_split
 
                 try:
                     self._test_set = load_split("test", self.data_dir)
                 except MnistInferError as exc:
-                    self._test_set_error = str(exc)
+                    self._test_set_error = exc
             if self._test_set is None:
-                raise NotFound(f"no test set here: {self._test_set_error}")
+                raise NotFound(N_("no test set here: {reason}"), reason=self._test_set_error)
             return self._test_set
 
 
@@ -72,12 +71,11 @@ def answer(
     trace: dict[str, np.ndarray] = {}
     probabilities = network.forward(images_to_inputs(pixels[np.newaxis], network.dtype), trace)[0]
     prediction = Prediction(source, index, label, int(np.argmax(probabilities)), probabilities, pixels)
-    hidden = [name for name in network.names if name.startswith("z")]  # z1, z2 for the book's network
     return {
         **prediction.to_dict(),
         "input": pixels.astype(int).tolist(),
         "activations": {
-            **{name: _floats(trace[name][0]) for name in hidden},
+            **{name: _floats(trace[name][0]) for name in _hidden(network)},
             "y": _floats(probabilities),
         },
     }
@@ -85,7 +83,7 @@ def answer(
 
 def predict_image(network: Network, data: bytes, name: str = UPLOAD_NAME) -> dict[str, object]:
     """The answer for an image file's bytes (any format ``predict --image`` reads); raises ImageError."""
-    from ..photo_input import prepare_image
+    from ..data.pictures import prepare_image
 
     prepared = prepare_image(data, name)
     return answer(network, prepared.pixels, name)
@@ -97,7 +95,7 @@ def test_digit(model: Model, index: int) -> dict[str, object]:
     try:
         dataset.check_index(index)
     except MnistInferError as exc:
-        raise NotFound(str(exc)) from None
+        raise NotFound(N_("{problem}"), problem=exc) from None
     pixels = np.array(dataset.images[index])
     return answer(model.network, pixels, f"test[{index}]", index, int(dataset.labels[index]))
 
@@ -114,19 +112,31 @@ def info(model: Model) -> dict[str, object]:
         "weights": {
             "path": str(model.weights_path),
             "name": model.weights_path.name,
-            "sizes": list(model.network.sizes),
-            "activation": model.network.activation,
+            "architecture": model.network.architecture.summary(),
+            "sizes": _sizes(model.network),
+            "activation": model.network.architecture.activation,
             "known_as": model.known_as,
             "book": model.known_as == DEFAULT_WEIGHTS_NAME,
         },
-        "layers": [name for name in model.network.names if name.startswith("z")] + ["y"],
+        "layers": [*_hidden(model.network), "y"],
         "test_set": test_set,
     }
+
+
+def _hidden(network: Network) -> list[str]:
+    """The hidden layers drawn a square per neuron (z1, z2 for the book's network; not a CNN's feature maps)."""
+    return [step.name for step in network.steps if step.name.startswith("z") and len(step.output_shape) == 1]
+
+
+def _sizes(network: Network) -> list[int]:
+    return [int(np.prod(network.architecture.input_shape))] + [
+        step.output_shape[0] for step in network.steps if step.spec["type"] == "affine"
+    ]
 
 
 def _floats(values: np.ndarray) -> list[float]:
     """Plain floats for strict JSON (a weights file with inf in it could make NaN: refused, not sent)."""
     values = np.asarray(values, dtype=np.float64)
     if not np.all(np.isfinite(values)):
-        raise MnistInferError("the network produced a value that is not a finite number; check the weights file")
+        raise MnistInferError(N_("the network produced a value that is not a finite number; check the weights file"))
     return [float(v) for v in values]

@@ -3,7 +3,7 @@ the headers every answer carries."""
 
 from __future__ import annotations
 
-from ..errors import MnistInferError
+from ..errors import N_, MnistInferError
 
 #: URL path → (file in the package's static folder, content type). Nothing else is served.
 STATIC_FILES = {
@@ -32,6 +32,8 @@ def load_static() -> dict[str, tuple[bytes, str]]:
             files[route] = (folder.joinpath(name).read_bytes(), content_type)
         except OSError as exc:
             raise MnistInferError(
-                f"the page's file {name} is missing from the installed package ({exc}); reinstall mnist-infer"
+                N_("the page's file {name} is missing from the installed package ({reason}); reinstall mnist-infer"),
+                name=name,
+                reason=exc,
             ) from None
     return files

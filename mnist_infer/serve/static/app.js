@@ -422,10 +422,15 @@
 
   // ---- start --------------------------------------------------------------------------------------------------
   function start(info) {
-    const [, h1, h2, out] = info.weights.sizes;
-    buildLayer("z1", h1);
-    buildLayer("z2", h2);
-    buildLayer("y", out);
+    const sizes = info.weights.sizes;
+    const hidden = info.layers.filter((name) => name !== "y");
+    for (const name of ["z1", "z2"]) {
+      const at = hidden.indexOf(name);
+      const figure = document.getElementById(`layer-${name}`).closest("figure");
+      figure.hidden = at < 0;
+      if (at >= 0) buildLayer(name, sizes[at + 1]);
+    }
+    buildLayer("y", sizes[sizes.length - 1]);
     const book = info.weights.book ? "the book's " : "";
     $("weights-info").textContent = `Weights: ${book}${info.weights.name} (${info.weights.sizes.join("-")}).`;
     if (info.test_set.available) {

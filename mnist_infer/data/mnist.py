@@ -1,0 +1,146 @@
+"""MNIST's two splits as uint8 arrays (checked, parsed once), pixels as the network's inputs, and the book's
+``load_mnist``.
+
+Files lie in the data directory (:mod:`mnist_infer.paths`) under their canonical names
+(``t10k-images-idx3-ubyte.gz``, …), or unpacked, or under the dotted names of the official archives. Where the
+directory has neither file of the test split, the copies packaged with the tool serve; a split is never completed
+half from the package.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from ..catalog import FILES, IMAGE_SHAPE, NUM_CLASSES, SPLIT_FILES, SPLITS, spellings
+from ..errors import N_, DataFileError, InputError, MissingDataError
+from ..paths import existing_data_dir, packaged_file
+from . import idx
+from .cache import load_cached
+
+
+def images_to_inputs(images: np.ndarray, dtype: np.dtype | type = np.float32) -> np.ndarray:
+    """uint8 images ``(N, 28, 28)`` → rows ``(N, 784)`` of ``dtype`` in [0, 1], as the book normalises them (÷ 255)."""
+    flat = np.asarray(images).reshape(len(images), -1)
+    return np.divide(flat, np.dtype(dtype).type(255.0), dtype=dtype)
+
+
+class Dataset:
+    """One split of MNIST as its files hold it: ``images`` uint8 ``(N, 28, 28)``, ``labels`` uint8 ``(N,)``; it
+    unpacks like the book's pairs (``x, t = load_split("test")``). The arrays may be read-only memory maps."""
+
+    __slots__ = ("images", "images_path", "labels", "labels_path", "split")
+
+    def __init__(self, split: str, images: np.ndarray, labels: np.ndarray, images_path: Path, labels_path: Path):
+        self.split, self.images, self.labels = split, images, labels
+        self.images_path, self.labels_path = images_path, labels_path
+
+    def __repr__(self) -> str:
+        return f"Dataset({self.split!r}, {len(self)} items, images={str(self.images_path)!r})"
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        return iter((self.images, self.labels))
+
+    def check_index(self, index: int) -> int:
+        """``index`` itself if it names an image of this split, else an error giving the valid range."""
+        if not 0 <= index < len(self):
+            raise InputError(
+                N_("index {index} is out of range: the {split} split has {count:,} images (0–{last})"),
+                index=index,
+                split=self.split,
+                count=len(self),
+                last=len(self) - 1,
+            )
+        return index
+
+    def part(self, start: int = 0, stop: int | None = None) -> Dataset:
+        """The images ``start`` to ``stop`` (exclusive) of the split."""
+        images, labels = self.images[start:stop], self.labels[start:stop]
+        return Dataset(self.split, images, labels, self.images_path, self.labels_path)
+
+
+def split_paths(split: str, data_dir: str | os.PathLike[str] | None = None, *, packaged: bool = True):
+    """The images and labels files of ``split``: the data directory's, else (if ``packaged``) the package's own
+    copies. Raises :class:`MissingDataError` if neither has them."""
+    if split not in SPLIT_FILES:
+        raise InputError(N_("unknown split {split!r}; expected one of {known}"), split=split, known=", ".join(SPLITS))
+    directory = existing_data_dir(data_dir)
+    found = {name: _find(directory, name) for name in SPLIT_FILES[split]}
+    if packaged and not any(found.values()):  # never a user's images with packaged labels: both or neither
+        found = {name: packaged_file(name) for name in found}
+    missing = [name for name, path in found.items() if path is None]
+    if missing:
+        raise MissingDataError(
+            N_(
+                "{directory}: missing {files}; `mnist-infer download --split {split}` fetches them (or point "
+                "--data-dir / $MNIST_INFER_HOME at a directory that has them)"
+            ),
+            directory=directory,
+            files=", ".join(missing),
+            split=split,
+        )
+    return tuple(found.values())
+
+
+def _find(directory: Path | None, canonical: str) -> Path | None:
+    paths = (directory / name for name in spellings(canonical)) if directory is not None else ()
+    return next((path for path in paths if path.is_file()), None)
+
+
+def load_split(split: str = "test", data_dir: str | os.PathLike[str] | None = None, *, packaged: bool = True):
+    """The ``train`` or ``test`` split of the data directory (else, if ``packaged``, the package's copy), checked."""
+    images_path, labels_path = split_paths(split, data_dir, packaged=packaged)
+    # Both headers first (cheap): counts that disagree are refused before either file is parsed or cached.
+    images_source, labels_source = idx.inspect(images_path, **idx.IMAGES), idx.inspect(labels_path, **idx.LABELS)
+    if images_source.count != labels_source.count:
+        raise DataFileError(
+            N_(
+                "{images}: {image_count:,} images, but {labels} has {label_count:,} labels; the two files must come "
+                "from the same split"
+            ),
+            images=images_path,
+            image_count=images_source.count,
+            labels=labels_path,
+            label_count=labels_source.count,
+        )
+    if images_source.count == 0:
+        raise DataFileError(N_("{path}: holds no images; expected a split of MNIST"), path=images_path)
+    images = load_cached(images_source, idx.read_images)
+    labels = load_cached(labels_source, idx.read_labels)
+    idx.check_labels(labels, labels_path)  # again, for a cache: 10,000 bytes, 10 µs
+    return Dataset(split, images, labels, images_path, labels_path)
+
+
+def load_mnist(normalize: bool = True, flatten: bool = True, one_hot_label: bool = False, data_dir=None):
+    """The book's ``dataset.mnist.load_mnist``: ``((x_train, t_train), (x_test, t_test))``.
+
+    ``normalize``: float32 in [0, 1], else uint8; ``flatten``: ``(N, 784)``, else ``(N, 1, 28, 28)``;
+    ``one_hot_label``: float32 one-hot rows ``(N, 10)``, else uint8 digits.
+    """
+
+    def arrays(dataset: Dataset) -> tuple[np.ndarray, np.ndarray]:
+        x = images_to_inputs(dataset.images) if normalize else np.array(dataset.images)
+        t = np.eye(NUM_CLASSES, dtype=np.float32)[dataset.labels] if one_hot_label else np.array(dataset.labels)
+        return x.reshape((len(x), -1) if flatten else (len(x), 1, *IMAGE_SHAPE)), t
+
+    return arrays(load_split("train", data_dir)), arrays(load_split("test", data_dir))
+
+
+def is_mnist(path: Path, canonical: str) -> bool:
+    """Whether ``path`` holds the catalog's file ``canonical``, as published (gzipped) or unpacked."""
+    import hashlib
+
+    known = FILES[canonical]
+    try:
+        if path.stat().st_size not in (known.size, known.content_size):  # cheap first: most files differ here
+            return False
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return False
+    return digest in (known.sha256, known.content_sha256)

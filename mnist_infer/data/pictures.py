@@ -1,0 +1,333 @@
+"""A user's picture of a digit → the 28×28 input the network expects, made the way MNIST was made.
+
+MNIST digits are light on dark, fitted into a 20×20 box keeping their aspect ratio, and placed in a 28×28 field
+with their centre of mass at the centre. A photo, a scan or a drawing is brought to the same form:
+
+1. read safely: only PNG, JPEG, BMP, GIF, WebP and TIFF, and the memory its decoding takes, from the size its
+   header states, checked before any pixel is decoded; the EXIF orientation applied;
+2. transparency composited onto white, grey (16-bit keeps its range; a dithered two-level picture is averaged back
+   to the greys its dots stand for);
+3. the background found from the border and the paper's local brightness, inverted if need be (light on dark);
+4. contrast stretched, faint noise cut (a picture with no ink: "no digit found");
+5. cropped to the digit, resized to fit 20×20, placed by its centre of mass in 28×28.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+import warnings
+from pathlib import Path
+from typing import BinaryIO, NamedTuple
+
+import numpy as np
+
+from ..catalog import IMAGE_SIDE
+from ..errors import N_, ImageError
+from ..paths import NotRegularFile, open_regular
+
+#: The formats read (by content, whatever the name): not ICO, ICNS, DDS, EPS, PSD…, whose headers may misstate
+#: the frame decoded, or whose decoders run other programs.
+IMAGE_FORMATS = ("PNG", "JPEG", "BMP", "GIF", "WEBP", "TIFF")
+FORMAT_NAMES = "PNG, JPEG, BMP, GIF, WebP, TIFF"
+#: File extensions ``predict --image DIR`` picks up.
+IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"})
+#: A 40-megapixel photo decodes; a picture whose decoding would take more is treated as a decompression bomb.
+MAX_PIXELS = 40_000_000
+MAX_IMAGE_FILE_BYTES = 512 * 1024 * 1024
+WORKING_SIZE = 512  #: pictures are reduced to at most this many pixels a side before any other work
+EXIF_ORIENTATION = 0x0112
+#: A two-level picture whose pixels differ from all four neighbours more often than this is dithered (dots standing
+#: for grey), and is averaged over squares of 2·DITHER_RADIUS + 1 pixels first.
+DITHER_DOTS = 0.01
+DITHER_RADIUS = 2
+BOX, FIELD = 20, IMAGE_SIDE  #: MNIST fits each digit into 20×20, then centres it in 28×28
+MNIST_CENTRE = 14.0  #: MNIST's centre of mass (measured on the test set: 13.99, 14.02)
+NOISE_FLOOR = 0.2  #: after stretching, ink fainter than this is background noise
+MIN_INK_CONTRAST = 0.08  #: ink must differ from its background by more than this…
+NOISE_MARGIN = 8.0  #: …and stand this many noise deviations (measured on the border) above the paper
+BACKGROUND_WINDOW = 0.15  #: the paper's brightness is estimated over windows of this fraction of the picture
+EXTREME_PIXELS = 3  #: polarity is read from this many of the darkest and lightest pixels
+MAX_INK_COVER = 0.7  #: ink over more than this fraction of the picture is no digit
+MIN_DIGIT_PIXELS = 4  #: nor is a speck smaller than this (at working size)
+
+
+class PreparedImage(NamedTuple):
+    """What the network sees, and what the user gave."""
+
+    path: Path
+    pixels: np.ndarray  #: uint8 (28, 28), light digit on dark, as an MNIST image
+    preview: np.ndarray  #: uint8 grey picture as the user sees it, at most 28 pixels a side
+
+
+def image_files(path: str | os.PathLike[str]) -> list[Path]:
+    """``path`` itself, or the image files in the directory ``path``, sorted by name."""
+    path = Path(path)
+    if not path.is_dir():
+        return [path]
+    found = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS and not p.name.startswith("."))
+    if not found:
+        raise ImageError(
+            N_("{path}: no image files here ({extensions})"), path=path, extensions=", ".join(sorted(IMAGE_EXTENSIONS))
+        )
+    return found
+
+
+def prepare_image(source: str | os.PathLike[str] | bytes, name: str = "upload") -> PreparedImage:
+    """The picture at the path ``source`` (or an image file's bytes, called ``name``) as an MNIST-like digit."""
+    path = Path(name if isinstance(source, bytes) else source)
+    grey = decode_grey(io.BytesIO(source), name) if isinstance(source, bytes) else read_grey(path)
+    return PreparedImage(path, to_mnist(grey, str(path)), _preview(grey))
+
+
+def read_grey(path: Path) -> np.ndarray:
+    """The picture file as float32 grey levels in [0, 1] (see :func:`decode_grey`); only a regular file is read."""
+    try:
+        stream, info = open_regular(path)
+    except FileNotFoundError:
+        raise ImageError(N_("{path}: no such image file"), path=path) from None
+    except NotRegularFile as exc:
+        raise ImageError(N_("{path}: is {kind}; expected an image file"), path=path, kind=exc.kind) from None
+    except OSError as exc:
+        raise ImageError(N_("{path}: cannot read the image ({reason})"), path=path, reason=exc.strerror) from None
+    with stream:
+        if info.st_size > MAX_IMAGE_FILE_BYTES:
+            raise ImageError(
+                N_("{path}: {size:,} bytes, more than the {limit:,} an image file may have here"),
+                path=path,
+                size=info.st_size,
+                limit=MAX_IMAGE_FILE_BYTES,
+            )
+        return decode_grey(stream, str(path))
+
+
+def decode_grey(stream: BinaryIO, source: str) -> np.ndarray:
+    """Grey levels in [0, 1] (transparency composited onto white), at most WORKING_SIZE pixels a side.
+
+    What decoding will cost is checked from the header before any pixel is decoded: at most MAX_PIXELS at the
+    size decoded (a baseline JPEG decodes at 1/2 to 1/8 when that is enough; a progressive one keeps every
+    coefficient of the full picture, so it counts at full size). Any failure of a decoder is an ImageError.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    if not stream.read(1):
+        raise ImageError(
+            N_("{path}: the file is empty; expected an image ({formats})"), path=source, formats=FORMAT_NAMES
+        )
+    stream.seek(0)
+    try:
+        with warnings.catch_warnings(), _quiet_stderr:
+            warnings.simplefilter("ignore")  # EXIF and palette notes must not precede the one line of output
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(stream, formats=IMAGE_FORMATS) as image:
+                width, height = image.size
+                progressive = image.format == "JPEG" and image.info.get("progressive")
+                image.draft("L" if image.mode != "RGBA" else image.mode, (WORKING_SIZE, WORKING_SIZE))
+                if (width * height if progressive else image.size[0] * image.size[1]) > MAX_PIXELS:
+                    raise ImageError(
+                        N_(
+                            "{path}: {width}×{height} pixels, more than the {limit:,} this tool decodes (a "
+                            "decompression bomb?); scale the picture down first"
+                        ),
+                        path=source,
+                        width=width,
+                        height=height,
+                        limit=MAX_PIXELS,
+                    )
+                return _to_grey(image)
+    except ImageError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageError(N_("{path}: refused as a decompression bomb ({reason})"), path=source, reason=exc) from None
+    except (UnidentifiedImageError, SyntaxError):
+        raise ImageError(
+            N_("{path}: not an image this tool reads; expected {formats}"), path=source, formats=FORMAT_NAMES
+        ) from None
+    except MemoryError:
+        raise ImageError(N_("{path}: not enough memory to decode the image"), path=source) from None
+    except Exception as exc:  # a decoder's failure: Pillow's plugins raise anything from OSError to IndexError
+        reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise ImageError(
+            N_("{path}: cannot decode the image ({reason}); is it truncated or damaged?"), path=source, reason=reason
+        ) from None
+
+
+class _QuietStderr:
+    """File descriptor 2 pointed at devnull while any decoder runs (libtiff prints its complaints there, where they
+    would precede the one line of an error): counted, so that threads decoding at once restore it exactly once."""
+
+    def __init__(self) -> None:
+        self._lock, self._users, self._saved = threading.Lock(), 0, -1
+
+    def __enter__(self) -> None:
+        with self._lock:
+            self._users += 1
+            if self._users == 1:
+                try:
+                    self._saved = os.dup(2)
+                    devnull = os.open(os.devnull, os.O_WRONLY)
+                    os.dup2(devnull, 2)
+                    os.close(devnull)
+                except OSError:  # no stderr at all: nothing to keep quiet
+                    self._saved = -1
+
+    def __exit__(self, *exc_info: object) -> None:
+        with self._lock:
+            self._users -= 1
+            if self._users == 0 and self._saved >= 0:
+                os.dup2(self._saved, 2)
+                os.close(self._saved)
+                self._saved = -1
+
+
+_quiet_stderr = _QuietStderr()
+
+
+def _to_grey(image) -> np.ndarray:
+    from PIL import Image, ImageFilter
+
+    if _dithered(image):  # dots standing for grey, which would otherwise read as ink
+        image = image.convert("L").filter(ImageFilter.BoxBlur(DITHER_RADIUS))
+    sixteen_bit = image.mode.startswith("I;16")
+    if sixteen_bit and max(image.size) > WORKING_SIZE:
+        image = image.convert("I")  # Pillow reduces big-endian 16-bit pixels into noise; 32-bit ones right
+    image.thumbnail((WORKING_SIZE, WORKING_SIZE), Image.Resampling.BOX)
+    if image.getexif().get(EXIF_ORIENTATION, 1) != 1:
+        from PIL import ImageOps
+
+        image = ImageOps.exif_transpose(image)  # after reducing: no full-size copy turned around
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):  # 16/32-bit grey: keep the full range
+        grey = np.asarray(image, dtype=np.float32)
+        if image.mode == "F":
+            low, high = float(grey.min()), float(grey.max())
+            return (grey - low) / (high - low) if high > low else np.zeros_like(grey)
+        return np.clip(grey / (65535.0 if sixteen_bit or grey.max() > 255 else 255.0), 0.0, 1.0)
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        image = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
+    return np.asarray(image.convert("L"), dtype=np.float32) / 255.0
+
+
+def _dithered(image) -> bool:
+    """Whether the picture has two levels scattered as dots (Pillow's ``convert("1")``, a 1-bit scan of grey
+    paper), judged on at most WORKING_SIZE×WORKING_SIZE pixels from its centre."""
+    if image.mode != "1" and not (image.mode in ("L", "P") and image.getcolors(2) is not None):
+        return False
+    width, height = image.size
+    left, top = max(0, (width - WORKING_SIZE) // 2), max(0, (height - WORKING_SIZE) // 2)
+    dots = (
+        np.asarray(
+            image.crop((left, top, left + min(width, WORKING_SIZE), top + min(height, WORKING_SIZE))).convert("L")
+        )
+        > 127
+    )
+    if min(dots.shape) < 3:
+        return False
+    inner = dots[1:-1, 1:-1]
+    neighbours = (dots[:-2, 1:-1], dots[2:, 1:-1], dots[1:-1, :-2], dots[1:-1, 2:])
+    return bool(np.logical_and.reduce([inner != n for n in neighbours]).mean() > DITHER_DOTS)
+
+
+def to_mnist(grey: np.ndarray, source: str = "image") -> np.ndarray:
+    """Grey levels in [0, 1] (any polarity, any size) → uint8 (28, 28), light digit centred on dark."""
+    digit = _crop(_ink(grey, source))
+    if max(digit.shape) < MIN_DIGIT_PIXELS:
+        raise ImageError(
+            N_("{path}: no digit found (only a speck of {width}×{height} pixels)"),
+            path=source,
+            width=digit.shape[1],
+            height=digit.shape[0],
+        )
+    field = _centre(_fit(digit, BOX), FIELD)
+    return np.clip(np.rint(field * 255.0), 0, 255).astype(np.uint8)
+
+
+def _ink(grey: np.ndarray, source: str) -> np.ndarray:
+    """How much ink each pixel holds, in [0, 1], the digit light on dark.
+
+    The background level comes from the border; the ink lies on the side where the picture strays furthest from
+    it (measured on its few most extreme pixels: a small digit on a large canvas covers far less than 1% of it).
+    Ink is measured against the paper's local brightness, so that light falling off across a photographed sheet,
+    or a shadow, does not read as ink.
+    """
+    edges = (grey[0], grey[-1], grey[:, 0], grey[:, -1])
+    background = float(np.quantile(np.concatenate(edges), 0.5))
+    steps = np.concatenate([np.diff(edge) for edge in edges])  # blind to light that varies smoothly
+    noise = 1.4826 * float(np.quantile(np.abs(steps), 0.5)) / np.sqrt(2) if steps.size else 0.0
+    k = min(EXTREME_PIXELS, grey.size) - 1
+    flat = np.partition(grey.ravel(), (k, grey.size - 1 - k))
+    dark_ink = background - flat[k] >= flat[grey.size - 1 - k] - background
+    ink = _paper(grey, dark_ink) - grey if dark_ink else grey - _paper(grey, dark_ink)
+    np.clip(ink, 0.0, None, out=ink)
+    top = float(np.quantile(ink, 0.995)) if ink.size > 400 else float(ink.max())
+    top = max(top, float(ink.max()) * 0.5)  # a thin digit on a large sheet covers under 0.5% of it
+    if top < max(MIN_INK_CONTRAST, NOISE_MARGIN * noise):
+        raise ImageError(N_("{path}: no digit found (no ink stands out from the background)"), path=source)
+    ink = np.clip((np.clip(ink / top, 0.0, 1.0) - NOISE_FLOOR) / (1.0 - NOISE_FLOOR), 0.0, 1.0)
+    if np.count_nonzero(ink > 0.5) > MAX_INK_COVER * ink.size:
+        raise ImageError(
+            N_("{path}: no digit found (the whole picture reads as ink: a gradient or a texture?)"), path=source
+        )
+    return ink
+
+
+def _paper(grey: np.ndarray, dark_ink: bool) -> np.ndarray:
+    """The paper's brightness under every pixel: a maximum (for dark ink) filter wider than a stroke, at low
+    resolution, smoothed and scaled back up."""
+    from PIL import Image, ImageFilter
+
+    height, width = grey.shape
+    scale = min(1.0, 64 / max(height, width))
+    small_size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    small = Image.fromarray(grey, mode="F").resize(small_size, Image.Resampling.BOX)
+    window = max(3, round(max(small_size) * BACKGROUND_WINDOW) | 1)
+    paper = small.filter(ImageFilter.MaxFilter(window) if dark_ink else ImageFilter.MinFilter(window))
+    coarse = paper.resize((max(1, small_size[0] // 4), max(1, small_size[1] // 4)), Image.Resampling.BOX)
+    return np.asarray(coarse.resize((width, height), Image.Resampling.BILINEAR), dtype=np.float32)
+
+
+def _crop(ink: np.ndarray, trim: float = 0.005) -> np.ndarray:
+    """The digit's bounding box; stray specks holding under ``trim`` of the ink on either side are left out."""
+    total = float(ink.sum())
+
+    def span(profile: np.ndarray) -> slice:
+        cumulative = np.cumsum(profile) / total
+        first = int(np.searchsorted(cumulative, trim, side="right"))
+        last = int(np.searchsorted(cumulative, 1.0 - trim, side="left"))
+        return slice(first, max(first, min(last, len(profile) - 1)) + 1)
+
+    return ink[span(ink.sum(axis=1)), span(ink.sum(axis=0))]
+
+
+def _fit(digit: np.ndarray, box: int) -> np.ndarray:
+    """Resize so the longer side is ``box`` pixels, keeping the aspect ratio, with antialiasing."""
+    from PIL import Image
+
+    height, width = digit.shape
+    scale = box / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    resized = Image.fromarray(digit.astype(np.float32), mode="F").resize(size, Image.Resampling.LANCZOS)
+    return np.clip(np.asarray(resized, dtype=np.float32), 0.0, 1.0)
+
+
+def _centre(box: np.ndarray, field: int) -> np.ndarray:
+    """Place ``box`` in a ``field``×``field`` square with its centre of mass where MNIST's is."""
+    height, width = box.shape
+    total = float(box.sum())
+    cy = float(box.sum(axis=1) @ np.arange(height)) / total if total else (height - 1) / 2
+    cx = float(box.sum(axis=0) @ np.arange(width)) / total if total else (width - 1) / 2
+    top = min(max(round(MNIST_CENTRE - cy), 0), field - height)  # never push the digit out of the field
+    left = min(max(round(MNIST_CENTRE - cx), 0), field - width)
+    out = np.zeros((field, field), dtype=np.float32)
+    out[top : top + height, left : left + width] = box
+    return out
+
+
+def _preview(grey: np.ndarray, size: int = FIELD) -> np.ndarray:
+    """The picture as the user sees it, reduced to at most ``size`` pixels on its longer side."""
+    from PIL import Image
+
+    image = Image.fromarray(np.rint(grey * 255).astype(np.uint8))
+    image.thumbnail((size, size), Image.Resampling.BOX)
+    return np.asarray(image, dtype=np.uint8)

@@ -1,0 +1,337 @@
+"""The layers of chapters 5–7, each with ``forward`` and ``backward``: Affine, Sigmoid, Relu, Tanh, SoftmaxWithLoss,
+Dropout and BatchNormalization (6.3–6.4), Convolution, Pooling and Flatten (7.2–7.4).
+
+As in the book, each layer keeps during ``forward`` what its ``backward`` needs, and ``backward(dout)`` returns the
+gradient with respect to its input; a layer with parameters keeps their gradients in ``grads``. ``forward(x, mode)``:
+in ``"train"`` mode Dropout and BatchNormalization behave as the book's with ``train_flg=True``; ``"test"`` is the
+book's test time, with what backward needs kept (for the gradient of an answer with respect to its input);
+``"infer"`` keeps nothing that costs memory. Activations work in place on the fresh output of the layer before them.
+
+Images flow through the convolutional layers as ``(N, height, width, channels)`` (NHWC: a filter's window is then
+``kw × channels`` contiguous numbers per row, and one matrix product computes every position); the parameters stay
+in the book's layout (``W`` of a convolution is ``(filters, channels, kh, kw)``), and :class:`Flatten` hands the
+affine layers the book's ``(channels, height, width)`` order.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+
+def sigmoid(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Logistic sigmoid as 0.5·tanh(x/2) + 0.5: equal to 1/(1+e^-x), and it never overflows."""
+    out = np.multiply(x, 0.5, out=out)
+    np.tanh(out, out=out)
+    out *= 0.5
+    out += 0.5
+    return out
+
+
+def softmax(x: np.ndarray) -> np.ndarray:
+    """Softmax over the last axis (the classes), shifted by its maximum so that exp never overflows."""
+    t = np.array(np.swapaxes(x, 0, -1))  # classes first: numpy reduces ten long rows faster than N short ones
+    t -= t.max(axis=0)
+    np.exp(t, out=t)
+    t /= t.sum(axis=0)
+    return np.swapaxes(t, 0, -1)
+
+
+class Layer:
+    """What every layer has: parameters (none here), their gradients, and the memory of the last forward."""
+
+    params: ClassVar[dict[str, np.ndarray]] = {}
+    state: ClassVar[dict[str, np.ndarray]] = {}  #: arrays saved with the weights that do not learn (running statistics)
+
+    def forward(self, x: np.ndarray, mode: str = "infer") -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def forget(self) -> None:
+        """Drop what backward would need (inference lets it go before the next batch comes)."""
+        for name in ("x", "out", "col", "xc", "xn"):
+            if getattr(self, name, None) is not None:
+                setattr(self, name, None)
+
+
+class Affine(Layer):
+    """``x·W + b``: a fully connected layer."""
+
+    def __init__(self, W: np.ndarray, b: np.ndarray) -> None:
+        self.params = {"W": W, "b": b}
+        self.grads: dict[str, np.ndarray] = {}
+        self.x: np.ndarray | None = None
+
+    def forward(self, x: np.ndarray, mode: str = "infer") -> np.ndarray:
+        self.x = x
+        out = x @ self.params["W"]
+        out += self.params["b"]
+        return out
+
+    def backward(self, dout: np.ndarray, input_gradient: bool = True) -> np.ndarray | None:
+        """Keep ``dW`` and ``db``; return ``dout·Wᵀ`` (not computed with ``input_gradient=False``)."""
+        self.grads = {"W": self.x.T @ dout, "b": dout.sum(axis=0)}
+        return dout @ self.params["W"].T if input_gradient else None
+
+
+class Sigmoid(Layer):
+    """``y = sigmoid(x)``, in place; backward: ``dout·y·(1 - y)``."""
+
+    out: np.ndarray | None = None
+
+    def forward(self, x: np.ndarray, mode: str = "infer") -> np.ndarray:
+        self.out = sigmoid(x, out=x)
+        return self.out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        dx = 1.0 - self.out
+        dx *= self.out
+        dx *= dout
+        return dx
+
+
+class Relu(Layer):
+    """``y = max(0, x)``, in place; backward: ``dout`` where ``x > 0`` (read from the output: the same mask)."""
+
+    out: np.ndarray | None = None
+
+    def forward(self, x: np.ndarray, mode: str = "infer") -> np.ndarray:
+        self.out = np.maximum(x, 0, out=x)
+        return self.out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return dout * (self.out > 0)
+
+
+class Tanh(Layer):
+    """``y = tanh(x)``, in place; backward: ``dout·(1 - y²)``."""
+
+    out: np.ndarray | None = None
+
+    def forward(self, x: np.ndarray, mode: str = "infer") -> np.ndarray:
+        self.out = np.tanh(x, out=x)
+        return self.out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return dout * (1.0 - np.square(self.out))
+
+
+class SoftmaxWithLoss:
+    """Softmax and the mean cross-entropy loss in one layer; backward: ``(y - t) / batch size``.
+
+    ``t`` holds class indices (or one-hot rows). The loss is ``logsumexp(x) - x[t]``: ``-log softmax(x)[t]`` without
+    the book's ``+ 1e-7``, so that it is exactly the function whose gradient ``backward`` returns.
+    """
+
+    def forward(self, x: np.ndarray, t: np.ndarray) -> float:
+        t = np.asarray(t)
+        self.t = t.argmax(axis=1) if t.ndim == 2 else t
+        shifted = x - x.max(axis=1, keepdims=True)
+        exp = np.exp(shifted)
+        total = exp.sum(axis=1, keepdims=True)
+        self.y = exp / total
+        return float(np.mean(np.log(total[:, 0]) - shifted[np.arange(len(x)), self.t]))
+
+    def backward(self, dout: float = 1.0) -> np.ndarray:
+        dx = self.y.copy()
+        dx[np.arange(len(dx)), self.t] -= 1
+        dx *= dout / len(dx)
+        return dx
+
+
+class Dropout(Layer):
+    """The book's Dropout (6.4.3): in training each unit is kept where a uniform draw exceeds ``ratio``; at test time
+    every unit is scaled by ``1 - ratio`` (not inverted dropout: the book's trained weights expect this)."""
+
+    def __init__(self, ratio: float, rng: np.random.Generator | None = None) -> None:
+        self.ratio, self.rng = ratio, rng
+        self.mask: np.ndarray | None = None
+        self.fixed = False  #: keep the last mask (for the gradient check)
+
+    def forward(self, x: np.ndarray, mode: str = "infer") -> np.ndarray:
+        if mode == "train":
+            if not (self.fixed and self.mask is not None):
+                rng = self.rng if self.rng is not None else np.random.default_rng()
+                self.mask = rng.random(x.shape, dtype=np.float32) > self.ratio
+            self.trained = True
+            return x * self.mask
+        self.trained = False
+        x *= x.dtype.type(1.0 - self.ratio)
+        return x
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return dout * self.mask if self.trained else dout * (1.0 - self.ratio)
+
+
+class BatchNormalization(Layer):
+    """The book's Batch Normalization (6.3) over the features of ``(N, D)`` inputs: in training, each batch is
+    normalised by its own mean and variance and the running statistics move towards them (momentum 0.9); at test
+    time, by the running statistics. ``gamma`` scales and ``beta`` shifts the result."""
+
+    EPS = 1e-6  # the book's 10e-7
+
+    def __init__(self, gamma, beta, running_mean, running_var, momentum: float = 0.9) -> None:
+        self.params = {"gamma": gamma, "beta": beta}
+        self.state = {"running_mean": running_mean, "running_var": running_var}
+        self.momentum = momentum
+        self.grads: dict[str, np.ndarray] = {}
+        self.xc = self.xn = self.std = None
+
+    def forward(self, x: np.ndarray, mode: str = "infer") -> np.ndarray:
+        mean, var = self.state["running_mean"], self.state["running_var"]
+        if mode == "train":
+            mu = x.mean(axis=0)
+            self.xc = x - mu
+            batch_var = np.mean(np.square(self.xc), axis=0)
+            self.std = np.sqrt(batch_var + self.EPS)
+            self.xn = self.xc / self.std
+            mean *= self.momentum
+            mean += (1 - self.momentum) * mu
+            var *= self.momentum
+            var += (1 - self.momentum) * batch_var
+            xn = self.xn
+        else:  # test time: the running statistics, a fixed affine map of x
+            self.std, self.xc = np.sqrt(var + self.EPS), None
+            xn = self.xn = (x - mean) / self.std
+        return self.params["gamma"] * xn + self.params["beta"]
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        gamma, n = self.params["gamma"], len(dout)
+        self.grads = {"gamma": np.sum(self.xn * dout, axis=0), "beta": dout.sum(axis=0)}
+        dxn = gamma * dout
+        if self.xc is None:
+            return dxn / self.std
+        dxc = dxn / self.std
+        dvar = -0.5 * np.sum(dxn * self.xc, axis=0) / self.std**3
+        dxc += (2.0 / n) * self.xc * dvar
+        return dxc - dxc.sum(axis=0) / n
+
+
+def _padded(x: np.ndarray, pad: int) -> np.ndarray:
+    return x if pad == 0 else np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+
+
+def output_size(size: int, window: int, stride: int, pad: int) -> int:
+    """Positions a window takes along one side (7.2.4): ``(size + 2·pad - window) / stride + 1``."""
+    return (size + 2 * pad - window) // stride + 1
+
+
+def im2col(x: np.ndarray, kh: int, kw: int, stride: int = 1, pad: int = 0) -> np.ndarray:
+    """Every ``kh × kw`` window of ``x`` (NHWC) as a row: ``(N·H'·W', kh·kw·C)`` (7.4.3).
+
+    One copy of a strided view, no loop: in NHWC a window's row is ``kw·C`` contiguous numbers.
+    """
+    x = _padded(x, pad)
+    n, h, w, c = x.shape
+    oh, ow = output_size(h, kh, stride, 0), output_size(w, kw, stride, 0)
+    s = x.strides
+    windows = as_strided(x, (n, oh, ow, kh, kw, c), (s[0], s[1] * stride, s[2] * stride, s[1], s[2], s[3]))
+    return windows.reshape(n * oh * ow, kh * kw * c)
+
+
+def col2im(col: np.ndarray, shape: tuple[int, ...], kh: int, kw: int, stride: int = 1, pad: int = 0) -> np.ndarray:
+    """The inverse of :func:`im2col` for gradients: each window's row added back where it came from (NHWC)."""
+    n, h, w, c = shape
+    oh, ow = output_size(h, kh, stride, pad), output_size(w, kw, stride, pad)
+    col = col.reshape(n, oh, ow, kh, kw, c)
+    out = np.zeros((n, h + 2 * pad, w + 2 * pad, c), dtype=col.dtype)
+    for i in range(kh):  # a loop over the window's offsets (the book's), not over images or positions
+        for j in range(kw):
+            out[:, i : i + stride * oh : stride, j : j + stride * ow : stride] += col[:, :, :, i, j]
+    return out[:, pad : pad + h, pad : pad + w]
+
+
+class Convolution(Layer):
+    """``W`` (filters, channels, kh, kw) slid over the input with ``stride`` and ``pad`` (7.2), plus ``b``: as one
+    matrix product of the windows (:func:`im2col`) with the filters."""
+
+    def __init__(self, W: np.ndarray, b: np.ndarray, stride: int = 1, pad: int = 0) -> None:
+        self.params = {"W": W, "b": b}
+        self.stride, self.pad = stride, pad
+        self.grads: dict[str, np.ndarray] = {}
+        self.col: np.ndarray | None = None
+
+    def _filters(self) -> np.ndarray:
+        """``W`` as a matrix ``(kh·kw·C, F)`` in the order of :func:`im2col`'s rows."""
+        W = self.params["W"]
+        return W.transpose(2, 3, 1, 0).reshape(-1, W.shape[0])
+
+    def forward(self, x: np.ndarray, mode: str = "infer") -> np.ndarray:
+        f, _, kh, kw = self.params["W"].shape
+        n, h, w, _ = x.shape
+        self.x_shape = x.shape
+        col = im2col(x, kh, kw, self.stride, self.pad)
+        self.col = col if mode != "infer" else None
+        out = col @ self._filters()
+        out += self.params["b"]
+        return out.reshape(n, output_size(h, kh, self.stride, self.pad), output_size(w, kw, self.stride, self.pad), f)
+
+    def backward(self, dout: np.ndarray, input_gradient: bool = True) -> np.ndarray | None:
+        W = self.params["W"]
+        f, c, kh, kw = W.shape
+        dout = dout.reshape(-1, f)
+        dW = self.col.T @ dout
+        self.grads = {"W": dW.reshape(kh, kw, c, f).transpose(3, 2, 0, 1), "b": dout.sum(axis=0)}
+        if not input_gradient:
+            return None
+        return col2im(dout @ self._filters().T, self.x_shape, kh, kw, self.stride, self.pad)
+
+
+class Pooling(Layer):
+    """Max pooling (7.3): the largest value of each ``size × size`` window, windows ``stride`` apart; computed as
+    the maximum of the window's offsets (a loop over ``size²`` offsets, each a strided view of every window)."""
+
+    def __init__(self, size: int = 2, stride: int = 2, pad: int = 0) -> None:
+        self.size, self.stride, self.pad = size, stride, pad
+        self.mask: np.ndarray | None = None
+
+    def _offsets(self, x: np.ndarray):
+        _, h, w, _ = x.shape
+        oh, ow, s = output_size(h, self.size, self.stride, 0), output_size(w, self.size, self.stride, 0), self.stride
+        for k, (i, j) in enumerate((i, j) for i in range(self.size) for j in range(self.size)):
+            yield k, (slice(None), slice(i, i + s * oh, s), slice(j, j + s * ow, s))
+
+    def forward(self, x: np.ndarray, mode: str = "infer") -> np.ndarray:
+        self.x_shape = x.shape
+        if self.pad:
+            x = np.pad(x, ((0, 0), (self.pad, self.pad), (self.pad, self.pad), (0, 0)), constant_values=-np.inf)
+        out, which = None, None
+        for k, where in self._offsets(x):
+            view = x[where]
+            if out is None:
+                out = view.copy()
+                which = np.zeros(out.shape, dtype=np.int8) if mode != "infer" else None
+                continue
+            if which is not None:
+                larger = view > out
+                which[larger] = k
+            np.maximum(out, view, out=out)
+        self.mask = which
+        return out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        n, h, w, c = self.x_shape
+        dx = np.zeros((n, h + 2 * self.pad, w + 2 * self.pad, c), dtype=dout.dtype)
+        for k, where in self._offsets(dx):
+            dx[where] += np.where(self.mask == k, dout, 0)
+        return dx[:, self.pad : self.pad + h, self.pad : self.pad + w]
+
+
+class Flatten(Layer):
+    """Feature maps ``(N, H, W, C)`` → rows ``(N, C·H·W)`` in the book's order (channels first), for an Affine."""
+
+    def forward(self, x: np.ndarray, mode: str = "infer") -> np.ndarray:
+        self.x_shape = x.shape
+        return x.transpose(0, 3, 1, 2).reshape(len(x), -1)
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        n, h, w, c = self.x_shape
+        return dout.reshape(n, c, h, w).transpose(0, 2, 3, 1)
+
+
+#: The activations by the names weights files and the command line use.
+ACTIVATIONS: dict[str, type[Layer]] = {"sigmoid": Sigmoid, "relu": Relu, "tanh": Tanh}

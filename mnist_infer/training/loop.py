@@ -1,0 +1,369 @@
+"""Training (chapters 4–8): mini-batches, backpropagation, an optimiser, and the weights of the best epoch.
+
+    result = train(TrainingConfig(epochs=20), load_split("train"), test=load_split("test"))
+    save_weights("mine.npz", result.network, result.metadata())
+
+The training images stay uint8 (memory-mapped); each mini-batch is converted (or augmented) on its own, so memory
+does not grow with the data set. Every epoch visits each training image once in a random order. With
+``validation=N`` the last N training images are held out and the weights of the epoch that classifies them best are
+kept; without, the latest (the test set is reported, never used to choose).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .. import __version__
+from ..data.mnist import Dataset, images_to_inputs
+from ..errors import N_, InputError, MnistInferError
+from ..inference import classify_images
+from ..model.layers import ACTIVATIONS
+from ..model.network import INITS, MODELS, Architecture, ArchitectureError, Network, init_params
+from .augment import Augmentation
+from .optimizers import OPTIMIZERS, default_lr
+
+#: Per model: the initialisation and optimiser chapter 6 recommends, and the book's epochs.
+MODEL_DEFAULTS = {
+    "mlp": {"epochs": 20},
+    "simple-convnet": {"epochs": 20, "init": "he"},
+    "deep-convnet": {"epochs": 20, "init": "he"},
+}
+DEFAULT_INIT = {"sigmoid": "xavier", "tanh": "xavier", "relu": "he"}
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Everything that decides a training run; ``None`` means the model's default, ``seed`` None a fresh one."""
+
+    model: str = "mlp"
+    hidden: tuple[int, ...] = (50, 100)  #: for "mlp": the hidden layers' sizes, any number of them
+    activation: str = "sigmoid"  #: for "mlp"
+    dropout: float = 0.0  #: for "mlp": the book's Dropout after each hidden layer
+    batch_norm: bool = False  #: for "mlp": Batch Normalization before each activation
+    optimizer: str = "adam"
+    lr: float | None = None
+    epochs: int | None = None
+    batch_size: int = 100
+    weight_decay: float = 0.0
+    augment: bool = False
+    seed: int | None = None
+    validation: int = 0
+    init: str | float | None = None
+
+    def architecture(self) -> Architecture:
+        if self.model == "mlp":
+            return MODELS["mlp"](tuple(self.hidden), self.activation, dropout=self.dropout, batch_norm=self.batch_norm)
+        return MODELS[self.model]()
+
+    def check(self, train_images: int | None = None) -> Architecture:
+        """The architecture, once every setting can work (else :class:`InputError` naming the first that cannot)."""
+        problems = [
+            (self.model not in MODELS, "--model", self.model),
+            (self.activation not in ACTIVATIONS, "--activation", self.activation),
+            (self.optimizer not in OPTIMIZERS, "--optimizer", self.optimizer),
+            (not self.hidden or min(self.hidden) < 1, "--hidden", " ".join(map(str, self.hidden))),
+            (not 0 <= self.dropout < 1, "--dropout", self.dropout),
+            (self.lr is not None and not (0 < self.lr < math.inf), "--lr", self.lr),
+            (self.epochs is not None and self.epochs < 1, "--epochs", self.epochs),
+            (self.batch_size < 1, "--batch-size", self.batch_size),
+            (not 0 <= self.weight_decay < math.inf, "--weight-decay", self.weight_decay),
+            (self.validation < 0, "--validation", self.validation),
+            (self.seed is not None and self.seed < 0, "--seed", self.seed),
+            (isinstance(self.init, str) and self.init not in INITS, "--init", self.init),
+        ]
+        for wrong, option, value in problems:
+            if wrong:
+                raise InputError(N_("cannot train: {option} {value} cannot work"), option=option, value=value)
+        if train_images is not None and self.validation >= train_images:
+            raise InputError(
+                N_("cannot train: --validation {count:,} holds out all {total:,} training images"),
+                count=self.validation,
+                total=train_images,
+            )
+        try:
+            return self.architecture()
+        except ArchitectureError as exc:  # what the loaders would refuse: say it now, not after training
+            raise InputError(N_("cannot train this network: {problem}"), problem=exc) from None
+
+    @property
+    def planned_epochs(self) -> int:
+        return self.epochs if self.epochs is not None else MODEL_DEFAULTS[self.model]["epochs"]
+
+    @property
+    def learning_rate(self) -> float:
+        return default_lr(self.optimizer) if self.lr is None else self.lr
+
+    @property
+    def initialisation(self) -> str | float:
+        if self.init is not None:
+            return self.init
+        return MODEL_DEFAULTS[self.model].get("init") or DEFAULT_INIT[self.activation]
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    """One epoch of the learning curve. ``train_accuracy`` and ``loss`` are over the epoch's mini-batches."""
+
+    epoch: int
+    loss: float
+    train_accuracy: float
+    validation_accuracy: float | None
+    test_accuracy: float | None
+    seconds: float
+    batches: int  #: mini-batches trained; fewer than a full epoch's if it was interrupted
+    interrupted: bool = False
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass
+class TrainingResult:
+    config: TrainingConfig
+    seed: int
+    network: Network | None = None  #: with the kept weights; None if interrupted before any epoch ended
+    history: list[EpochRecord] = field(default_factory=list)
+    kept: EpochRecord | None = None  #: the epoch whose weights were kept
+    interrupted: bool = False
+    train_images: int = 0
+    data: str = ""
+    weights: str = ""  #: where they were saved (set by the caller)
+
+    def metadata(self) -> dict[str, object]:
+        """What the saved weights file says about itself (no times or paths: a seeded run saves the same bytes)."""
+        config, kept = self.config, self.kept
+        architecture = config.architecture()
+        mlp = config.model == "mlp"
+        return {
+            "format": "mnist-infer weights",
+            "tool": f"mnist-infer {__version__}",
+            "model": config.model,
+            "sizes": [784, *config.hidden, 10] if mlp else None,
+            "activation": architecture.activation,
+            "epochs": kept.epoch if kept else 0,
+            "accuracy": {
+                "test": kept.test_accuracy if kept else None,
+                "validation": kept.validation_accuracy if kept else None,
+                "train": kept.train_accuracy if kept else None,
+            },
+            "seed": self.seed,
+            "training": {
+                "optimizer": config.optimizer,
+                "lr": config.learning_rate,
+                "epochs_planned": config.planned_epochs,
+                "batch_size": config.batch_size,
+                "weight_decay": config.weight_decay,
+                "init": config.initialisation,
+                "dropout": config.dropout if mlp else None,
+                "batch_norm": config.batch_norm if mlp else None,
+                "augment": config.augment,
+                "validation_images": config.validation,
+                "train_images": self.train_images,
+                "data": self.data,
+                "interrupted": self.interrupted,
+                "kept": "best validation accuracy" if config.validation else "latest",
+            },
+            "history": [{k: v for k, v in r.to_dict().items() if k != "seconds"} for r in self.history],
+        }
+
+    def to_dict(self) -> dict[str, object]:
+        """``train --json``: the file's metadata, where it was saved, and the epochs with their times."""
+        return {**self.metadata(), "weights": self.weights, "history": [r.to_dict() for r in self.history]}
+
+
+def prepare(config: TrainingConfig, out, plot=None, data_dir=None, limit: slice | None = None):
+    """The training and test splits, once everything that would make a run's output unusable or unwritable is
+    checked: the settings (and the network they make, against the bounds the loaders enforce), ``out`` and ``plot``
+    (writable, not a link or a device, not the same file)."""
+    from ..catalog import SPLIT_FILES
+    from ..data.mnist import is_mnist, load_split
+    from ..errors import MissingDataError
+    from ..paths import check_writable
+
+    check_writable(out, N_("the weights"))
+    if plot is not None:
+        check_writable(plot, N_("the plot"))
+        if Path(plot).absolute() == Path(out).absolute() or (
+            Path(out).exists() and Path(plot).exists() and Path(out).samefile(plot)
+        ):
+            raise InputError(
+                N_("--out and --plot name the same file {path}: the plot would replace the weights"), path=out
+            )
+    train_set = load_split("train", data_dir)
+    if limit is not None:
+        train_set = train_set.part(limit.start, limit.stop)
+        if len(train_set) == 0:
+            raise InputError(
+                N_("--limit {start}:{stop}: no training images there (the split has {count:,})"),
+                start=limit.start,
+                stop=limit.stop,
+                count=len(load_split("train", data_dir)),
+            )
+    config.check(len(train_set))
+    try:
+        test_set = load_split("test", data_dir, packaged=False)  # the test split of the same data set
+    except MissingDataError:
+        # MNIST's own training labels: the packaged test split is their test set. Another data set with MNIST's
+        # file names (Fashion-MNIST) trains untested, scored on its validation images, if any.
+        test_set = load_split("test") if is_mnist(train_set.labels_path, SPLIT_FILES["train"][1]) else None
+    return train_set, test_set
+
+
+def check_trained(result: TrainingResult) -> None:
+    """Refuse weights the loaders would refuse (a learning rate so large that they overflow), naming the setting."""
+    from ..weights import check_values
+
+    try:
+        check_values(result.network.architecture, result.network.params, "")
+    except MnistInferError:
+        config = result.config
+        raise MnistInferError(
+            N_(
+                "training made weights too large to use (the learning rate {lr:g} or the weight decay {decay:g} is "
+                "far too large for {optimizer}); nothing saved: try --lr {smaller:g}"
+            ),
+            lr=config.learning_rate,
+            decay=config.weight_decay,
+            optimizer=config.optimizer,
+            smaller=config.learning_rate / 100,
+        ) from None
+
+
+def fresh_seed() -> int:
+    """A seed from the operating system's entropy, small enough to type back in with ``--seed``."""
+    return int(np.random.SeedSequence().entropy % 2**32)
+
+
+#: Called after every mini-batch: (epoch, batches done, batches in the epoch, mean loss, accuracy so far).
+BatchCallback = Callable[[int, int, int, float, float], None]
+
+
+def train(
+    config: TrainingConfig,
+    train_set: Dataset,
+    test: Dataset | None = None,
+    *,
+    on_batch: BatchCallback | None = None,
+    on_epoch: Callable[[EpochRecord], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> TrainingResult:
+    """Train a network as ``config`` says on ``train_set``, scoring every epoch on ``test`` if given.
+
+    ``should_stop()`` is asked after each mini-batch; when it answers True the run ends there (that partial epoch is
+    scored like a whole one). A KeyboardInterrupt in the middle of a batch ends it too, but that batch's half-made
+    update is discarded with the rest of its epoch.
+    """
+    architecture = config.check(len(train_set))
+    count = len(train_set) - config.validation
+    seed = config.seed if config.seed is not None else fresh_seed()
+    rng = np.random.default_rng(seed)
+    network = Network(architecture, init_params(architecture, config.initialisation, rng), rng=rng)
+    run = _Run(config, network, rng, train_set, count, test, on_batch, should_stop)
+    result = TrainingResult(config, seed, train_images=count, data=train_set.images_path.name)
+    # Overflow shows as a non-finite loss, which stops training with an error that says what to do.
+    with blas_threads(None if network.is_convolutional else 1), np.errstate(over="ignore", invalid="ignore"):
+        for epoch in range(1, config.planned_epochs + 1):
+            record = run.epoch(epoch)
+            if record is None:  # a KeyboardInterrupt in mid-batch: keep what the last whole epoch gave
+                result.interrupted = True
+                break
+            result.history.append(record)
+            result.interrupted = record.interrupted
+            if (
+                result.kept is None
+                or not config.validation
+                or record.validation_accuracy > result.kept.validation_accuracy
+            ):
+                result.kept = record
+                result.network = Network(architecture, {k: v.copy() for k, v in network.params.items()})
+            if on_epoch is not None:
+                on_epoch(record)
+            if record.interrupted:
+                break
+    return result
+
+
+class _Run:
+    """The state of one training run: the network, its optimiser, the data, the random generator."""
+
+    def __init__(self, config, network, rng, train_set, count, test, on_batch, should_stop) -> None:
+        self.config, self.network, self.rng = config, network, rng
+        self.optimizer = OPTIMIZERS[config.optimizer](lr=config.learning_rate)
+        self.augment = Augmentation() if config.augment else None
+        # Plain arrays over the same memory map: indexing np.memmap itself costs more than copying a batch.
+        self.images, self.labels = np.asarray(train_set.images), np.asarray(train_set.labels)
+        self.count = count
+        self.held_out = (self.images[count:], self.labels[count:]) if config.validation else None
+        self.test = test
+        self.on_batch, self.should_stop = on_batch, should_stop
+        self.batches = -(-count // config.batch_size)
+
+    def epoch(self, epoch: int) -> EpochRecord | None:
+        """Train on every image once, in a random order; None if a KeyboardInterrupt broke a batch."""
+        config, network = self.config, self.network
+        started = time.perf_counter()
+        order = self.rng.permutation(self.count)
+        loss_sum = correct = seen = done = 0
+        stopped = False
+        learnable = network.learnable()
+        try:
+            for done, start in enumerate(range(0, self.count, config.batch_size), start=1):
+                chosen = order[start : start + config.batch_size]
+                batch, t = self.images[chosen], self.labels[chosen]
+                x = self.augment(batch, self.rng) if self.augment else images_to_inputs(batch)
+                loss = network.loss(x, t, config.weight_decay)
+                if not math.isfinite(loss):
+                    raise MnistInferError(
+                        N_(
+                            "training diverged in epoch {epoch} (the loss became {loss}): the learning rate {lr} is "
+                            "too large for {optimizer}; try --lr {smaller:g}"
+                        ),
+                        epoch=epoch,
+                        loss=loss,
+                        lr=config.learning_rate,
+                        optimizer=config.optimizer,
+                        smaller=config.learning_rate / 10,
+                    )
+                self.optimizer.update(learnable, network.backward(config.weight_decay))
+                loss_sum += loss * len(t)
+                correct += int(np.count_nonzero(network.last_layer.y.argmax(axis=1) == t))
+                seen += len(t)
+                if self.on_batch is not None:
+                    self.on_batch(epoch, done, self.batches, loss_sum / seen, correct / seen)
+                if self.should_stop is not None and self.should_stop():
+                    stopped = True
+                    break
+        except KeyboardInterrupt:
+            return None
+        return EpochRecord(
+            epoch,
+            loss_sum / seen,
+            correct / seen,
+            _accuracy(network, *self.held_out) if self.held_out else None,
+            _accuracy(network, self.test.images, self.test.labels) if self.test is not None else None,
+            time.perf_counter() - started,
+            done,
+            interrupted=stopped,
+        )
+
+
+def _accuracy(network: Network, images: np.ndarray, labels: np.ndarray) -> float:
+    return float(np.mean(classify_images(network, images)[0] == labels)) if len(labels) else 0.0
+
+
+def blas_threads(count: int | None) -> contextlib.AbstractContextManager:
+    """BLAS on ``count`` threads while the block runs (None: as many as it likes). A mini-batch of a fully connected
+    network makes products too small for threads to pay: waking and waiting for them costs more than they save, far
+    more when other programs share the cores (measured: 6× slower per epoch on a busy 2-core machine)."""
+    if count is None:
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(count, user_api="blas")
