@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from conftest import packaged
+from mnist_infer.data.augment import Augmentation, change_thickness, warp
 from mnist_infer.data.idx import read_images
-from mnist_infer.training.augment import Augmentation, change_thickness, warp
 
 NONE = Augmentation(shift=0, rotation=0, scale=(1, 1), aspect=0, slant=0, thickness=(0, 0))
 

@@ -21,12 +21,12 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
+from ..data.augment import Augmentation
 from ..data.mnist import Dataset, images_to_inputs
 from ..errors import N_, InputError, MnistInferError
 from ..inference import classify_images
 from ..model.layers import ACTIVATIONS
 from ..model.network import INITS, MODELS, Architecture, ArchitectureError, Network, init_params
-from .augment import Augmentation
 from .optimizers import OPTIMIZERS, default_lr
 
 #: Per model: the initialisation and optimiser chapter 6 recommends, and the book's epochs.
