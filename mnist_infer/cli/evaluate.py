@@ -8,7 +8,7 @@ import click
 
 from ..catalog import DEFAULT_BATCH_SIZE
 from ..i18n import _
-from .options import ImageRange, command, data_dir_option, json_option, split_option, weights_option
+from .options import ImageRange, command, data_dir_option, json_option, split_option, weights_option, workers
 
 
 @command(
@@ -76,7 +76,15 @@ def evaluate(
     for path, network in zip(paths, networks, strict=True):
         with progress(f"{path.name} on {split}", as_json) as report:
             results.append(
-                run(network, dataset, weights=path, batch_size=batch_size, progress=report, known=identify(path))
+                run(
+                    network,
+                    dataset,
+                    weights=path,
+                    batch_size=batch_size,
+                    progress=report,
+                    known=identify(path),
+                    workers=workers(),
+                )
             )
     if errors_png:
         _save_gallery(results[0], dataset.images, errors_png, errors_max)

@@ -32,6 +32,12 @@ def debug_option(func: Callable) -> Callable:
     )(func)
 
 
+def workers() -> int:
+    """Threads for a forward pass over many images (see :func:`mnist_infer.cli.configure_blas`)."""
+    obj = click.get_current_context().find_root().obj
+    return obj.get("workers", 1) if isinstance(obj, dict) else 1
+
+
 def debug_requested(ctx: click.Context) -> bool:
     return bool(ctx.meta.get(_DEBUG_KEY)) or os.environ.get(DEBUG_ENV) == "1"
 

@@ -283,42 +283,42 @@ class Convolution(Layer):
 
 class Pooling(Layer):
     """Max pooling (7.3): the largest value of each ``size × size`` window, windows ``stride`` apart; computed as
-    the maximum of the window's offsets (a loop over ``size²`` offsets, each a strided view of every window)."""
+    the maximum over the window's offsets (a loop over ``size²`` offsets, each a strided view of every window). Its
+    gradient goes to the first largest value of each window, as the book's ``argmax`` sends it."""
 
     def __init__(self, size: int = 2, stride: int = 2, pad: int = 0) -> None:
         self.size, self.stride, self.pad = size, stride, pad
-        self.mask: np.ndarray | None = None
+        self.x: np.ndarray | None = None
 
     def _offsets(self, x: np.ndarray):
         _, h, w, _ = x.shape
         oh, ow, s = output_size(h, self.size, self.stride, 0), output_size(w, self.size, self.stride, 0), self.stride
-        for k, (i, j) in enumerate((i, j) for i in range(self.size) for j in range(self.size)):
-            yield k, (slice(None), slice(i, i + s * oh, s), slice(j, j + s * ow, s))
+        for i in range(self.size):
+            for j in range(self.size):
+                yield slice(None), slice(i, i + s * oh, s), slice(j, j + s * ow, s)
 
     def forward(self, x: np.ndarray, mode: str = "infer") -> np.ndarray:
-        self.x_shape = x.shape
         if self.pad:
             x = np.pad(x, ((0, 0), (self.pad, self.pad), (self.pad, self.pad), (0, 0)), constant_values=-np.inf)
-        out, which = None, None
-        for k, where in self._offsets(x):
-            view = x[where]
-            if out is None:
-                out = view.copy()
-                which = np.zeros(out.shape, dtype=np.int8) if mode != "infer" else None
-                continue
-            if which is not None:
-                larger = view > out
-                which[larger] = k
-            np.maximum(out, view, out=out)
-        self.mask = which
+        offsets = self._offsets(x)
+        out = x[next(offsets)].copy()
+        for where in offsets:
+            np.maximum(out, x[where], out=out)
+        self.x, self.out = (x, out) if mode != "infer" else (None, None)
         return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        n, h, w, c = self.x_shape
-        dx = np.zeros((n, h + 2 * self.pad, w + 2 * self.pad, c), dtype=dout.dtype)
-        for k, where in self._offsets(dx):
-            dx[where] += np.where(self.mask == k, dout, 0)
-        return dx[:, self.pad : self.pad + h, self.pad : self.pad + w]
+        dx, taken = np.zeros_like(self.x), np.zeros(self.out.shape, dtype=bool)
+        for where in self._offsets(dx):
+            first = self.x[where] == self.out
+            first &= ~taken
+            taken |= first
+            if self.stride < self.size:  # windows overlap: a value may be the largest of several
+                dx[where] += dout * first
+            else:
+                np.multiply(dout, first, out=dx[where])
+        p = self.pad
+        return dx[:, p : dx.shape[1] - p, p : dx.shape[2] - p]
 
 
 class Flatten(Layer):

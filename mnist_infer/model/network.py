@@ -36,6 +36,7 @@ MAX_LAYERS = 64
 MAX_PARAMETERS = 1 << 24  #: 64 MiB as float32 (the book's DeepConvNet has 0.17 million)
 MAX_UNITS = 8192  #: units of a hidden affine layer, filters of a convolution
 MAX_FEATURES = 1 << 18  #: numbers a layer may output per image (the book's largest: 28·28·16 = 12,544)
+MAX_WINDOWS = 1 << 22  #: numbers of a convolution's windows (im2col) per image (the book's largest: 112,896)
 MAX_KERNEL = 32
 
 
@@ -150,6 +151,11 @@ class Architecture(NamedTuple):
                     )
                 params = {f"W{weights}": (spec["filters"], c, k, k), f"b{weights}": (spec["filters"],)}
                 out = (output_size(h, k, stride, pad), output_size(w, k, stride, pad), spec["filters"])
+                if out[0] * out[1] * k * k * c > MAX_WINDOWS:
+                    raise ArchitectureError(
+                        N_("W{index}: its windows would hold {count:,} numbers per image; the tool runs {limit:,}"),
+                        index=weights, count=out[0] * out[1] * k * k * c, limit=MAX_WINDOWS,
+                    )  # fmt: skip
                 name = f"a{weights}"
             elif kind == "pool":
                 if len(shape) != 3 or spec["size"] > min(shape[:2]) + 2 * spec["pad"]:

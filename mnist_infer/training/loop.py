@@ -11,7 +11,6 @@ kept; without, the latest (the test set is reported, never used to choose).
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
 from collections.abc import Callable
@@ -268,7 +267,7 @@ def train(
     run = _Run(config, network, rng, train_set, count, test, on_batch, should_stop)
     result = TrainingResult(config, seed, train_images=count, data=train_set.images_path.name)
     # Overflow shows as a non-finite loss, which stops training with an error that says what to do.
-    with blas_threads(None if network.is_convolutional else 1), np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
         for epoch in range(1, config.planned_epochs + 1):
             record = run.epoch(epoch)
             if record is None:  # a KeyboardInterrupt in mid-batch: keep what the last whole epoch gave
@@ -356,14 +355,3 @@ class _Run:
 
 def _accuracy(network: Network, images: np.ndarray, labels: np.ndarray) -> float:
     return float(np.mean(classify_images(network, images)[0] == labels)) if len(labels) else 0.0
-
-
-def blas_threads(count: int | None) -> contextlib.AbstractContextManager:
-    """BLAS on ``count`` threads while the block runs (None: as many as it likes). A mini-batch of a fully connected
-    network makes products too small for threads to pay: waking and waiting for them costs more than they save, far
-    more when other programs share the cores (measured: 6× slower per epoch on a busy 2-core machine)."""
-    if count is None:
-        return contextlib.nullcontext()
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(count, user_api="blas")
