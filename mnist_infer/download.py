@@ -2,13 +2,12 @@
 
 Each file streams to ``NAME.part`` in the data directory, is checked against its published md5 and sha256 (a
 re-gzipped copy by the checksums of its content) and only then renamed. Sources, in order: the package's own copy
-(the test split and two of the book's weights ship with the tool), the user's mirrors (base URLs or directories),
-then the public ones the catalog names. urllib3's ``Retry`` retries what fails before a body arrives (connection
-errors, 5xx) with backoff; a body cut short is resumed with a Range request; a 404 moves on at once. Every source has
-a deadline that moves with the bytes that arrive (after a grace of three times the timeouts, at least
-:data:`MIN_RATE` on average): a watchdog shuts the connection when it passes, whatever the connection waits for, so
-a server trickling a byte a second is left in bounded time. A ``.part`` is extended only if it is this user's own
-regular file with no other link; two downloads into one directory wait for each other.
+(no network), the user's mirrors (base URLs or directories), the public ones the catalog names. urllib3's ``Retry``
+retries what fails before a body arrives (connection errors, 5xx) with backoff; a body cut short is resumed with a
+Range request; a 404 moves on at once. Each source has a deadline that moves with the bytes that arrive (after a grace
+of three times the timeouts, :data:`MIN_RATE` on average): a watchdog shuts the connection when it passes, whatever
+it waits for, so a server trickling a byte a second is left in bounded time. A ``.part`` is extended only if it is
+this user's own regular file with no other link; two downloads into one directory wait for each other.
 """
 
 from __future__ import annotations
@@ -24,10 +23,10 @@ import threading
 import time
 import weakref
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, NamedTuple, Protocol
+from typing import NamedTuple, Protocol
 from urllib.parse import unquote, urlparse
 
 from . import __version__
@@ -80,15 +79,9 @@ class FileReport:
     attempts: list[Attempt] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, object]:
-        return {
-            "file": self.name,
-            "path": str(self.path),
-            "status": self.status,
-            "bytes": self.size,
-            "verified": self.verified,
-            "source": self.source,
-            "errors": [{"source": a.source, "error": a.error} for a in self.attempts],
-        }
+        return {"file": self.name, "path": str(self.path), "status": self.status, "bytes": self.size,
+                "verified": self.verified, "source": self.source,
+                "errors": [{"source": a.source, "error": a.error} for a in self.attempts]}  # fmt: skip
 
 
 class DownloadReport(NamedTuple):
@@ -106,20 +99,15 @@ class DownloadReport(NamedTuple):
         """One short line: what could not be fetched, how many sources were tried, the first reason, the way out."""
         failed = self.failed
         first = next((a for r in failed for a in r.attempts), None)
-        weights = any(FILES[r.name].kind == "weights" for r in failed)
+        weights = {r.name for r in failed} & {*BOOK_WEIGHTS}
         return DownloadError(
-            N_(
-                "could not fetch {names} ({count} of {total} file(s); tried {tried} source(s), first: {first}); give a "
-                "copy with --mirror DIR_OR_URL or ${env}{weights}, or -v for details"
-            ),
-            names=", ".join(r.name for r in failed),
-            count=len(failed),
-            total=len(self.files),
-            tried=max(len(r.attempts) for r in failed),
+            N_("could not fetch {names} ({count} of {total} file(s); tried {tried} source(s), first: {first}); give a "
+               "copy with --mirror DIR_OR_URL or ${env}{weights}, or -v for details"),
+            names=", ".join(r.name for r in failed), count=len(failed), total=len(self.files),
+            tried=max(len(r.attempts) for r in failed), env=MIRRORS_ENV,
             first=f"{first.source}: {first.error[:120]}" if first else N_("no source to try"),
-            env=MIRRORS_ENV,
             weights=N_(" (or skip the weights with --no-weights)") if weights else "",
-        )
+        )  # fmt: skip
 
 
 def mirrors_from(given: Sequence[str] = (), environ: Mapping[str, str] | None = None) -> list[str]:
@@ -128,32 +116,28 @@ def mirrors_from(given: Sequence[str] = (), environ: Mapping[str, str] | None = 
     return [*given, *(m.strip() for m in environ.get(MIRRORS_ENV, "").split(",") if m.strip())]
 
 
-def _is_local(location: str) -> bool:
-    return urlparse(location).scheme not in ("http", "https")
-
-
-def _local_path(location: str) -> Path:
+def _local(location: str) -> Path | None:
+    """The file or directory a location names, or None for a URL."""
     parsed = urlparse(location)
+    if parsed.scheme in ("http", "https"):
+        return None
     return Path(unquote(parsed.path)) if parsed.scheme == "file" else expand_user(location)
 
 
-def plan(
-    split: str = "all", *, weights: Sequence[str] | None = None, mirrors: Sequence[str] = (), only_mirrors: bool = False
-) -> list[Target]:
-    """The files to fetch for ``split`` ("all", "train" or "test") and the book's ``weights`` (by default all three),
-    each with its locations in order: the packaged copy, ``mirrors``, then the public ones; with ``only_mirrors``,
-    ``mirrors`` and then the packaged copy."""
-    splits = list(SPLIT_FILES) if split == "all" else [split]
-    if any(s not in SPLIT_FILES for s in splits):
+def plan(split: str = "all", *, weights: Sequence[str] | None = None, mirrors: Sequence[str] = (),
+         only_mirrors: bool = False) -> list[Target]:  # fmt: skip
+    """The files of ``split`` ("all", "train" or "test") and the book's ``weights`` (by default all three), each with
+    its locations in order: the packaged copy, ``mirrors``, the public ones; with ``only_mirrors``, ``mirrors`` and
+    then the packaged copy (which needs no network)."""
+    if split != "all" and split not in SPLIT_FILES:
         raise DownloadError(N_("unknown split {split!r}; expected all, train or test"), split=split)
-    names = [name for s in splits for name in SPLIT_FILES[s]] + list(BOOK_WEIGHTS if weights is None else weights)
+    names = [name for s in (SPLIT_FILES if split == "all" else [split]) for name in SPLIT_FILES[s]]
     targets = []
-    for name in names:
-        known = FILES[name]
-        packaged = packaged_file(name)
-        bases = [*mirrors, *(() if only_mirrors else known.mirrors)]
-        located = [str(_local_path(b) / name) if _is_local(b) else b.rstrip("/") + "/" + name for b in bases]
-        own = [str(packaged)] if packaged else []  # no network needed: first, or after the user's only mirrors
+    for name in [*names, *(BOOK_WEIGHTS if weights is None else weights)]:
+        known, packaged = FILES[name], packaged_file(name)
+        bases = [*mirrors, *(() if only_mirrors else FILES[name].mirrors)]
+        located = [str(_local(b) / name) if _local(b) else b.rstrip("/") + "/" + name for b in bases]
+        own = [str(packaged)] if packaged else []
         targets.append(Target(known, (*located, *own) if only_mirrors else (*own, *located)))
     return targets
 
@@ -172,11 +156,7 @@ class _Silent:
     def start(self, name: str, total: int | None, done: int) -> None:
         pass
 
-    def advance(self, nbytes: int) -> None:
-        pass
-
-    def finish(self) -> None:
-        pass
+    advance = finish = lambda self, *args: None
 
 
 def check_timeout(timeout: tuple[float, float]) -> tuple[float, float]:
@@ -186,40 +166,27 @@ def check_timeout(timeout: tuple[float, float]) -> tuple[float, float]:
     except (TypeError, ValueError):
         values = ()
     if len(values) != 2 or not all(math.isfinite(t) and 0 < t <= MAX_TIMEOUT for t in values):
-        raise DownloadError(
-            N_("timeout {timeout!r}: expected seconds between 0 and {limit:.0f}, finite"),
-            timeout=timeout,
-            limit=MAX_TIMEOUT,
-        )
+        raise DownloadError(N_("timeout {timeout!r}: expected seconds between 0 and {limit:.0f}, finite"),
+                            timeout=timeout, limit=MAX_TIMEOUT)  # fmt: skip
     return values  # type: ignore[return-value]
 
 
-def download(
-    data_dir: Path,
-    targets: Sequence[Target],
-    *,
-    force: bool = False,
-    timeout: tuple[float, float] = DEFAULT_TIMEOUT,
-    retries: int = DEFAULT_RETRIES,
-    backoff: float = DEFAULT_BACKOFF,
-    progress: Progress | None = None,
-) -> DownloadReport:
+def download(data_dir: Path, targets: Sequence[Target], *, force: bool = False,
+             timeout: tuple[float, float] = DEFAULT_TIMEOUT, retries: int = DEFAULT_RETRIES,
+             backoff: float = DEFAULT_BACKOFF, progress: Progress | None = None) -> DownloadReport:  # fmt: skip
     """Make every target present and verified in ``data_dir``; a report per file (some may have failed)."""
-    fetcher = _Fetcher(check_timeout(timeout), retries, backoff, progress or _Silent())
+    fetcher = _Fetcher(check_timeout(timeout), retries, backoff, progress)
     present = {} if force else {t.known.name: r for t in targets if (r := _present(data_dir, t.known))}
     if len(present) == len(targets):
         return DownloadReport(data_dir, list(present.values()))  # nothing to write: a read-only directory is fine
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise DownloadError(
-            N_("{path}: cannot create the data directory ({reason})"), path=data_dir, reason=exc.strerror or exc
-        ) from None
+        raise DownloadError(N_("{path}: cannot create the data directory ({reason})"),
+                            path=data_dir, reason=exc.strerror or exc) from None  # fmt: skip
     with _directory_lock(data_dir):
-        # Files verified above stay valid (a concurrent run only ever renames verified files into place).
-        return DownloadReport(
-            data_dir, [present.get(t.known.name) or _fetch(data_dir, t, fetcher, force) for t in targets]
-        )
+        return DownloadReport(data_dir, [present.get(t.known.name) or _fetch(data_dir, t, fetcher, force)
+                                         for t in targets])  # fmt: skip
 
 
 def _present(data_dir: Path, known: KnownFile) -> FileReport | None:
@@ -239,8 +206,8 @@ def _fetch(data_dir: Path, target: Target, fetcher: _Fetcher, force: bool) -> Fi
     report = FileReport(known.name, final, "failed")
     if final.is_file() and not force:
         report.attempts.append(Attempt(str(final), "present but does not verify; fetching again"))
-    if force:
-        with _writing(part):
+    with _writing(part):
+        if force:
             remove_file(part)
     for location in target.locations:
         try:
@@ -260,15 +227,11 @@ def _fetch(data_dir: Path, target: Target, fetcher: _Fetcher, force: bool) -> Fi
         with _writing(final):
             check_replaceable(final)
             os.replace(part, final)
-            report.size = final.stat().st_size
-        report.status, report.source = "downloaded", location
+            report.size, report.status, report.source = final.stat().st_size, "downloaded", location
         return report
     with _writing(part):
         remove_file(part)  # nothing usable is left behind, under any name
     return report
-
-
-# --- verification ----------------------------------------------------------------------------------------------
 
 
 class _Mismatch(Exception):
@@ -283,39 +246,37 @@ def size_limit(known: KnownFile) -> int:
 def verify(path: Path, known: KnownFile, *, follow: bool = True) -> str:
     """How ``path`` was recognised as ``known``: "sha256", "content-sha256" or "content-md5". Only a regular file
     within :func:`size_limit` is read; raises ``_Mismatch`` for other bytes, OSError when it cannot be read."""
+
+    def digests(stream, limit: int) -> tuple[str, str, int]:
+        md5, sha256, total = hashlib.md5(), hashlib.sha256(), 0
+        while (block := stream.read(1 << 20)) and total <= limit:  # never further than the real file
+            md5.update(block)
+            sha256.update(block)
+            total += len(block)
+        return md5.hexdigest(), sha256.hexdigest(), total
+
     f, info = open_regular(path, follow=follow)
     with f:
         if info.st_size > size_limit(known):
             raise _Mismatch(f"{info.st_size:,} bytes, expected {known.size:,}")
-        md5, sha256 = hashlib.md5(), hashlib.sha256()
-        head = f.read(2)
+        md5, sha256, _ = digests(f, info.st_size)
+        if sha256 == known.sha256 and md5 == known.md5:
+            return "sha256"
+        mismatch = f"expected sha256 {known.sha256}, got {sha256}"
         f.seek(0)
-        while block := f.read(1 << 20):
-            md5.update(block)
-            sha256.update(block)
-    if sha256.hexdigest() == known.sha256 and md5.hexdigest() == known.md5:
-        return "sha256"
-    mismatch = f"expected sha256 {known.sha256}, got {sha256.hexdigest()}"
-    if head == b"\x1f\x8b" and known.content_size is not None:
-        md5, sha256, total = hashlib.md5(), hashlib.sha256(), 0
+        if known.content_size is None or f.read(2) != b"\x1f\x8b":
+            raise _Mismatch(mismatch)
+        f.seek(0)
         try:
-            raw, _ = open_regular(path, follow=follow)
-            with raw, gzip.GzipFile(fileobj=raw, mode="rb") as stream:
-                while (block := stream.read(1 << 20)) and total <= known.content_size:  # no further than the real file
-                    total += len(block)
-                    md5.update(block)
-                    sha256.update(block)
+            with gzip.GzipFile(fileobj=f, mode="rb") as stream:
+                md5, sha256, total = digests(stream, known.content_size)
         except (OSError, EOFError, zlib.error):
             total = -1
-        if total == known.content_size and known.content_sha256 == sha256.hexdigest():
-            return "content-sha256"
-        if total == known.content_size and not known.content_sha256 and md5.hexdigest() == known.content_md5:
-            return "content-md5"
-        mismatch += " (and its decompressed content is not MNIST's either)"
-    raise _Mismatch(mismatch)
-
-
-# --- one location into a .part ---------------------------------------------------------------------------------
+    if total == known.content_size and known.content_sha256 == sha256:
+        return "content-sha256"
+    if total == known.content_size and not known.content_sha256 and md5 == known.content_md5:
+        return "content-md5"
+    raise _Mismatch(mismatch + " (and its decompressed content is not MNIST's either)")
 
 
 class _SourceFailed(Exception):
@@ -330,39 +291,35 @@ class _Fetcher:
     """Fetches locations into ``.part`` files; remembers hosts that were unreachable, for the next files."""
 
     def __init__(self, timeout, retries, backoff, progress) -> None:
-        self.timeout, self.retries, self.backoff, self.progress = timeout, retries, backoff, progress
-        self._session = None
-        self._down: dict[str, str] = {}
-        self._watchdog = _Watchdog()
+        self.timeout, self.retries, self.backoff, self.progress = timeout, retries, backoff, progress or _Silent()
+        self.session, self.down, self.watchdog = None, {}, _Watchdog()
 
     def fetch(self, location: str, part: Path, known: KnownFile) -> bool:
         """Bring ``location`` into ``part``; True if it was appended to bytes already there (a resume)."""
-        if _is_local(location):
-            self._copy(_local_path(location), part, known)
+        path = _local(location)
+        if path is not None:
+            self._copy(path, part, known)
             return False
-        self._watchdog.start(3 * sum(self.timeout))
+        self.watchdog.start(3 * sum(self.timeout))
         try:
-            interruptions = 0
-            while True:
+            for interruption in range(self.retries + 1):
                 try:
                     return self._get(location, part, known)
                 except _Interrupted as exc:
                     self._check_deadline()
-                    interruptions += 1
-                    if interruptions > self.retries:
+                    if interruption == self.retries:
                         raise _SourceFailed(str(exc)) from None
-                    time.sleep(self.backoff * 2 ** (interruptions - 1))
+                    time.sleep(self.backoff * 2**interruption)
         finally:
-            self._watchdog.stop()
+            self.watchdog.stop()
+        raise AssertionError("unreachable")
 
     def _check_deadline(self) -> None:
-        dog = self._watchdog
+        dog = self.watchdog
         if dog.late():
-            raise _SourceFailed(
-                f"too slow: {dog.received:,} bytes in {time.monotonic() - dog.started:.0f} s (at least "
-                f"{MIN_RATE // 1024} KiB/s expected after {dog.grace:.0f} s); what arrived is kept for "
-                "a resume"
-            )
+            raise _SourceFailed(f"too slow: {dog.received:,} bytes in {time.monotonic() - dog.started:.0f} s (at "
+                                f"least {MIN_RATE // 1024} KiB/s expected after {dog.grace:.0f} s); what arrived is "
+                                "kept for a resume")  # fmt: skip
 
     def _copy(self, path: Path, part: Path, known: KnownFile) -> None:
         """A local mirror's file: a regular file (links followed), never read beyond the size it states."""
@@ -375,33 +332,88 @@ class _Fetcher:
         except OSError as exc:
             raise _SourceFailed(f"cannot read ({exc.strerror or exc})") from None
         with src:
-            size = info.st_size
-            if size > size_limit(known):
-                raise _SourceFailed(f"{size:,} bytes, far more than the expected {known.size:,}")
-            if size == 0:
-                raise _SourceFailed("an empty file")  # also what /proc files say, however much they stream
+            if info.st_size == 0:  # also what /proc files say, however much they stream
+                raise _SourceFailed("an empty file")
+            if info.st_size > size_limit(known):
+                raise _SourceFailed(f"{info.st_size:,} bytes, far more than the expected {known.size:,}")
             with _writing(part):
                 remove_file(part)
-                dst, _ = open_for_append(part)
-            self.progress.start(known.name, size, 0)
-            copied = 0
             try:
-                with dst:
-                    while block := src.read(min(_CHUNK, size - copied + 1)):
-                        copied += len(block)
-                        if copied > size:
-                            raise _SourceFailed(f"holds more than the {size:,} bytes its size states; not a plain file")
-                        with _writing(part):
-                            dst.write(block)
-                        self.progress.advance(len(block))
+                self._pour(iter(lambda: src.read(_CHUNK), b""), part, 0, info.st_size, known, info.st_size)
             except OSError as exc:
                 raise _SourceFailed(f"cannot copy ({exc.strerror or exc})") from None
-            finally:
-                self.progress.finish()
 
-    @property
-    def session(self):
-        if self._session is None:
+    def _pour(self, blocks: Iterable[bytes], part: Path, offset: int, total: int | None, known: KnownFile,
+              limit: int | None = None) -> None:  # fmt: skip
+        """Write ``blocks`` after the ``offset`` bytes ``part`` holds, never past ``limit`` (the known file's bound)."""
+        limit, written = min(limit or size_limit(known), size_limit(known)), offset
+        with _writing(part):
+            f, held = open_for_append(part)
+            if held != offset:
+                f.truncate(offset)
+        self.progress.start(known.name, total, offset)
+        try:
+            with f:
+                for block in blocks:
+                    written += len(block)
+                    if written > limit:
+                        raise _SourceFailed(f"sent more than {limit:,} bytes; expected {known.size:,}")
+                    with _writing(part):
+                        f.write(block)
+                    self.progress.advance(len(block))
+                    self.watchdog.received = written
+                    if self.watchdog.expired:
+                        break
+        finally:
+            self.progress.finish()
+        if total is not None and written < total:
+            self._check_deadline()  # cut by the watchdog: too slow, not a glitch
+            raise _Interrupted(f"connection cut after {written:,} of {total:,} bytes")
+
+    def _get(self, url: str, part: Path, known: KnownFile) -> bool:
+        """One request for what ``part`` lacks; True if the answer was appended to bytes already there."""
+        import requests
+        import urllib3
+
+        host = urlparse(url).netloc
+        if host in self.down:
+            raise _SourceFailed(f"skipped: {host} was unreachable earlier ({self.down[host]})")
+        with _writing(part):
+            f, offset = open_for_append(part)
+            f.close()
+        try:
+            headers = {"Range": f"bytes={offset}-"} if offset else {}
+            with self._session().get(url, headers=headers, stream=True, timeout=self.timeout) as response:
+                status = response.status_code
+                start = response.headers.get("Content-Range", "").removeprefix("bytes ").split("-")[0]
+                append = status == 206 and offset > 0 and start == str(offset)
+                if (status == 416 and offset) or (status == 206 and not append):
+                    self._pour((), part, 0, None, known)  # our partial file is not a prefix of theirs
+                    raise _Interrupted(f"HTTP {status}: not the part from byte {offset}; starting over")
+                if status not in (200, 206):
+                    raise _SourceFailed(f"HTTP {status} {response.reason}")
+                offset = offset if append else 0  # Range ignored (or not asked): the whole body
+                length = response.headers.get("Content-Length", "")
+                total = offset + int(length) if length.isascii() and length.isdigit() and len(length) < 20 else None
+                if total is not None and total > size_limit(known):
+                    raise _SourceFailed(f"announces {total:,} bytes, far more than the expected {known.size:,}")
+                try:
+                    self._pour(response.raw.stream(_CHUNK, decode_content=False), part, offset, total, known)
+                except (urllib3.exceptions.HTTPError, ConnectionError, TimeoutError) as exc:
+                    self._check_deadline()
+                    raise _Interrupted(f"connection cut ({_explain(exc)[0]})") from None
+                if total is None:
+                    self._check_deadline()
+                return append
+        except requests.exceptions.RequestException as exc:
+            self._check_deadline()
+            reason, unreachable = _explain(exc)
+            if unreachable:
+                self.down[host] = reason
+            raise _SourceFailed(reason) from None
+
+    def _session(self):
+        if self.session is None:
             import requests
             from urllib3.util.retry import Retry
 
@@ -417,86 +429,12 @@ class _Fetcher:
                 raise_on_status=False,
                 respect_retry_after_header=False,
             )  # a server must not make us sleep as long as it likes
-            session = requests.Session()
-            adapter = self._watchdog.adapter(retry)
-            session.mount("http://", adapter)
-            session.mount("https://", adapter)
-            session.headers.update({"User-Agent": USER_AGENT, "Accept-Encoding": "identity"})  # the bytes published
-            self._session = session
-        return self._session
-
-    def _get(self, url: str, part: Path, known: KnownFile) -> bool:
-        """One request for what ``part`` lacks; True if the answer was appended to bytes already there."""
-        import requests
-
-        host = urlparse(url).netloc
-        if host in self._down:
-            raise _SourceFailed(f"skipped: {host} was unreachable earlier ({self._down[host]})")
-        with _writing(part):
-            f, offset = open_for_append(part)
-        with f:
-            try:
-                headers = {"Range": f"bytes={offset}-"} if offset else {}
-                with self.session.get(url, headers=headers, stream=True, timeout=self.timeout) as response:
-                    status = response.status_code
-                    if status == 416 and offset:
-                        self._start_over(f, part)  # our partial file is not a prefix of theirs
-                        raise _Interrupted("HTTP 416: range not satisfiable; starting over")
-                    if status >= 400:
-                        raise _SourceFailed(f"HTTP {status} {response.reason}")
-                    start = response.headers.get("Content-Range", "").removeprefix("bytes ").split("-")[0]
-                    append = status == 206 and offset > 0 and start == str(offset)
-                    if status not in (200, 206):
-                        raise _SourceFailed(f"unexpected HTTP {status} {response.reason}")
-                    if not append:
-                        self._start_over(f, part)
-                        if status == 206:
-                            raise _Interrupted(f"partial content from another offset than {offset}; starting over")
-                        offset = 0  # Range ignored (or not asked): the whole body
-                    length = response.headers.get("Content-Length", "")
-                    total = offset + int(length) if length.isascii() and length.isdigit() and len(length) < 20 else None
-                    if total is not None and total > size_limit(known):
-                        raise _SourceFailed(f"announces {total:,} bytes, far more than the expected {known.size:,}")
-                    self._stream(response, f, part, offset, total, known)
-                    return append
-            except requests.exceptions.RequestException as exc:
-                self._check_deadline()
-                reason, unreachable = _explain(exc)
-                if unreachable:
-                    self._down[host] = reason
-                raise _SourceFailed(reason) from None
-
-    def _start_over(self, f: BinaryIO, part: Path) -> None:
-        with _writing(part):
-            f.truncate(0)
-
-    def _stream(self, response, f: BinaryIO, part: Path, offset: int, total: int | None, known: KnownFile) -> None:
-        """Write the raw body (a .gz stays gzip) to ``f``, never past the size limit."""
-        import urllib3
-
-        limit, written = size_limit(known), offset
-        self._watchdog.received = written
-        self.progress.start(known.name, total, offset)
-        try:
-            for block in response.raw.stream(_CHUNK, decode_content=False):
-                written += len(block)
-                if written > limit:
-                    raise _SourceFailed(f"sent more than {limit:,} bytes; expected {known.size:,}")
-                with _writing(part):
-                    f.write(block)
-                self.progress.advance(len(block))
-                self._watchdog.received = written
-                if self._watchdog.expired:
-                    break
-        except (urllib3.exceptions.HTTPError, ConnectionError, TimeoutError) as exc:
-            self._check_deadline()
-            raise _Interrupted(f"connection cut after {written:,} bytes ({_explain(exc)[0]})") from None
-        finally:
-            self.progress.finish()
-        if total is None or written < total:
-            self._check_deadline()  # cut by the watchdog: too slow, not a glitch
-        if total is not None and written < total:
-            raise _Interrupted(f"connection cut after {written:,} of {total:,} bytes")
+            self.session = requests.Session()
+            adapter = self.watchdog.adapter(retry)
+            self.session.mount("http://", adapter)
+            self.session.mount("https://", adapter)
+            self.session.headers.update({"User-Agent": USER_AGENT, "Accept-Encoding": "identity"})  # bytes as published
+        return self.session
 
 
 @contextlib.contextmanager
@@ -507,20 +445,18 @@ def _writing(path: Path) -> Iterator[None]:
     except OSError as exc:
         if isinstance(exc, ConnectionError | TimeoutError):
             raise
-        raise DownloadError(
-            N_("{path}: cannot write ({reason}); the partial file is kept"), path=path, reason=exc.strerror or exc
-        ) from None
+        raise DownloadError(N_("{path}: cannot write ({reason}); the partial file is kept"),
+                            path=path, reason=exc.strerror or exc) from None  # fmt: skip
 
 
 def _explain(exc: BaseException) -> tuple[str, bool]:
     """What went wrong, in a few words, and whether the host is unreachable (retrying it is pointless)."""
     import urllib3
 
-    chain, pending, seen = [], [exc], set()
+    chain, pending = [], [exc]
     while pending:  # requests wraps urllib3's errors, which wrap the socket's
         current = pending.pop(0)
-        if id(current) not in seen:
-            seen.add(id(current))
+        if all(current is not seen for seen in chain):
             chain.append(current)
             wrapped = (getattr(current, "reason", None), current.__cause__, current.__context__, *current.args[:1])
             pending += [e for e in wrapped if isinstance(e, BaseException)]
@@ -531,56 +467,52 @@ def _explain(exc: BaseException) -> tuple[str, bool]:
             return os.strerror(cause.errno), True
     if any(isinstance(cause, (TimeoutError, urllib3.exceptions.TimeoutError)) for cause in chain):
         return "timed out", False
-    for cause in chain:
-        if isinstance(cause, OSError) and cause.errno:
-            return os.strerror(cause.errno), False
-    return f"{type(chain[-1]).__name__}: {str(chain[-1])[:160]}", False
+    errnos = [cause.errno for cause in chain if isinstance(cause, OSError) and cause.errno]
+    return (os.strerror(errnos[0]), False) if errnos else (f"{type(chain[-1]).__name__}: {str(chain[-1])[:160]}", False)
 
 
 class _Watchdog:
-    """Shuts down one fetcher's connections when the current location misses its deadline: ``grace + received /
-    MIN_RATE`` seconds after it started."""
+    """Shuts the connections of the current location when it misses its deadline: ``grace + received / MIN_RATE``
+    seconds after it started (bytes that arrive move the deadline)."""
 
     def __init__(self) -> None:
-        self._connections: weakref.WeakSet = weakref.WeakSet()
-        self._lock = threading.Lock()
-        self._timer: threading.Timer | None = None
+        self.connections, self.lock, self.timer = weakref.WeakSet(), threading.Lock(), None
         self.expired, self.started, self.grace, self.received = False, 0.0, 0.0, 0
 
     def start(self, grace: float) -> None:
         self.stop()
-        with self._lock:
+        with self.lock:
             self.expired, self.started, self.grace, self.received = False, time.monotonic(), grace, 0
             self._arm(grace)
 
     def stop(self) -> None:
-        with self._lock:
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
+        with self.lock:
+            if self.timer is not None:
+                self.timer.cancel()
+                self.timer = None
 
     def late(self) -> bool:
         return self.expired or time.monotonic() > self.started + self.grace + self.received / MIN_RATE
 
     def _arm(self, seconds: float) -> None:
-        self._timer = threading.Timer(max(seconds, 0.01), self._check)
-        self._timer.daemon = True
-        self._timer.start()
+        self.timer = threading.Timer(max(seconds, 0.01), self._check)
+        self.timer.daemon = True
+        self.timer.start()
 
     def _check(self) -> None:
-        with self._lock:
-            if self._timer is None:
+        with self.lock:
+            if self.timer is None:
                 return
             remaining = self.started + self.grace + self.received / MIN_RATE - time.monotonic()
             if remaining > 0:
-                return self._arm(remaining)  # bytes arrived since: the deadline moved
+                return self._arm(remaining)
             self.expired = True
-            for connection in list(self._connections):
+            for connection in list(self.connections):
                 self._shut(connection)
 
     def _watch(self, connection) -> None:
-        with self._lock:
-            self._connections.add(connection)
+        with self.lock:
+            self.connections.add(connection)
             if self.expired:
                 self._shut(connection)
 
@@ -588,10 +520,8 @@ class _Watchdog:
     def _shut(connection) -> None:
         import socket
 
-        sock = getattr(connection, "sock", None)
-        if sock is not None:
-            with contextlib.suppress(OSError, ValueError):
-                sock.shutdown(socket.SHUT_RDWR)  # wakes a read blocked in another thread; close() would not
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            connection.sock.shutdown(socket.SHUT_RDWR)  # wakes a read blocked in another thread; close() would not
 
     def adapter(self, retry):
         """A requests adapter whose connections this watchdog can shut (urllib3's ``ConnectionCls`` hook)."""
@@ -601,19 +531,12 @@ class _Watchdog:
 
         watch = self._watch
 
-        class Watched(HTTPConnection):
-            def connect(self) -> None:
-                watch(self)
-                super().connect()
-
-        class WatchedTLS(HTTPSConnection):
-            def connect(self) -> None:
-                watch(self)
-                super().connect()
+        def watched(base: type) -> type:
+            return type(base.__name__, (base,), {"connect": lambda self: (watch(self), base.connect(self))[1]})
 
         pools = {
-            "http": type("Pool", (HTTPConnectionPool,), {"ConnectionCls": Watched}),
-            "https": type("TLSPool", (HTTPSConnectionPool,), {"ConnectionCls": WatchedTLS}),
+            "http": type("Pool", (HTTPConnectionPool,), {"ConnectionCls": watched(HTTPConnection)}),
+            "https": type("TLSPool", (HTTPSConnectionPool,), {"ConnectionCls": watched(HTTPSConnection)}),
         }
 
         class Adapter(HTTPAdapter):
@@ -648,17 +571,13 @@ def _directory_lock(directory: Path, wait: float = 600.0) -> Iterator[None]:
     except OSError as exc:
         if exc.errno in (errno.ELOOP, errno.EISDIR, errno.ENXIO):
             check_replaceable(path)  # a link, a directory, a FIFO or a device: refused by name
-        raise DownloadError(
-            N_("{path}: cannot write to the data directory ({reason})"), path=directory, reason=exc.strerror or exc
-        ) from None
+        raise DownloadError(N_("{path}: cannot write to the data directory ({reason})"),
+                            path=directory, reason=exc.strerror or exc) from None  # fmt: skip
     try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            raise DownloadError(
-                N_("{path}: exists as {kind}, not a regular file; refusing to use it as the download lock (remove it)"),
-                path=path,
-                kind=kind_of(mode),
-            )
+        if not stat.S_ISREG(mode := os.fstat(fd).st_mode):
+            raise DownloadError(N_("{path}: exists as {kind}, not a regular file; refusing to use it as the download "
+                                   "lock (remove it)"),
+                                path=path, kind=kind_of(mode))  # fmt: skip
         deadline = time.monotonic() + wait
         while True:
             try:
@@ -666,14 +585,9 @@ def _directory_lock(directory: Path, wait: float = 600.0) -> Iterator[None]:
                 break
             except BlockingIOError:
                 if time.monotonic() > deadline:
-                    raise DownloadError(
-                        N_(
-                            "{path}: another `mnist-infer download` has been writing here for {wait:.0f} "
-                            "s; wait for it to finish or stop it"
-                        ),
-                        path=directory,
-                        wait=wait,
-                    ) from None
+                    raise DownloadError(N_("{path}: another `mnist-infer download` has been writing here for "
+                                           "{wait:.0f} s; wait for it to finish or stop it"),
+                                        path=directory, wait=wait) from None  # fmt: skip
                 time.sleep(0.1)
         yield
     finally:

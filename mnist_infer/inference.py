@@ -71,7 +71,8 @@ def classify_images(
                 pool.shutdown(cancel_futures=True)
     if not np.isfinite(probabilities).all():
         raise InputError(N_("the forward pass overflowed: its probabilities are not finite numbers; the network's "
-                            "weights are too large for {dtype}"), dtype=network.dtype)  # fmt: skip
+                            "weights are too large for {dtype}"),
+                         dtype=network.dtype)  # fmt: skip
     return np.argmax(probabilities, axis=1), probabilities
 
 
@@ -374,7 +375,6 @@ def toy(x: Sequence[float] | None = None) -> ToyPass:
         probabilities = network.forward(inputs, trace)
     values = {"x": inputs, **trace, "y": trace["a3"], "softmax": probabilities}
     if not all(np.isfinite(value).all() for value in values.values()):
-        raise InputError(
-            N_("--x {x}: the forward pass overflows (float64); give smaller numbers"), x=" ".join(map(str, inputs))
-        )
+        raise InputError(N_("--x {x}: the forward pass overflows (float64); give smaller numbers"),
+                         x=" ".join(map(str, inputs)))  # fmt: skip
     return ToyPass(values)

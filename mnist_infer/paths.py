@@ -79,13 +79,9 @@ def existing_data_dir(given: str | os.PathLike[str] | None = None) -> Path | Non
     the packaged copies)."""
     directory = data_dir(given)
     if given and directory is not None and not directory.is_dir():
-        raise MnistInferError(
-            N_(
-                "{path}: no such data directory; check the name, or let `mnist-infer download --data-dir {path}` "
-                "create it"
-            ),
-            path=directory,
-        )
+        raise MnistInferError(N_("{path}: no such data directory; check the name, or let `mnist-infer download "
+                                 "--data-dir {path}` create it"),
+                              path=directory)  # fmt: skip
     return directory
 
 
@@ -173,14 +169,9 @@ def check_replaceable(
     except FileNotFoundError:
         return None
     if not stat.S_ISREG(info.st_mode):
-        raise UnsafePathError(
-            N_(
-                "{path}: exists as {kind}, not a regular file; refusing to write over it (remove it, or choose "
-                "another name)"
-            ),
-            path=path if shown is None else shown,
-            kind=kind_of(info.st_mode),
-        )
+        raise UnsafePathError(N_("{path}: exists as {kind}, not a regular file; refusing to write over it (remove "
+                                 "it, or choose another name)"),
+                              path=path if shown is None else shown, kind=kind_of(info.st_mode))  # fmt: skip
     return info
 
 
@@ -243,19 +234,14 @@ def write_file(path: str | os.PathLike[str], data: bytes, what: Phrase = _THE_FI
     """Write ``data`` to ``path`` atomically; a missing directory or a refusal is one :class:`MnistInferError`."""
     path = Path(path)
     if not path.parent.is_dir():
-        raise MnistInferError(
-            N_("{path}: cannot write {what}: directory {directory} does not exist"),
-            path=path,
-            what=what,
-            directory=path.parent,
-        )
+        raise MnistInferError(N_("{path}: cannot write {what}: directory {directory} does not exist"),
+                              path=path, what=what, directory=path.parent)  # fmt: skip
     try:
         with atomic_write(path) as f:
             f.write(data)
     except OSError as exc:
-        raise MnistInferError(
-            N_("{path}: cannot write {what} ({reason})"), path=path, what=what, reason=exc.strerror or exc
-        ) from None
+        raise MnistInferError(N_("{path}: cannot write {what} ({reason})"),
+                              path=path, what=what, reason=exc.strerror or exc) from None  # fmt: skip
     return path
 
 
@@ -264,12 +250,8 @@ def check_writable(path: str | os.PathLike[str], what: Phrase = _THE_FILE) -> No
     or a name that exists as a link, a directory, a FIFO or a device."""
     path = Path(path)
     if not path.parent.is_dir():
-        raise MnistInferError(
-            N_("{path}: cannot write {what}: directory {directory} does not exist"),
-            path=path,
-            what=what,
-            directory=path.parent,
-        )
+        raise MnistInferError(N_("{path}: cannot write {what}: directory {directory} does not exist"),
+                              path=path, what=what, directory=path.parent)  # fmt: skip
     check_replaceable(path)
     if not os.access(path.parent, os.W_OK):
         raise MnistInferError(N_("{path}: cannot write {what} (permission denied)"), path=path, what=what)

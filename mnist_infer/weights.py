@@ -83,9 +83,8 @@ def resolve(path: str | os.PathLike[str] | None, data_dir: str | os.PathLike[str
     packaged = packaged_file(path.name)
     if packaged is not None:
         return packaged
-    raise WeightsError(
-        N_("{path}: not in the data directory; `mnist-infer download --weights {path}` fetches it"), path=path.name
-    )
+    raise WeightsError(N_("{path}: not in the data directory; `mnist-infer download --weights {path}` fetches it"),
+                       path=path.name)  # fmt: skip
 
 
 def read_weights(path: str | os.PathLike[str], *, inputs: int = IMAGE_PIXELS, classes: int = NUM_CLASSES) -> Weights:
@@ -95,17 +94,14 @@ def read_weights(path: str | os.PathLike[str], *, inputs: int = IMAGE_PIXELS, cl
     if data.startswith(b"PK\x03\x04"):
         specs, load = _open_npz(data, path)
     elif data.startswith(b"\x93NUMPY"):
-        raise WeightsError(
-            N_("{path}: a single .npy array; expected a dict of arrays (.pkl, or .npz from numpy.savez)"), path=path
-        )
+        raise WeightsError(N_("{path}: a single .npy array; expected a dict of arrays (.pkl, or .npz from "
+                              "numpy.savez)"),
+                           path=path)  # fmt: skip
     else:
         specs, load = _open_pickle(data, path)
     if not isinstance(specs, dict):
-        raise WeightsError(
-            N_("{path}: holds {found}, expected a dict of arrays (W1, b1, …)"),
-            path=path,
-            found=f"a {type(specs).__name__}",
-        )
+        raise WeightsError(N_("{path}: holds {found}, expected a dict of arrays (W1, b1, …)"),
+                           path=path, found=f"a {type(specs).__name__}")  # fmt: skip
     metadata = _metadata(specs, load, path)
     architecture = _architecture(specs, metadata, path, inputs, classes)
     with np.errstate(over="ignore"):  # a float64 beyond float32's range becomes inf: check_values reports it
@@ -126,30 +122,22 @@ def _read_bounded(path: Path) -> bytes:
         data = read_regular(path, MAX_WEIGHTS_BYTES)  # a FIFO is refused without blocking; never past the limit
     except FileNotFoundError:
         if path.name in BOOK_WEIGHTS:
-            raise WeightsError(
-                N_("{path}: no such weights file; `mnist-infer download --weights {name}` fetches the book's"),
-                path=path,
-                name=path.name,
-            ) from None
-        raise WeightsError(
-            N_(
-                "{path}: no such weights file; check the path (`mnist-infer train --out FILE` writes "
-                "weights of your own)"
-            ),
-            path=path,
-        ) from None
+            raise WeightsError(N_("{path}: no such weights file; `mnist-infer download --weights {name}` fetches the "
+                                  "book's"),
+                               path=path, name=path.name) from None  # fmt: skip
+        raise WeightsError(N_("{path}: no such weights file; check the path (`mnist-infer train --out FILE` writes "
+                              "weights of your own)"),
+                           path=path) from None  # fmt: skip
     except NotRegularFile as exc:
-        raise WeightsError(
-            N_("{path}: is {kind}; expected a weights file (.pkl or .npz)"), path=path, kind=exc.kind
-        ) from None
+        raise WeightsError(N_("{path}: is {kind}; expected a weights file (.pkl or .npz)"),
+                           path=path, kind=exc.kind) from None  # fmt: skip
     except OSError as exc:
         raise WeightsError(N_("{path}: cannot read it ({reason})"), path=path, reason=exc.strerror or exc) from None
     except MemoryError:
         raise WeightsError(N_("{path}: not enough memory to read it"), path=path) from None
     if len(data) > MAX_WEIGHTS_BYTES:
-        raise WeightsError(
-            N_("{path}: larger than the {limit:,} bytes a weights file may have"), path=path, limit=MAX_WEIGHTS_BYTES
-        )
+        raise WeightsError(N_("{path}: larger than the {limit:,} bytes a weights file may have"),
+                           path=path, limit=MAX_WEIGHTS_BYTES)  # fmt: skip
     if not data:
         raise WeightsError(N_("{path}: the file is empty; expected weights (.pkl or .npz)"), path=path)
     return data
@@ -171,56 +159,35 @@ def _architecture(specs: dict, metadata: dict, path: Path, inputs: int, classes:
     except (ArchitectureError, InputError) as exc:  # InputError: an activation of 0.1's metadata unknown
         raise WeightsError(N_("{path}: {problem}"), path=path, problem=exc) from None
     except (TypeError, IndexError, KeyError, MnistInferError):
-        raise WeightsError(
-            N_("{path}: {key}: the architecture in its metadata is malformed"), path=path, key=METADATA_KEY
-        ) from None
+        raise WeightsError(N_("{path}: {key}: the architecture in its metadata is malformed"),
+                           path=path, key=METADATA_KEY) from None  # fmt: skip
     expected = _expected_keys(architecture, specs, path)
     found = sorted(_shown(key) for key in specs)
     missing = [key for key in expected if key not in specs]
     extra = [key for key in found if key not in expected]
     if missing or extra:
-        parts = [
-            f"missing {' '.join(missing)}" if missing else "",
-            f"unexpected {' '.join(extra[:12])}{' …' if len(extra) > 12 else ''}" if extra else "",
-        ]
-        raise WeightsError(
-            N_("{path}: {problem}: expected keys {expected}, found {found}"),
-            path=path,
-            problem="; ".join(part for part in parts if part),
-            expected=" ".join(expected) or "W1 b1 …",
-            found=" ".join(found[:18]) + (f" … ({len(found):,} keys)" if len(found) > 18 else "") or "none",
+        extras = " ".join(extra[:12]) + (" …" if len(extra) > 12 else "")
+        problem = "; ".join(
+            p for p in (missing and f"missing {' '.join(missing)}", extra and f"unexpected {extras}") if p
         )
+        shown = " ".join(found[:18]) + (f" … ({len(found):,} keys)" if len(found) > 18 else "")
+        raise WeightsError(N_("{path}: {problem}: expected keys {expected}, found {found}"), path=path, problem=problem,
+                           expected=" ".join(expected) or "W1 b1 …", found=shown or "none")  # fmt: skip
     for key, shape in expected.items():
         spec = _check_array(specs[key], key, path)
         if spec.dtype.kind not in _NUMERIC:
-            raise WeightsError(
-                N_("{path}: {key} has dtype {dtype}, expected a number type (float32)"),
-                path=path,
-                key=key,
-                dtype=spec.dtype,
-            )
+            raise WeightsError(N_("{path}: {key} has dtype {dtype}, expected a number type (float32)"),
+                               path=path, key=key, dtype=spec.dtype)  # fmt: skip
         if spec.shape != shape and not (key[0] == "b" and spec.shape == (1, *shape)):
-            raise WeightsError(
-                N_("{path}: {key} has shape {found}, expected {expected} ({architecture})"),
-                path=path,
-                key=key,
-                found=spec.shape,
-                expected=shape,
-                architecture=architecture.summary(),
-            )
+            raise WeightsError(N_("{path}: {key} has shape {found}, expected {expected} ({architecture})"),
+                               path=path, key=key, found=spec.shape, expected=shape,
+                               architecture=architecture.summary())  # fmt: skip
     if architecture.input_shape not in ((inputs,), (1, 28, 28)) or architecture.classes != classes:
-        raise WeightsError(
-            N_(
-                "{path}: a network from {found_inputs} inputs to {found_classes} classes ({architecture}); expected "
-                "{inputs} inputs (28×28 pixels) and {classes} classes"
-            ),
-            path=path,
-            found_inputs="×".join(map(str, architecture.input_shape)),
-            found_classes=architecture.classes,
-            architecture=architecture.summary(),
-            inputs=inputs,
-            classes=classes,
-        )
+        raise WeightsError(N_("{path}: a network from {found_inputs} inputs to {found_classes} classes "
+                              "({architecture}); expected {inputs} inputs (28×28 pixels) and {classes} classes"),
+                           path=path, found_inputs="×".join(map(str, architecture.input_shape)),
+                           found_classes=architecture.classes, architecture=architecture.summary(),
+                           inputs=inputs, classes=classes)  # fmt: skip
     return architecture
 
 
@@ -231,25 +198,20 @@ def _expected_keys(architecture: Architecture | None, specs: dict, path: Path) -
     for key in weights:  # a W that is no array: say so, rather than that its shapes fit no architecture
         _check_array(specs[key], key, path)
     described = ", ".join(f"{key} {specs[key].shape}" for key in weights[:8])
-    raise WeightsError(
-        N_(
-            "{path}: fits no architecture this tool knows ({found}); expected chapter 3's fully connected network "
-            "(every W a matrix), chapter 7's SimpleConvNet or chapter 8's DeepConvNet"
-        ),
-        path=path,
-        found=described or "no W1",
-    )
+    raise WeightsError(N_("{path}: fits no architecture this tool knows ({found}); expected chapter 3's fully "
+                          "connected network (every W a matrix), chapter 7's SimpleConvNet or chapter 8's DeepConvNet"),
+                       path=path, found=described or "no W1")  # fmt: skip
 
 
 def _check_array(spec: Any, key: str, path: Path) -> ArraySpec:
     if not isinstance(spec, ArraySpec):
-        raise WeightsError(
-            N_("{path}: {key} is {found}, expected a numeric array"),
-            path=path,
-            key=_shown(key),
-            found=f"a {type(spec).__name__}",
-        )
+        raise WeightsError(N_("{path}: {key} is {found}, expected a numeric array"),
+                           path=path, key=_shown(key), found=f"a {type(spec).__name__}")  # fmt: skip
     return spec
+
+
+def _reason(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())[:160]}"
 
 
 def _shown(key: Any) -> str:
@@ -263,15 +225,9 @@ def _finite(array: np.ndarray, key: str, path: Path) -> np.ndarray:
     with np.errstate(over="ignore", invalid="ignore"):  # a float64 beyond float32's range becomes inf: reported
         bad = int(np.count_nonzero(~np.isfinite(array)))
     if bad:
-        raise WeightsError(
-            N_(
-                "{path}: {key} holds {count:,} non-finite value(s) (NaN or inf, or beyond float32); "
-                "expected finite numbers"
-            ),
-            path=path,
-            key=key,
-            count=bad,
-        )
+        raise WeightsError(N_("{path}: {key} holds {count:,} non-finite value(s) (NaN or inf, or beyond float32); "
+                              "expected finite numbers"),
+                           path=path, key=key, count=bad)  # fmt: skip
     return array
 
 
@@ -290,16 +246,10 @@ def _check_bound(architecture: Architecture, params: dict[str, np.ndarray], path
         elif kind in ("sigmoid", "tanh"):
             bound = 1.0
         if not bound <= MAX_ACTIVATION_BOUND:
-            raise WeightsError(
-                N_(
-                    "{path}: {names} are so large that the forward pass could overflow float32 (a bound on {layer}'s "
-                    "output reaches {bound:.1e}); expected the weights of a trained network"
-                ),
-                path=path,
-                names=" and ".join(names),
-                layer=step.name,
-                bound=bound,
-            )
+            raise WeightsError(N_("{path}: {names} are so large that the forward pass could overflow float32 (a "
+                                  "bound on {layer}'s output reaches {bound:.1e}); expected the weights of a trained "
+                                  "network"),
+                               path=path, names=" and ".join(names), layer=step.name, bound=bound)  # fmt: skip
 
 
 def _metadata(specs: dict, load, path: Path) -> dict[str, Any]:
@@ -308,32 +258,19 @@ def _metadata(specs: dict, load, path: Path) -> dict[str, Any]:
         return {}
     spec = specs.pop(METADATA_KEY)
     if not isinstance(spec, ArraySpec) or spec.dtype != np.uint8 or len(spec.shape) != 1:
-        raise WeightsError(
-            N_("{path}: {key} is not the JSON text `mnist-infer train` writes, as a uint8 array"),
-            path=path,
-            key=METADATA_KEY,
-        )
+        raise WeightsError(N_("{path}: {key} is not the JSON text `mnist-infer train` writes, as a uint8 array"),
+                           path=path, key=METADATA_KEY)  # fmt: skip
     if spec.shape[0] > MAX_METADATA_BYTES:
-        raise WeightsError(
-            N_("{path}: {key} has {size:,} bytes, more than {limit:,}"),
-            path=path,
-            key=METADATA_KEY,
-            size=spec.shape[0],
-            limit=MAX_METADATA_BYTES,
-        )
+        raise WeightsError(N_("{path}: {key} has {size:,} bytes, more than {limit:,}"),
+                           path=path, key=METADATA_KEY, size=spec.shape[0], limit=MAX_METADATA_BYTES)  # fmt: skip
     try:
         metadata = json.loads(np.asarray(load(METADATA_KEY)).tobytes().decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise WeightsError(
-            N_("{path}: {key} is not JSON text ({reason})"), path=path, key=METADATA_KEY, reason=type(exc).__name__
-        ) from None
+        raise WeightsError(N_("{path}: {key} is not JSON text ({reason})"),
+                           path=path, key=METADATA_KEY, reason=type(exc).__name__) from None  # fmt: skip
     if not isinstance(metadata, dict):
-        raise WeightsError(
-            N_("{path}: {key} holds a JSON {kind}; expected an object"),
-            path=path,
-            key=METADATA_KEY,
-            kind=type(metadata).__name__,
-        )
+        raise WeightsError(N_("{path}: {key} holds a JSON {kind}; expected an object"),
+                           path=path, key=METADATA_KEY, kind=type(metadata).__name__)  # fmt: skip
     return metadata
 
 
@@ -353,16 +290,9 @@ def _open_npz(data: bytes, path: Path):
             entries = int.from_bytes(data[offset + 32 : offset + 40], "little") if offset + 56 <= len(data) else 0
             size = int.from_bytes(data[offset + 40 : offset + 48], "little") if offset + 56 <= len(data) else 0
         if entries > MAX_MEMBERS or size > MAX_DIRECTORY_BYTES:
-            raise WeightsError(
-                N_(
-                    "{path}: its zip directory lists {entries:,} members in {size:,} bytes; a weights "
-                    "archive has at most {limit}"
-                ),
-                path=path,
-                entries=entries,
-                size=size,
-                limit=MAX_MEMBERS,
-            )
+            raise WeightsError(N_("{path}: its zip directory lists {entries:,} members in {size:,} bytes; a weights "
+                                  "archive has at most {limit}"),
+                               path=path, entries=entries, size=size, limit=MAX_MEMBERS)  # fmt: skip
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -372,51 +302,32 @@ def _open_npz(data: bytes, path: Path):
             for key, info in members.items():
                 stored = info.compress_type == zipfile.ZIP_STORED
                 if info.flag_bits & 1 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-                    raise WeightsError(
-                        N_(
-                            "{path}: member {key} is encrypted or compressed with method {method}; "
-                            "expected stored or deflated members, as numpy.savez writes them"
-                        ),
-                        path=path,
-                        key=key[:40],
-                        method=info.compress_type,
-                    )
+                    raise WeightsError(N_("{path}: member {key} is encrypted or compressed with method {method}; "
+                                          "expected stored or deflated members, as numpy.savez writes them"),
+                                       path=path, key=key[:40], method=info.compress_type)  # fmt: skip
                 total += info.file_size
                 if (
                     info.file_size > (info.compress_size if stored else MAX_DEFLATE_RATIO * info.compress_size + 1024)
                     or total > MAX_PARAMETERS * 8 + MAX_METADATA_BYTES
                 ):
-                    raise WeightsError(
-                        N_(
-                            "{path}: member {key} claims {size:,} bytes from {compressed:,} compressed; "
-                            "the archive is corrupt or too large"
-                        ),
-                        path=path,
-                        key=key[:40],
-                        size=info.file_size,
-                        compressed=info.compress_size,
-                    )
+                    raise WeightsError(N_("{path}: member {key} claims {size:,} bytes from {compressed:,} "
+                                          "compressed; the archive is corrupt or too large"),
+                                       path=path, key=key[:40], size=info.file_size,
+                                       compressed=info.compress_size)  # fmt: skip
                 with archive.open(info) as member:
                     specs[key] = _npy_spec(member, info.file_size, key, path)
     except WeightsError:
         raise
     except Exception as exc:  # zipfile, zlib and numpy's header parser raise many kinds on damaged bytes
-        raise WeightsError(
-            N_("{path}: not a valid .npz archive ({reason})"),
-            path=path,
-            reason=f"{type(exc).__name__}: {' '.join(str(exc).split())[:160]}",
-        ) from None
+        raise WeightsError(N_("{path}: not a valid .npz archive ({reason})"), path=path, reason=_reason(exc)) from None
 
     def load(key: str) -> np.ndarray:
         try:
             with archive.open(members[key]) as member:
                 return np.lib.format.read_array(member, allow_pickle=False)
         except Exception as exc:
-            raise WeightsError(
-                N_("{path}: not a valid .npz archive ({reason})"),
-                path=path,
-                reason=f"{type(exc).__name__}: {' '.join(str(exc).split())[:160]}",
-            ) from None
+            raise WeightsError(N_("{path}: not a valid .npz archive ({reason})"),
+                               path=path, reason=_reason(exc)) from None  # fmt: skip
 
     return specs, load
 
@@ -428,26 +339,15 @@ def _npy_spec(member, size: int, key: str, path: Path) -> ArraySpec:
         np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
     )(member)
     if dtype.hasobject:
-        raise UnsafeWeightsError(
-            N_(
-                "{path}: holds something other than numeric arrays ({key} is an object array); "
-                "refused, nothing in it was run"
-            ),
-            path=path,
-            key=key[:40],
-        )
+        raise UnsafeWeightsError(N_("{path}: holds something other than numeric arrays ({key} is an object array); "
+                                    "refused, nothing in it was run"),
+                                 path=path, key=key[:40])  # fmt: skip
     if dtype.kind not in _NUMERIC or dtype.fields is not None or dtype.subdtype is not None:
-        raise WeightsError(
-            N_("{path}: {key} has dtype {dtype}; expected a number type"), path=path, key=key[:40], dtype=dtype
-        )
+        raise WeightsError(N_("{path}: {key} has dtype {dtype}; expected a number type"),
+                           path=path, key=key[:40], dtype=dtype)  # fmt: skip
     if math.prod(shape) * dtype.itemsize > size:
-        raise WeightsError(
-            N_("{path}: {key} claims shape {shape}, more than the {size:,} bytes the member holds"),
-            path=path,
-            key=key[:40],
-            shape=shape,
-            size=size,
-        )
+        raise WeightsError(N_("{path}: {key} claims shape {shape}, more than the {size:,} bytes the member holds"),
+                           path=path, key=key[:40], shape=shape, size=size)  # fmt: skip
     return ArraySpec(tuple(shape), dtype)
 
 
@@ -500,12 +400,8 @@ class _Array:
         fortran, data = self.state[2], self.state[3]
         data = data.encode("latin1") if isinstance(data, str) else data  # Python 2 pickles
         if not isinstance(data, (bytes, bytearray)) or len(data) != math.prod(shape) * dtype.itemsize:
-            raise WeightsError(
-                N_("an array of shape {shape} and dtype {dtype} whose data is not its {size:,} bytes"),
-                shape=shape,
-                dtype=dtype,
-                size=math.prod(shape) * dtype.itemsize,
-            )
+            raise WeightsError(N_("an array of shape {shape} and dtype {dtype} whose data is not its {size:,} bytes"),
+                               shape=shape, dtype=dtype, size=math.prod(shape) * dtype.itemsize)  # fmt: skip
         array = np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")
         return array.astype(dtype.newbyteorder("="))
 
@@ -565,15 +461,11 @@ def _open_pickle(data: bytes, path: Path):
             warnings.simplefilter("ignore")  # pickletools warns of odd escapes in a STRING opcode
             for count, (opcode, arg, _pos) in enumerate(pickletools.genops(data)):
                 if count >= MAX_OPCODES:
-                    raise WeightsError(
-                        N_("more than {limit:,} pickle opcodes; a dict of arrays needs far fewer"), limit=MAX_OPCODES
-                    )
+                    raise WeightsError(N_("more than {limit:,} pickle opcodes; a dict of arrays needs far fewer"),
+                                       limit=MAX_OPCODES)  # fmt: skip
                 if opcode.name in ("PUT", "BINPUT", "LONG_BINPUT") and not (isinstance(arg, int) and 0 <= arg <= count):
-                    raise WeightsError(
-                        N_("memo index {index} at opcode {count}; a valid pickle numbers them in order"),
-                        index=arg,
-                        count=count,
-                    )
+                    raise WeightsError(N_("memo index {index} at opcode {count}; a valid pickle numbers them in order"),
+                                       index=arg, count=count)  # fmt: skip
             result = _Unpickler(data).load()
             specs = (
                 {key: value.spec() if isinstance(value, _Array) else value for key, value in result.items()}
@@ -581,22 +473,15 @@ def _open_pickle(data: bytes, path: Path):
                 else result
             )
     except _Refused as exc:
-        raise UnsafeWeightsError(
-            N_("{path}: holds something other than numeric arrays ({reason}); refused, nothing in it was run"),
-            path=path,
-            reason=exc,
-        ) from None
+        raise UnsafeWeightsError(N_("{path}: holds something other than numeric arrays ({reason}); refused, nothing "
+                                    "in it was run"),
+                                 path=path, reason=exc) from None  # fmt: skip
     except WeightsError as exc:
         raise WeightsError(N_("{path}: {problem}"), path=path, problem=exc) from None
     except Exception as exc:  # what a damaged pickle makes the unpickler raise: EOFError, ValueError, …
-        raise WeightsError(
-            N_(
-                "{path}: not a valid pickle ({reason}); expected a pickled dict of arrays such as the "
-                "book's sample_weight.pkl"
-            ),
-            path=path,
-            reason=f"{type(exc).__name__}: {' '.join(str(exc).split())[:160]}",
-        ) from None
+        raise WeightsError(N_("{path}: not a valid pickle ({reason}); expected a pickled dict of arrays such as the "
+                              "book's sample_weight.pkl"),
+                           path=path, reason=_reason(exc)) from None  # fmt: skip
 
     def load(key: str) -> np.ndarray:  # each array made once, however often the pickle refers to it
         if key not in made:

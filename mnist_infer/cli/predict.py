@@ -84,12 +84,8 @@ def predict(
         from ..errors import N_, ImageError
 
         first = result.failures[0]
-        raise ImageError(
-            N_("{count} of {total} pictures could not be read (first: {first})"),
-            count=len(result.failures),
-            total=len(files),
-            first=first.error,
-        )
+        raise ImageError(N_("{count} of {total} pictures could not be read (first: {first})"),
+                         count=len(result.failures), total=len(files), first=first.error)  # fmt: skip
 
 
 def save_inputs(result, directory: Path) -> list[Path]:
@@ -100,9 +96,8 @@ def save_inputs(result, directory: Path) -> list[Path]:
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise MnistInferError(
-            N_("{path}: cannot create the directory ({reason})"), path=directory, reason=exc.strerror or exc
-        ) from None
+        raise MnistInferError(N_("{path}: cannot create the directory ({reason})"),
+                              path=directory, reason=exc.strerror or exc) from None  # fmt: skip
     written: list[Path] = []
     for item in result.items:
         if hasattr(item, "error"):

@@ -176,11 +176,8 @@ def train(
         result = check()
         emit(result, as_json)
         if not result.passed:
-            raise MnistInferError(
-                N_("gradient check failed: largest relative error {worst:.2e}, bound {bound:g}"),
-                worst=result.worst,
-                bound=result.tolerance,
-            )
+            raise MnistInferError(N_("gradient check failed: largest relative error {worst:.2e}, bound {bound:g}"),
+                                  worst=result.worst, bound=result.tolerance)  # fmt: skip
         return
     if out is None:
         raise click.UsageError(_("Missing option '--out' (where to save the weights), unless --gradient-check."))

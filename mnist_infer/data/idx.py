@@ -112,24 +112,15 @@ def read_idx(path: str | os.PathLike[str], **expected) -> np.ndarray:
         while filled < len(body):
             n = stream.readinto(view[filled : filled + _CHUNK])
             if not n:
-                raise DataFileError(
-                    N_(
-                        "{path}: truncated: header promises {promised:,} bytes of data ({header}), the stream holds "
-                        "{found:,}"
-                    ),
-                    path=path,
-                    promised=len(body),
-                    header=source.header.describe(),
-                    found=filled,
-                )
+                raise DataFileError(N_("{path}: truncated: header promises {promised:,} bytes of data ({header}), "
+                                       "the stream holds {found:,}"),
+                                    path=path, promised=len(body), header=source.header.describe(),
+                                    found=filled)  # fmt: skip
             filled += n
         if stream.read(1):
-            raise DataFileError(
-                N_("{path}: has trailing bytes: more data than the {promised:,} bytes its header promises ({header})"),
-                path=path,
-                promised=len(body),
-                header=source.header.describe(),
-            )
+            raise DataFileError(N_("{path}: has trailing bytes: more data than the {promised:,} bytes its header "
+                                   "promises ({header})"),
+                                path=path, promised=len(body), header=source.header.describe())  # fmt: skip
     array = body.view(source.header.dtype).reshape(source.header.shape)
     return array.astype(array.dtype.newbyteorder("=")) if array.dtype.byteorder == ">" else array
 
@@ -149,12 +140,8 @@ def read_labels(path: str | os.PathLike[str]) -> np.ndarray:
 def check_labels(labels: np.ndarray, path: str | os.PathLike[str]) -> None:
     if labels.size and int(labels.max()) >= NUM_CLASSES:
         where = int(np.argmax(labels >= NUM_CLASSES))
-        raise DataFileError(
-            N_("{path}: labels must be digits 0–9, found {label} at index {index}"),
-            path=path,
-            label=int(labels[where]),
-            index=where,
-        )
+        raise DataFileError(N_("{path}: labels must be digits 0–9, found {label} at index {index}"),
+                            path=path, label=int(labels[where]), index=where)  # fmt: skip
 
 
 def write_idx(path: str | os.PathLike[str], array: np.ndarray, *, compress: bool | None = None) -> None:
@@ -176,37 +163,24 @@ def _read_exactly(stream: BinaryIO, n: int, path: Path) -> bytes:
     data = stream.read(n)
     if len(data) != n:
         if n == 4 and not data:
-            raise DataFileError(
-                N_("{path}: the file is empty; expected an IDX file (delete it and download again)"), path=path
-            )
-        raise DataFileError(
-            N_("{path}: truncated header: expected {expected} bytes, found {found}"),
-            path=path,
-            expected=n,
-            found=len(data),
-        )
+            raise DataFileError(N_("{path}: the file is empty; expected an IDX file (delete it and download again)"),
+                                path=path)  # fmt: skip
+        raise DataFileError(N_("{path}: truncated header: expected {expected} bytes, found {found}"),
+                            path=path, expected=n, found=len(data))  # fmt: skip
     return data
 
 
 def _parse_header(stream: BinaryIO, path: Path) -> IdxHeader:
     magic = _read_exactly(stream, 4, path)
     if magic[:2] != b"\0\0":
-        raise DataFileError(
-            N_(
-                "{path}: not an IDX file: magic bytes {magic}, expected 00 00 <type> <ndim> (such as 00 00 08 03 for "
-                "images)"
-            ),
-            path=path,
-            magic=magic.hex(" "),
-        )
+        raise DataFileError(N_("{path}: not an IDX file: magic bytes {magic}, expected 00 00 <type> <ndim> (such as "
+                               "00 00 08 03 for images)"),
+                            path=path, magic=magic.hex(" "))  # fmt: skip
     type_code, ndim = magic[2], magic[3]
     if type_code not in IDX_TYPES:
-        raise DataFileError(
-            N_("{path}: unknown IDX type byte 0x{code:02X}; expected one of {known}"),
-            path=path,
-            code=type_code,
-            known=", ".join(f"0x{code:02X}" for code in IDX_TYPES),
-        )
+        raise DataFileError(N_("{path}: unknown IDX type byte 0x{code:02X}; expected one of {known}"),
+                            path=path, code=type_code,
+                            known=", ".join(f"0x{code:02X}" for code in IDX_TYPES))  # fmt: skip
     if ndim == 0:
         raise DataFileError(N_("{path}: IDX header declares 0 dimensions; expected at least 1"), path=path)
     dims = _read_exactly(stream, 4 * ndim, path)
@@ -216,55 +190,32 @@ def _parse_header(stream: BinaryIO, path: Path) -> IdxHeader:
 def _check(header: IdxHeader, path: Path, file_size: int, compressed: bool, dtype=None, ndim=None, item_shape=None):
     """The header against what the caller expects, and what it promises against the file."""
     if dtype is not None and header.dtype != dtype:
-        raise DataFileError(
-            N_("{path}: items are {found} (type byte 0x{code:02X}), expected {expected} (0x08)"),
-            path=path,
-            found=IDX_TYPES[header.type_code][1],
-            code=header.type_code,
-            expected=np.dtype(dtype).name,
-        )
+        raise DataFileError(N_("{path}: items are {found} (type byte 0x{code:02X}), expected {expected} (0x08)"),
+                            path=path, found=IDX_TYPES[header.type_code][1], code=header.type_code,
+                            expected=np.dtype(dtype).name)  # fmt: skip
     if ndim is not None and len(header.shape) != ndim:
-        raise DataFileError(
-            N_(
-                "{path}: {found} dimension(s), expected {expected} (magic 0x0000080{expected}: 3 for images, 1 for "
-                "labels); is this the right file?"
-            ),
-            path=path,
-            found=len(header.shape),
-            expected=ndim,
-        )
+        raise DataFileError(N_("{path}: {found} dimension(s), expected {expected} (magic 0x0000080{expected}: 3 for "
+                               "images, 1 for labels); is this the right file?"),
+                            path=path, found=len(header.shape), expected=ndim)  # fmt: skip
     if item_shape is not None and header.shape[1:] != item_shape:
-        raise DataFileError(
-            N_("{path}: images are {found}, expected {expected}"),
-            path=path,
-            found="×".join(map(str, header.shape[1:])),
-            expected="×".join(map(str, item_shape)),
-        )
+        raise DataFileError(N_("{path}: images are {found}, expected {expected}"),
+                            path=path, found="×".join(map(str, header.shape[1:])),
+                            expected="×".join(map(str, item_shape)))  # fmt: skip
     promised = header.body_size
     found = file_size - header.size
     if not compressed and found != promised:
-        raise DataFileError(
-            N_("{path}: {relation}: header promises {promised:,} bytes of data ({header}), the file holds {found:,}"),
-            path=path,
-            relation=N_("truncated") if found < promised else N_("has trailing bytes"),
-            promised=promised,
-            header=header.describe(),
-            found=found,
-        )
+        raise DataFileError(N_("{path}: {relation}: header promises {promised:,} bytes of data ({header}), the file "
+                               "holds {found:,}"),
+                            path=path,
+                            relation=N_("truncated") if found < promised else N_("has trailing bytes"),
+                            promised=promised, header=header.describe(), found=found)  # fmt: skip
     plausible = max(MAX_GZIP_RATIO * file_size, SMALL_PROMISE) if compressed else promised
     # An empty array may still claim dimensions no array can have (0 beside billions): numpy refuses to shape it.
     if promised > min(plausible, MAX_IDX_BYTES) or math.prod(max(d, 1) for d in header.shape) > MAX_IDX_BYTES:
-        raise DataFileError(
-            N_(
-                "{path}: header declares {header}, more than a file of {size:,} bytes plausibly holds (at most "
-                "{ratio}× its size if gzipped, {limit:,} bytes in all); the file is corrupt"
-            ),
-            path=path,
-            header=header.describe(),
-            size=file_size,
-            ratio=MAX_GZIP_RATIO,
-            limit=MAX_IDX_BYTES,
-        )
+        raise DataFileError(N_("{path}: header declares {header}, more than a file of {size:,} bytes plausibly holds "
+                               "(at most {ratio}× its size if gzipped, {limit:,} bytes in all); the file is corrupt"),
+                            path=path, header=header.describe(), size=file_size, ratio=MAX_GZIP_RATIO,
+                            limit=MAX_IDX_BYTES)  # fmt: skip
 
 
 @contextlib.contextmanager
@@ -297,9 +248,7 @@ def _opened(path, **expected) -> Iterator[tuple[IdxSource, BinaryIO]]:
         raise DataFileError(N_("{path}: permission denied"), path=path) from None
     except (EOFError, zlib.error, gzip.BadGzipFile, OSError) as exc:
         if compressed:
-            raise DataFileError(
-                N_("{path}: corrupt gzip stream ({reason}); delete it and download again"), path=path, reason=exc
-            ) from None
-        raise DataFileError(
-            N_("{path}: cannot read it ({reason})"), path=path, reason=getattr(exc, "strerror", None) or exc
-        ) from None
+            raise DataFileError(N_("{path}: corrupt gzip stream ({reason}); delete it and download again"),
+                                path=path, reason=exc) from None  # fmt: skip
+        raise DataFileError(N_("{path}: cannot read it ({reason})"),
+                            path=path, reason=getattr(exc, "strerror", None) or exc) from None  # fmt: skip

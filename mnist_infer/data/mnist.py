@@ -50,13 +50,8 @@ class Dataset:
     def check_index(self, index: int) -> int:
         """``index`` itself if it names an image of this split, else an error giving the valid range."""
         if not 0 <= index < len(self):
-            raise InputError(
-                N_("index {index} is out of range: the {split} split has {count:,} images (0–{last})"),
-                index=index,
-                split=self.split,
-                count=len(self),
-                last=len(self) - 1,
-            )
+            raise InputError(N_("index {index} is out of range: the {split} split has {count:,} images (0–{last})"),
+                             index=index, split=self.split, count=len(self), last=len(self) - 1)  # fmt: skip
         return index
 
     def part(self, start: int = 0, stop: int | None = None) -> Dataset:
@@ -76,15 +71,9 @@ def split_paths(split: str, data_dir: str | os.PathLike[str] | None = None, *, p
         found = {name: packaged_file(name) for name in found}
     missing = [name for name, path in found.items() if path is None]
     if missing:
-        raise MissingDataError(
-            N_(
-                "{directory}: missing {files}; `mnist-infer download --split {split}` fetches them (or point "
-                "--data-dir / $MNIST_INFER_HOME at a directory that has them)"
-            ),
-            directory=directory,
-            files=", ".join(missing),
-            split=split,
-        )
+        raise MissingDataError(N_("{directory}: missing {files}; `mnist-infer download --split {split}` fetches them "
+                                  "(or point --data-dir / $MNIST_INFER_HOME at a directory that has them)"),
+                               directory=directory, files=", ".join(missing), split=split)  # fmt: skip
     return tuple(found.values())
 
 
@@ -99,16 +88,10 @@ def load_split(split: str = "test", data_dir: str | os.PathLike[str] | None = No
     # Both headers first (cheap): counts that disagree are refused before either file is parsed or cached.
     images_source, labels_source = idx.inspect(images_path, **idx.IMAGES), idx.inspect(labels_path, **idx.LABELS)
     if images_source.count != labels_source.count:
-        raise DataFileError(
-            N_(
-                "{images}: {image_count:,} images, but {labels} has {label_count:,} labels; the two files must come "
-                "from the same split"
-            ),
-            images=images_path,
-            image_count=images_source.count,
-            labels=labels_path,
-            label_count=labels_source.count,
-        )
+        raise DataFileError(N_("{images}: {image_count:,} images, but {labels} has {label_count:,} labels; the two "
+                               "files must come from the same split"),
+                            images=images_path, image_count=images_source.count, labels=labels_path,
+                            label_count=labels_source.count)  # fmt: skip
     if images_source.count == 0:
         raise DataFileError(N_("{path}: holds no images; expected a split of MNIST"), path=images_path)
     images = load_cached(images_source, idx.read_images)

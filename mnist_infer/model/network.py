@@ -89,11 +89,8 @@ class Architecture(NamedTuple):
         for spec in data["layers"][: MAX_LAYERS + 1]:
             kind = spec.get("type") if isinstance(spec, dict) else None
             if kind not in _INTEGERS:
-                raise ArchitectureError(
-                    N_("unknown layer {kind!r}; expected one of {known}"),
-                    kind=str(kind)[:20],
-                    known=", ".join(_INTEGERS),
-                )
+                raise ArchitectureError(N_("unknown layer {kind!r}; expected one of {known}"),
+                                        kind=str(kind)[:20], known=", ".join(_INTEGERS))  # fmt: skip
             layer = {"type": kind, **_DEFAULTS.get(kind, {})}
             layer.update((key, spec[key]) for key in _INTEGERS[kind] if key in spec)
             if kind == "dropout":
@@ -111,9 +108,8 @@ class Architecture(NamedTuple):
     def steps(self) -> list[Step]:
         """Every layer with its shapes and parameters, checked to fit the one before it."""
         if not self.layers or len(self.layers) > MAX_LAYERS:
-            raise ArchitectureError(
-                N_("{count} layers; a network has 1 to {limit}"), count=len(self.layers), limit=MAX_LAYERS
-            )
+            raise ArchitectureError(N_("{count} layers; a network has 1 to {limit}"),
+                                    count=len(self.layers), limit=MAX_LAYERS)  # fmt: skip
         shape = self.input_shape if len(self.input_shape) == 1 else (*self.input_shape[1:], self.input_shape[0])
         steps, weights, norms, pools = [], 0, 0, 0
         for spec in self.layers:
@@ -121,16 +117,13 @@ class Architecture(NamedTuple):
             for key, (low, high) in _INTEGERS[kind].items():
                 value = spec.get(key)
                 if type(value) is not int or not low <= value <= high:
-                    raise ArchitectureError(
-                        N_("{kind} layer: {key} {value!r}, expected a whole number from {low} to {high}"),
-                        kind=kind, key=key, value=value, low=low, high=high,
-                    )  # fmt: skip
+                    raise ArchitectureError(N_("{kind} layer: {key} {value!r}, expected a whole number from {low} to "
+                                               "{high}"),
+                                            kind=kind, key=key, value=value, low=low, high=high)  # fmt: skip
             if kind == "affine":
                 if len(shape) != 1:
-                    raise ArchitectureError(
-                        N_("an affine layer after {shape} feature maps needs a flatten layer"),
-                        shape="×".join(map(str, shape)),
-                    )
+                    raise ArchitectureError(N_("an affine layer after {shape} feature maps needs a flatten layer"),
+                                            shape="×".join(map(str, shape)))  # fmt: skip
                 weights += 1
                 params = {f"W{weights}": (shape[0], spec["units"]), f"b{weights}": (spec["units"],)}
                 out, name = (spec["units"],), f"a{weights}"
@@ -141,27 +134,21 @@ class Architecture(NamedTuple):
                 h, w, c = shape
                 k, pad, stride = spec["size"], spec["pad"], spec["stride"]
                 if k > min(h, w) + 2 * pad:
-                    raise ArchitectureError(
-                        N_("W{index}: a {k}×{k} kernel over a {h}×{w} input (padding {pad}): larger than its input"),
-                        index=weights,
-                        k=k,
-                        h=h,
-                        w=w,
-                        pad=pad,
-                    )
+                    raise ArchitectureError(N_("W{index}: a {k}×{k} kernel over a {h}×{w} input (padding {pad}): "
+                                               "larger than its input"),
+                                            index=weights, k=k, h=h, w=w, pad=pad)  # fmt: skip
                 params = {f"W{weights}": (spec["filters"], c, k, k), f"b{weights}": (spec["filters"],)}
                 out = (output_size(h, k, stride, pad), output_size(w, k, stride, pad), spec["filters"])
                 if out[0] * out[1] * k * k * c > MAX_WINDOWS:
-                    raise ArchitectureError(
-                        N_("W{index}: its windows would hold {count:,} numbers per image; the tool runs {limit:,}"),
-                        index=weights, count=out[0] * out[1] * k * k * c, limit=MAX_WINDOWS,
-                    )  # fmt: skip
+                    raise ArchitectureError(N_("W{index}: its windows would hold {count:,} numbers per image; the "
+                                               "tool runs {limit:,}"),
+                                            index=weights, count=out[0] * out[1] * k * k * c,
+                                            limit=MAX_WINDOWS)  # fmt: skip
                 name = f"a{weights}"
             elif kind == "pool":
                 if len(shape) != 3 or spec["size"] > min(shape[:2]) + 2 * spec["pad"]:
-                    raise ArchitectureError(
-                        N_("a {size}×{size} pooling over {shape}"), size=spec["size"], shape="×".join(map(str, shape))
-                    )
+                    raise ArchitectureError(N_("a {size}×{size} pooling over {shape}"),
+                                            size=spec["size"], shape="×".join(map(str, shape)))  # fmt: skip
                 pools += 1
                 h, w, c = shape
                 out = (*(output_size(d, spec["size"], spec["stride"], spec["pad"]) for d in (h, w)), c)
@@ -178,29 +165,23 @@ class Architecture(NamedTuple):
             else:  # an activation or dropout: the shape stays
                 out, name = shape, (f"z{weights}" if kind in ACTIVATIONS else f"d{weights}")
             if math.prod(out) > MAX_FEATURES or min(out) < 1:
-                raise ArchitectureError(
-                    N_("layer {name} would output {count:,} numbers per image; the tool runs 1 to {limit:,}"),
-                    name=name,
-                    count=math.prod(out),
-                    limit=MAX_FEATURES,
-                )
+                raise ArchitectureError(N_("layer {name} would output {count:,} numbers per image; the tool runs 1 "
+                                           "to {limit:,}"),
+                                        name=name, count=math.prod(out), limit=MAX_FEATURES)  # fmt: skip
             steps.append(Step(spec, name, shape, out, params, state))
             shape = out
         last = next((step.spec["type"] for step in reversed(steps) if step.params), None)  # softmax takes its scores
         if last != "affine" or len(shape) != 1:
-            raise ArchitectureError(
-                N_("a network ends in an affine layer, its class scores; this one ends in {kind}"),
-                kind=self.layers[-1]["type"],
-            )
+            raise ArchitectureError(N_("a network ends in an affine layer, its class scores; this one ends in {kind}"),
+                                    kind=self.layers[-1]["type"])  # fmt: skip
         return steps
 
     def checked(self) -> Architecture:
         """Itself, once its layers fit together and stay within the bounds (:data:`MAX_PARAMETERS`…)."""
         count = self.parameter_count()
         if count > MAX_PARAMETERS:
-            raise ArchitectureError(
-                N_("{count:,} parameters, more than the {limit:,} this tool runs"), count=count, limit=MAX_PARAMETERS
-            )
+            raise ArchitectureError(N_("{count:,} parameters, more than the {limit:,} this tool runs"),
+                                    count=count, limit=MAX_PARAMETERS)  # fmt: skip
         return self
 
     def shapes(self) -> dict[str, tuple[int, ...]]:
@@ -265,9 +246,8 @@ def mlp(
     """A fully connected network of any depth (chapters 3–6): affine, [batch norm], activation, [dropout] per hidden
     layer, then an affine output layer (the book's ``MultiLayerNetExtend``)."""
     if activation not in ACTIVATIONS:
-        raise InputError(
-            N_("unknown activation {name!r}; expected one of {known}"), name=activation, known=", ".join(ACTIVATIONS)
-        )
+        raise InputError(N_("unknown activation {name!r}; expected one of {known}"),
+                         name=activation, known=", ".join(ACTIVATIONS))  # fmt: skip
     layers: list[dict[str, Any]] = []
     for units in hidden:
         layers.append({"type": "affine", "units": units})
@@ -463,21 +443,13 @@ class Network:
     def _inputs(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x)
         if x.dtype.kind in "biu":
-            raise InputError(
-                N_(
-                    "the network takes inputs in [0, 1], not {dtype} pixels: convert them with "
-                    "mnist_infer.data.mnist.images_to_inputs"
-                ),
-                dtype=x.dtype,
-            )
+            raise InputError(N_("the network takes inputs in [0, 1], not {dtype} pixels: convert them with "
+                                "mnist_infer.data.mnist.images_to_inputs"),
+                             dtype=x.dtype)  # fmt: skip
         shape = self.architecture.input_shape
         size = math.prod(shape)
         if x.shape not in (shape, (size,)) and (x.ndim < 2 or x.shape[1:] not in (shape, (size,))):
-            raise InputError(
-                N_("inputs of shape {shape}; expected (N, {size}) or (N, {full})"),
-                shape=x.shape,
-                size=size,
-                full=", ".join(map(str, shape)),
-            )
+            raise InputError(N_("inputs of shape {shape}; expected (N, {size}) or (N, {full})"),
+                             shape=x.shape, size=size, full=", ".join(map(str, shape)))  # fmt: skip
         x = x.astype(self.dtype, copy=False).reshape(-1, *shape)
         return x.transpose(0, 2, 3, 1) if len(shape) == 3 else x  # images flow as NHWC

@@ -81,11 +81,8 @@ class TrainingConfig:
             if wrong:
                 raise InputError(N_("cannot train: {option} {value} cannot work"), option=option, value=value)
         if train_images is not None and self.validation >= train_images:
-            raise InputError(
-                N_("cannot train: --validation {count:,} holds out all {total:,} training images"),
-                count=self.validation,
-                total=train_images,
-            )
+            raise InputError(N_("cannot train: --validation {count:,} holds out all {total:,} training images"),
+                             count=self.validation, total=train_images)  # fmt: skip
         try:
             return self.architecture()
         except ArchitectureError as exc:  # what the loaders would refuse: say it now, not after training
@@ -192,19 +189,15 @@ def prepare(config: TrainingConfig, out, plot=None, data_dir=None, limit: slice 
         if Path(plot).absolute() == Path(out).absolute() or (
             Path(out).exists() and Path(plot).exists() and Path(out).samefile(plot)
         ):
-            raise InputError(
-                N_("--out and --plot name the same file {path}: the plot would replace the weights"), path=out
-            )
+            raise InputError(N_("--out and --plot name the same file {path}: the plot would replace the weights"),
+                             path=out)  # fmt: skip
     train_set = load_split("train", data_dir)
     if limit is not None:
         train_set = train_set.part(limit.start, limit.stop)
         if len(train_set) == 0:
-            raise InputError(
-                N_("--limit {start}:{stop}: no training images there (the split has {count:,})"),
-                start=limit.start,
-                stop=limit.stop,
-                count=len(load_split("train", data_dir)),
-            )
+            raise InputError(N_("--limit {start}:{stop}: no training images there (the split has {count:,})"),
+                             start=limit.start, stop=limit.stop,
+                             count=len(load_split("train", data_dir)))  # fmt: skip
     config.check(len(train_set))
     try:
         test_set = load_split("test", data_dir, packaged=False)  # the test split of the same data set
@@ -223,16 +216,11 @@ def check_trained(result: TrainingResult) -> None:
         check_values(result.network.architecture, result.network.params, "")
     except MnistInferError:
         config = result.config
-        raise MnistInferError(
-            N_(
-                "training made weights too large to use (the learning rate {lr:g} or the weight decay {decay:g} is "
-                "far too large for {optimizer}); nothing saved: try --lr {smaller:g}"
-            ),
-            lr=config.learning_rate,
-            decay=config.weight_decay,
-            optimizer=config.optimizer,
-            smaller=config.learning_rate / 100,
-        ) from None
+        raise MnistInferError(N_("training made weights too large to use (the learning rate {lr:g} or the weight "
+                                 "decay {decay:g} is far too large for {optimizer}); nothing saved: try --lr "
+                                 "{smaller:g}"),
+                              lr=config.learning_rate, decay=config.weight_decay,
+                              optimizer=config.optimizer, smaller=config.learning_rate / 100) from None  # fmt: skip
 
 
 def fresh_seed() -> int:
@@ -319,17 +307,11 @@ class _Run:
                 x = self.augment(batch, self.rng) if self.augment else images_to_inputs(batch)
                 loss = network.loss(x, t, config.weight_decay)
                 if not math.isfinite(loss):
-                    raise MnistInferError(
-                        N_(
-                            "training diverged in epoch {epoch} (the loss became {loss}): the learning rate {lr} is "
-                            "too large for {optimizer}; try --lr {smaller:g}"
-                        ),
-                        epoch=epoch,
-                        loss=loss,
-                        lr=config.learning_rate,
-                        optimizer=config.optimizer,
-                        smaller=config.learning_rate / 10,
-                    )
+                    raise MnistInferError(N_("training diverged in epoch {epoch} (the loss became {loss}): the "
+                                             "learning rate {lr} is too large for {optimizer}; try --lr {smaller:g}"),
+                                          epoch=epoch, loss=loss, lr=config.learning_rate,
+                                          optimizer=config.optimizer,
+                                          smaller=config.learning_rate / 10)  # fmt: skip
                 self.optimizer.update(learnable, network.backward(config.weight_decay))
                 loss_sum += loss * len(t)
                 correct += int(np.count_nonzero(network.last_layer.y.argmax(axis=1) == t))

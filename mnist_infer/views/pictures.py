@@ -36,12 +36,8 @@ def picture_format(path: str | os.PathLike[str]) -> str:
     """The format ``path``'s extension names; an error naming the extension if it names none written here."""
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:
-        raise MnistInferError(
-            N_("{path}: unknown picture format {suffix!r}; name the file {extensions}"),
-            path=path,
-            suffix=suffix or "(no extension)",
-            extensions=EXTENSIONS,
-        )
+        raise MnistInferError(N_("{path}: unknown picture format {suffix!r}; name the file {extensions}"),
+                              path=path, suffix=suffix or "(no extension)", extensions=EXTENSIONS)  # fmt: skip
     return FORMATS[suffix]
 
 
@@ -53,17 +49,10 @@ def check_picture_path(path: str | os.PathLike[str]) -> None:
 
 def _check_size(width: int, height: int, what: str, advice: str) -> None:
     if width * height > MAX_PICTURE_PIXELS:
-        raise MnistInferError(
-            N_(
-                "{what} would make a picture of {width:,}×{height:,} pixels, more than the {limit:,} "
-                "this tool writes; {advice}"
-            ),
-            what=what,
-            width=width,
-            height=height,
-            limit=MAX_PICTURE_PIXELS,
-            advice=advice,
-        )
+        raise MnistInferError(N_("{what} would make a picture of {width:,}×{height:,} pixels, more than the "
+                                 "{limit:,} this tool writes; {advice}"),
+                              what=what, width=width, height=height, limit=MAX_PICTURE_PIXELS,
+                              advice=advice)  # fmt: skip
 
 
 def digit_strip(images: np.ndarray, scale: int = 10) -> np.ndarray:
