@@ -79,7 +79,7 @@ def run_as(case: dict) -> dict:
         importlib.import_module(module)
     for module in ("data.mnist", "data.cache", "data.pictures", "weights", "inference", "download", "cli.evaluate"):
         importlib.import_module(f"mnist_infer.{module}")
-    for module in ("cli.download", "views.results", "views.terminal", "views.pictures"):
+    for module in ("cli.download", "views.results", "views.draw", "views.pictures"):
         importlib.import_module(f"mnist_infer.{module}")
     read_end, write_end = os.pipe()
     child = os.fork()

@@ -153,7 +153,7 @@ def test_batch_size_one_shows_the_books_loop(data_dir: Path, runner: CliRunner) 
 
 
 def test_progress_bar_on_a_terminal_only(data_dir: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
-    from mnist_infer.views.terminal import EvaluationProgress
+    from mnist_infer.views.draw import EvaluationProgress
 
     monkeypatch.setattr(EvaluationProgress, "DELAY", 0.0)  # show it at once, however quick the run
     args = ["evaluate", "--data-dir", str(data_dir), "--batch-size", "100"]
