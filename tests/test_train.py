@@ -360,6 +360,16 @@ def test_a_convolutional_network_trains_and_every_command_takes_it(runner: CliRu
     assert evaluated["accuracy"] == report["accuracy"]["test"]
 
 
+def test_threads_share_a_convolutional_batch_without_changing_what_it_learns(halves: Path) -> None:
+    # One step over 300 images: the same loss, the same update.
+    config = TrainingConfig(model="simple-convnet", epochs=1, seed=3, weight_decay=0.01, batch_size=300)
+    data = part(load_split("train", halves), 300)
+    alone, shared = (train(config, data, workers=workers) for workers in (1, 3))
+    assert alone.history[0].loss == pytest.approx(shared.history[0].loss, rel=1e-4)
+    for name, array in alone.network.params.items():
+        np.testing.assert_allclose(shared.network.params[name], array, rtol=1e-3, atol=1e-5)
+
+
 def test_training_on_part_of_a_split(halves: Path) -> None:
     result = train(TrainingConfig(epochs=1, seed=0), load_split("train", halves).part(100, 400))
     assert result.train_images == 300 and result.history[0].batches == 3

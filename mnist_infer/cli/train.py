@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from ..i18n import _
-from .options import ImageRange, Registry, command, data_dir_option, json_option
+from .options import ImageRange, Registry, command, data_dir_option, json_option, workers
 
 
 class Sizes(click.ParamType):
@@ -208,7 +208,15 @@ def train(
         training_display(config, len(train_set) - validation, test_set, as_json) as display,
         _stop_on_ctrl_c() as stopped,
     ):
-        result = run(config, train_set, test_set, on_batch=display.batch, on_epoch=display.epoch, should_stop=stopped)
+        result = run(
+            config,
+            train_set,
+            test_set,
+            on_batch=display.batch,
+            on_epoch=display.epoch,
+            should_stop=stopped,
+            workers=workers(),
+        )
         if result.network is None:
             click.echo(_("Interrupted before an epoch was done: nothing saved."), err=True)
             raise click.exceptions.Exit(130)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -240,19 +241,20 @@ def train(
     on_batch: BatchCallback | None = None,
     on_epoch: Callable[[EpochRecord], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    workers: int = 1,
 ) -> TrainingResult:
     """Train a network as ``config`` says on ``train_set``, scoring every epoch on ``test`` if given.
 
     ``should_stop()`` is asked after each mini-batch; when it answers True the run ends there (that partial epoch is
     scored like a whole one). A KeyboardInterrupt in the middle of a batch ends it too, but that batch's half-made
-    update is discarded with the rest of its epoch.
+    update is discarded with the rest of its epoch. ``workers`` threads share out a convolutional network's batches.
     """
     architecture = config.check(len(train_set))
     count = len(train_set) - config.validation
     seed = config.seed if config.seed is not None else fresh_seed()
     rng = np.random.default_rng(seed)
     network = Network(architecture, init_params(architecture, config.initialisation, rng), rng=rng)
-    run = _Run(config, network, rng, train_set, count, test, on_batch, should_stop)
+    run = _Run(config, network, rng, train_set, count, test, on_batch, should_stop, workers)
     result = TrainingResult(config, seed, train_images=count, data=train_set.images_path.name)
     # Overflow shows as a non-finite loss, which stops training with an error that says what to do.
     with np.errstate(over="ignore", invalid="ignore"):
@@ -280,8 +282,15 @@ def train(
 class _Run:
     """The state of one training run: the network, its optimiser, the data, the random generator."""
 
-    def __init__(self, config, network, rng, train_set, count, test, on_batch, should_stop) -> None:
+    def __init__(self, config, network, rng, train_set, count, test, on_batch, should_stop, workers) -> None:
         self.config, self.network, self.rng = config, network, rng
+        # A convolutional network's batch shared out among threads, each with its own layers (and its own dropout
+        # masks, drawn from its own generator); not with batch normalisation, whose statistics are the batch's.
+        parallel = workers > 1 and network.is_convolutional and "gamma1" not in network.params
+        self.replicas = [Network(network.architecture, network.params, rng=np.random.default_rng(rng.integers(2**63)))
+                         for _ in range(workers if parallel else 0)]  # fmt: skip
+        self.pool = ThreadPoolExecutor(workers) if parallel else None
+        self.workers = workers
         self.optimizer = OPTIMIZERS[config.optimizer](lr=config.learning_rate)
         self.augment = Augmentation() if config.augment else None
         # Plain arrays over the same memory map: indexing np.memmap itself costs more than copying a batch.
@@ -305,17 +314,15 @@ class _Run:
                 chosen = order[start : start + config.batch_size]
                 batch, t = self.images[chosen], self.labels[chosen]
                 x = self.augment(batch, self.rng) if self.augment else images_to_inputs(batch)
-                loss = network.loss(x, t, config.weight_decay)
+                loss, right, grads = self._step(x, t)
                 if not math.isfinite(loss):
                     raise MnistInferError(N_("training diverged in epoch {epoch} (the loss became {loss}): the "
                                              "learning rate {lr} is too large for {optimizer}; try --lr {smaller:g}"),
                                           epoch=epoch, loss=loss, lr=config.learning_rate,
                                           optimizer=config.optimizer,
                                           smaller=config.learning_rate / 10)  # fmt: skip
-                self.optimizer.update(learnable, network.backward(config.weight_decay))
-                loss_sum += loss * len(t)
-                correct += int(np.count_nonzero(network.last_layer.y.argmax(axis=1) == t))
-                seen += len(t)
+                self.optimizer.update(learnable, grads)
+                loss_sum, correct, seen = loss_sum + loss * len(t), correct + right, seen + len(t)
                 if self.on_batch is not None:
                     self.on_batch(epoch, done, self.batches, loss_sum / seen, correct / seen)
                 if self.should_stop is not None and self.should_stop():
@@ -327,13 +334,37 @@ class _Run:
             epoch,
             loss_sum / seen,
             correct / seen,
-            _accuracy(network, *self.held_out) if self.held_out else None,
-            _accuracy(network, self.test.images, self.test.labels) if self.test is not None else None,
+            _accuracy(network, *self.held_out, self.workers) if self.held_out else None,
+            _accuracy(network, self.test.images, self.test.labels, self.workers) if self.test is not None else None,
             time.perf_counter() - started,
             done,
             interrupted=stopped,
         )
 
+    def _step(self, x: np.ndarray, t: np.ndarray) -> tuple[float, int, dict[str, np.ndarray]]:
+        """Loss, right answers and gradients of one mini-batch; with threads, each computes those of a share of the
+        batch, and the shares' gradients weighted by their sizes add up to the batch's."""
+        decay = self.config.weight_decay
+        if self.pool is None:
+            loss = self.network.loss(x, t, decay)
+            right = int(np.count_nonzero(self.network.last_layer.y.argmax(axis=1) == t))
+            return loss, right, self.network.backward(decay)
+        shares = [share for share in np.array_split(np.arange(len(t)), len(self.replicas)) if len(share)]
 
-def _accuracy(network: Network, images: np.ndarray, labels: np.ndarray) -> float:
-    return float(np.mean(classify_images(network, images)[0] == labels)) if len(labels) else 0.0
+        def part(network: Network, share: np.ndarray):
+            loss = network.loss(x[share], t[share]) * len(share) / len(t)
+            right = int(np.count_nonzero(network.last_layer.y.argmax(axis=1) == t[share]))
+            return loss, right, {k: g * (len(share) / len(t)) for k, g in network.backward().items()}
+
+        parts = list(self.pool.map(part, self.replicas, shares))
+        grads = {key: sum(p[2][key] for p in parts) for key in parts[0][2]}
+        loss = sum(p[0] for p in parts)
+        for key, W in self.network.params.items() if decay else ():
+            if key[0] == "W":  # weight decay once, on the whole batch's gradients
+                grads[key] += decay * W
+                loss += 0.5 * decay * float(np.sum(np.square(W)))
+        return loss, sum(p[1] for p in parts), grads
+
+
+def _accuracy(network: Network, images: np.ndarray, labels: np.ndarray, workers: int = 1) -> float:
+    return float(np.mean(classify_images(network, images, workers=workers)[0] == labels)) if len(labels) else 0.0
