@@ -132,7 +132,7 @@ class Evaluation:
         self.weights, self.split, self.labels = weights, dataset.split, labels
         self.predictions, self.probabilities = predictions, probabilities
         self.seconds, self.batch_size, self.known, self.architecture = seconds, batch_size, known, architecture
-        self.data = (dataset.images_path, dataset.labels_path)
+        self.data, self.first = (dataset.images_path, dataset.labels_path), dataset.first
 
     def __repr__(self) -> str:
         return f"Evaluation({str(self.weights)!r}, {self.split!r}, {self.correct}/{self.total} correct)"
@@ -169,7 +169,8 @@ class Evaluation:
         return self.correct == self.known.test_correct
 
     def mistakes(self, limit: int | None = None) -> np.ndarray:
-        """Indices of the misclassified images, the most confident mistakes first."""
+        """Positions of the misclassified images (add :attr:`first` for their indices in the split), the most
+        confident mistakes first."""
         wrong = np.flatnonzero(self.predictions != self.labels)
         confidence = self.probabilities[wrong, self.predictions[wrong]]
         return wrong[np.argsort(-confidence, kind="stable")][:limit]

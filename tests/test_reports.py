@@ -74,7 +74,7 @@ def test_mistakes_most_confident_first(data_dir: Path) -> None:
 def count_tiles(path: Path) -> int:
     """Tiles of a gallery: digit squares have a black corner, empty places the sheet's grey."""
     sheet = np.asarray(Image.open(path).convert("RGB"))
-    tile_w, tile_h = 84 + 6, 84 + 16 + 6
+    tile_w, tile_h = 84 + 6, 84 + 30 + 6  # a digit, two caption lines, the gap
     rows, columns = sheet.shape[0] // tile_h, sheet.shape[1] // tile_w
     assert (rows * tile_h, columns * tile_w) == sheet.shape[:2]
     return sum(not sheet[r * tile_h + 1, c * tile_w + 1].any() for r in range(rows) for c in range(columns))
@@ -94,6 +94,17 @@ def test_gallery_default_and_no_mistakes(data_dir: Path, tmp_path: Path, runner:
     assert count_tiles(tmp_path / "all.png") == 100
     result = evaluate_cli(runner, data_dir, "--limit", "5", "--errors", str(tmp_path / "none.png"))
     assert result.exit_code == 0 and "no mistakes" in result.stderr and not (tmp_path / "none.png").exists()
+
+
+def test_the_mistakes_of_part_of_a_split_are_named_by_their_index_in_it(data_dir: Path, runner: CliRunner) -> None:
+    split = load_split("test", data_dir)
+    result = evaluate(load_network("sample_weight.pkl", data_dir), split.part(5000, 7000))
+    indices = result.first + result.mistakes(5)
+    assert result.first == 5000 and all(5000 <= index < 7000 for index in indices)
+    for index in indices:  # what `predict INDEX` says of each: wrong, with that image's label
+        answer = json.loads(runner.invoke(cli, ["predict", str(index), "--data-dir", str(data_dir), "--json"]).stdout)
+        answer = answer["predictions"][0]
+        assert answer["label"] == split.labels[index] != answer["prediction"]
 
 
 def test_two_identical_weights_disagree_on_nothing(data_dir: Path, tmp_path: Path, runner: CliRunner) -> None:

@@ -100,6 +100,7 @@ def _save_gallery(result, images, path: Path, most: int) -> None:
         click.echo(_("no mistakes: {path} not written").format(path=path), err=True)
         return
     predicted = result.predictions[wrong]
-    gallery = mistakes_gallery(images[wrong], result.labels[wrong], predicted, result.probabilities[wrong, predicted])
+    confidences = result.probabilities[wrong, predicted]
+    gallery = mistakes_gallery(images[wrong], result.first + wrong, result.labels[wrong], predicted, confidences)
     save_picture(gallery, path)
     click.echo(_("saved the {count} most confident mistakes to {path}").format(count=len(wrong), path=path), err=True)

@@ -30,12 +30,14 @@ def images_to_inputs(images: np.ndarray, dtype: np.dtype | type = np.float32) ->
 
 class Dataset:
     """One split of MNIST as its files hold it: ``images`` uint8 ``(N, 28, 28)``, ``labels`` uint8 ``(N,)``; it
-    unpacks like the book's pairs (``x, t = load_split("test")``). The arrays may be read-only memory maps."""
+    unpacks like the book's pairs (``x, t = load_split("test")``). The arrays may be read-only memory maps; ``first``
+    is the index in the split of the first image (of a part)."""
 
-    __slots__ = ("images", "images_path", "labels", "labels_path", "split")
+    __slots__ = ("first", "images", "images_path", "labels", "labels_path", "split")
 
-    def __init__(self, split: str, images: np.ndarray, labels: np.ndarray, images_path: Path, labels_path: Path):
-        self.split, self.images, self.labels = split, images, labels
+    def __init__(self, split: str, images: np.ndarray, labels: np.ndarray, images_path: Path, labels_path: Path,
+                 first: int = 0):  # fmt: skip
+        self.split, self.images, self.labels, self.first = split, images, labels, first
         self.images_path, self.labels_path = images_path, labels_path
 
     def __repr__(self) -> str:
@@ -56,8 +58,9 @@ class Dataset:
 
     def part(self, start: int = 0, stop: int | None = None) -> Dataset:
         """The images ``start`` to ``stop`` (exclusive) of the split."""
+        start, stop, _ = slice(start, stop).indices(len(self))
         images, labels = self.images[start:stop], self.labels[start:stop]
-        return Dataset(self.split, images, labels, self.images_path, self.labels_path)
+        return Dataset(self.split, images, labels, self.images_path, self.labels_path, self.first + start)
 
 
 def split_paths(split: str, data_dir: str | os.PathLike[str] | None = None, *, packaged: bool = True):

@@ -68,26 +68,30 @@ def digit_strip(images: np.ndarray, scale: int = 10) -> np.ndarray:
     return np.kron(strip, np.ones((scale, scale), dtype=np.uint8))
 
 
-def mistakes_gallery(images, labels, predictions, confidences, columns: int = 10, scale: int = 3) -> np.ndarray:
-    """A grid of digits, each captioned "true->predicted confidence%", in the order given (RGB uint8)."""
+def mistakes_gallery(images, indices, labels, predictions, confidences, columns=10, scale=3) -> np.ndarray:
+    """A grid of digits, each captioned with its index in the split over "true->predicted confidence%", in the order
+    given (RGB uint8)."""
     from PIL import Image, ImageDraw, ImageFont
 
     count = len(images)
     columns = min(columns, count)
-    side, caption = 28 * scale, 16
+    side, caption = 28 * scale, 30
     tile_w, tile_h = side + GAP * scale, side + caption + GAP * scale
     rows = -(-count // columns)
     _check_size(columns * tile_w, rows * tile_h, f"a gallery of {count:,} mistakes", N_("lower --errors-max"))
     sheet = Image.new("RGB", (columns * tile_w, rows * tile_h), (40, 40, 48))
     draw, font = ImageDraw.Draw(sheet), ImageFont.load_default(size=12)
-    for i, (image, label, predicted, confidence) in enumerate(
-        zip(images, labels, predictions, confidences, strict=True)
+    for i, (image, index, label, predicted, confidence) in enumerate(
+        zip(images, indices, labels, predictions, confidences, strict=True)
     ):
         left, top = (i % columns) * tile_w, (i // columns) * tile_h
         sheet.paste(
             Image.fromarray(np.kron(image, np.ones((scale, scale), dtype=np.uint8))).convert("RGB"), (left, top)
         )
-        draw.text((left + 2, top + side + 1), f"{label}->{predicted} {confidence:.0%}", font=font, fill=(255, 120, 110))
+        draw.text((left + 2, top + side + 1), f"#{index}", font=font, fill=(200, 200, 210))
+        draw.text(
+            (left + 2, top + side + 15), f"{label}->{predicted} {confidence:.0%}", font=font, fill=(255, 120, 110)
+        )
     return np.asarray(sheet)
 
 
