@@ -192,6 +192,17 @@ class Evaluation:
         }
 
 
+def trained_elsewhere(metadata: dict, dataset: Dataset) -> str | None:
+    """The data set that trained weights name (in their metadata) when ``dataset``'s split is not the one they
+    recorded: evaluating them there measures them on data they were not made for."""
+    training = metadata.get("training")
+    recorded = training.get("fingerprints") if isinstance(training, dict) else None
+    expected = recorded.get(dataset.split) if isinstance(recorded, dict) else None
+    if not isinstance(expected, str) or expected == dataset.fingerprint():
+        return None
+    return str(training.get("data_set") or "?")
+
+
 def evaluate(
     network: Network,
     dataset: Dataset,

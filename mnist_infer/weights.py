@@ -67,7 +67,9 @@ class Weights(NamedTuple):
 def load_network(path: str | os.PathLike[str] | None = None, data_dir: str | os.PathLike[str] | None = None):
     """The network in a weights file (by default the book's ``sample_weight.pkl``), checked; float32."""
     weights = read_weights(resolve(path, data_dir))
-    return Network(weights.architecture, weights.params)
+    network = Network(weights.architecture, weights.params)
+    network.metadata = weights.metadata
+    return network
 
 
 def resolve(path: str | os.PathLike[str] | None, data_dir: str | os.PathLike[str] | None = None) -> Path:

@@ -370,6 +370,29 @@ def test_threads_share_a_convolutional_batch_without_changing_what_it_learns(hal
         np.testing.assert_allclose(shared.network.params[name], array, rtol=1e-3, atol=1e-5)
 
 
+def test_weights_evaluated_on_other_data_than_they_were_trained_on_get_a_warning(
+    runner: CliRunner, halves: Path, tmp_path: Path
+) -> None:
+    other = tmp_path / "fashion"  # another data set with MNIST's file names
+    other.mkdir()
+    synthetic_split(other, "train", 300, seed=1)
+    synthetic_split(other, "t10k", 100, seed=2)
+    out = tmp_path / "fashion.npz"
+    run_train(runner, other, "--epochs", "1", "--out", str(out))
+    assert read_weights(out).metadata["training"]["data_set"] == "fashion"
+    warning = "Warning: fashion.npz was trained on fashion, and these test images are not its test split"
+    on_mnist = runner.invoke(cli, ["evaluate", "--weights", str(out), "--data-dir", str(halves), "--json"])
+    assert on_mnist.exit_code == 0 and on_mnist.stderr.startswith(warning) and json.loads(on_mnist.stdout)
+    for data, split in ((other, "test"), (other, "train")):  # its own data, either split: nothing to say
+        result = runner.invoke(cli, ["evaluate", "--weights", str(out), "--data-dir", str(data), "--split", split])
+        assert result.exit_code == 0 and "Warning" not in result.stderr
+    mnist = tmp_path / "mnist.npz"  # MNIST's own weights are named so, and the book's files record nothing
+    run_train(runner, halves, "--epochs", "1", "--limit", "300", "--out", str(mnist))
+    result = runner.invoke(cli, ["evaluate", "--weights", str(mnist), "--data-dir", str(other)])
+    assert "Warning: mnist.npz was trained on halves" in result.stderr
+    assert "Warning" not in runner.invoke(cli, ["evaluate", "--data-dir", str(other)]).stderr
+
+
 def test_training_on_part_of_a_split(halves: Path) -> None:
     result = train(TrainingConfig(epochs=1, seed=0), load_split("train", halves).part(100, 400))
     assert result.train_images == 300 and result.history[0].batches == 3

@@ -58,7 +58,7 @@ def evaluate(
     as_json: bool,
 ) -> None:
     from ..data.mnist import load_split
-    from ..inference import Comparison
+    from ..inference import Comparison, trained_elsewhere
     from ..inference import evaluate as run
     from ..views import emit, progress
     from ..weights import identify, load_network, resolve
@@ -70,6 +70,12 @@ def evaluate(
     paths = [resolve(path, data_dir) for path in weights or [None]]
     networks = [load_network(path) for path in paths]  # every file is checked before any work
     dataset = load_split(split, data_dir)
+    for path, network in zip(paths, networks, strict=True):
+        trained = trained_elsewhere(network.metadata, dataset)
+        if trained is not None:
+            click.echo(_("Warning: {weights} was trained on {trained}, and these {split} images are not its {split} "
+                         "split: the accuracy measures it on data it was not made for").format(
+                            weights=path.name, trained=trained, split=split), err=True)  # fmt: skip
     if limit is not None:
         dataset = dataset.part(limit.start, limit.stop)
     results = []

@@ -30,15 +30,16 @@ def images_to_inputs(images: np.ndarray, dtype: np.dtype | type = np.float32) ->
 
 class Dataset:
     """One split of MNIST as its files hold it: ``images`` uint8 ``(N, 28, 28)``, ``labels`` uint8 ``(N,)``; it
-    unpacks like the book's pairs (``x, t = load_split("test")``). The arrays may be read-only memory maps; ``first``
-    is the index in the split of the first image (of a part)."""
+    unpacks like the book's pairs (``x, t = load_split("test")``). The arrays may be read-only memory maps. A part
+    of a split knows where it starts in it (``first``) and the labels of the whole split (``whole``)."""
 
-    __slots__ = ("first", "images", "images_path", "labels", "labels_path", "split")
+    __slots__ = ("first", "images", "images_path", "labels", "labels_path", "split", "whole")
 
     def __init__(self, split: str, images: np.ndarray, labels: np.ndarray, images_path: Path, labels_path: Path,
-                 first: int = 0):  # fmt: skip
+                 first: int = 0, whole: np.ndarray | None = None):  # fmt: skip
         self.split, self.images, self.labels, self.first = split, images, labels, first
         self.images_path, self.labels_path = images_path, labels_path
+        self.whole = labels if whole is None else whole
 
     def __repr__(self) -> str:
         return f"Dataset({self.split!r}, {len(self)} items, images={str(self.images_path)!r})"
@@ -60,7 +61,18 @@ class Dataset:
         """The images ``start`` to ``stop`` (exclusive) of the split."""
         start, stop, _ = slice(start, stop).indices(len(self))
         images, labels = self.images[start:stop], self.labels[start:stop]
-        return Dataset(self.split, images, labels, self.images_path, self.labels_path, self.first + start)
+        return Dataset(self.split, images, labels, self.images_path, self.labels_path, self.first + start, self.whole)
+
+    def fingerprint(self) -> str:
+        """The whole split's, from its labels (the same for every part; another data set's differs): what trained
+        weights record, so that evaluating them on other data can say so."""
+        import hashlib
+
+        return hashlib.sha256(np.ascontiguousarray(self.whole).tobytes()).hexdigest()[:16]
+
+    def name(self) -> str:
+        """ "MNIST" if these are MNIST's own labels (by checksum), else the name of the folder that holds them."""
+        return "MNIST" if is_mnist(self.labels_path, SPLIT_FILES[self.split][1]) else self.labels_path.parent.name
 
 
 def split_paths(split: str, data_dir: str | os.PathLike[str] | None = None, *, packaged: bool = True):

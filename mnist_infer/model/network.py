@@ -356,6 +356,7 @@ class Network:
         self.layers: list[Layer] = [self._layer(step, rng) for step in self.steps]
         self.names = [step.name for step in self.steps]
         self.last_layer = SoftmaxWithLoss()
+        self.metadata: dict = {}  #: what the file it was loaded from says of it (the metadata ``train`` writes)
 
     def _layer(self, step: Step, rng) -> Layer:
         spec, arrays = step.spec, [self.params[name] for name in (*step.params, *step.state)]

@@ -131,6 +131,8 @@ class TrainingResult:
     interrupted: bool = False
     train_images: int = 0
     data: str = ""
+    data_set: str = ""  #: "MNIST" (by its checksum), else the name of the folder the training images came from
+    fingerprints: dict[str, str | None] = field(default_factory=dict)  #: the splits', see Dataset.fingerprint
     weights: str = ""  #: where they were saved (set by the caller)
 
     def metadata(self) -> dict[str, object]:
@@ -164,6 +166,8 @@ class TrainingResult:
                 "validation_images": config.validation,
                 "train_images": self.train_images,
                 "data": self.data,
+                "data_set": self.data_set,
+                "fingerprints": self.fingerprints,
                 "interrupted": self.interrupted,
                 "kept": "best validation accuracy" if config.validation else "latest",
             },
@@ -255,7 +259,9 @@ def train(
     rng = np.random.default_rng(seed)
     network = Network(architecture, init_params(architecture, config.initialisation, rng), rng=rng)
     run = _Run(config, network, rng, train_set, count, test, on_batch, should_stop, workers)
-    result = TrainingResult(config, seed, train_images=count, data=train_set.images_path.name)
+    fingerprints = {"train": train_set.fingerprint(), "test": test.fingerprint() if test is not None else None}
+    result = TrainingResult(config, seed, train_images=count, data=train_set.images_path.name,
+                            data_set=train_set.name(), fingerprints=fingerprints)  # fmt: skip
     # Overflow shows as a non-finite loss, which stops training with an error that says what to do.
     with np.errstate(over="ignore", invalid="ignore"):
         for epoch in range(1, config.planned_epochs + 1):
