@@ -258,13 +258,16 @@ def test_plot_draws_the_learning_curves(runner: CliRunner, halves: Path, tmp_pat
     from PIL import Image
 
     plot = tmp_path / "curves.png"
-    run_train(
-        runner, halves, "--epochs", "3", "--validation", "500", "--out", str(tmp_path / "w.npz"), "--plot", str(plot)
-    )
+    report = run_train(runner, halves, "--epochs", "3", "--validation", "500", "--out", str(tmp_path / "w.npz"),
+                       "--plot", str(plot))  # fmt: skip
     with Image.open(plot) as image:
         assert image.format == "PNG" and image.width > image.height > 300
-        colours = {colour for _, colour in image.convert("RGB").getcolors(1 << 20)}
-    assert {(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40)} <= colours  # train, validation, test, loss
+        pixels = np.asarray(image.convert("RGB"))
+    curves = {(31, 119, 180), (255, 127, 14), (44, 160, 44)}  # train, validation, test
+    for panel in (pixels[:, : pixels.shape[1] // 2], pixels[:, pixels.shape[1] // 2 :]):  # accuracy, then loss
+        assert curves <= {tuple(colour) for colour in panel.reshape(-1, 3)}
+    last = report["history"][-1]
+    assert all(0 < last[key] < np.log(10) for key in ("loss", "validation_loss", "test_loss"))  # chance: ln 10
 
 
 def test_gradient_check_command(runner: CliRunner) -> None:
@@ -353,6 +356,7 @@ def test_a_convolutional_network_trains_and_every_command_takes_it(runner: CliRu
     report = run_train(runner, halves, "--model", "simple-convnet", "--epochs", "1", "--limit", "1000", "--seed", "2",
                        "--out", str(out))  # fmt: skip
     assert report["model"] == "simple-convnet" and report["accuracy"]["test"] > 0.7
+    assert report["training"]["schedule"] == "cosine" and report["training"]["init"] == "he"  # the CNNs' defaults
     network = load_network(out)
     assert network.architecture.summary() == "SimpleConvNet" and network.architecture.shapes()["W1"] == (30, 1, 5, 5)
     evaluated = json.loads(runner.invoke(cli, ["evaluate", "--data-dir", str(halves), "--weights", str(out),

@@ -107,6 +107,12 @@ mnist-infer train --gradient-check""",
     type=click.FloatRange(min=0, min_open=True),
     help=_("Learning rate [default: sgd 0.1, momentum 0.01, adagrad 0.01, adam 0.001]."),
 )
+@click.option(
+    "--schedule",
+    type=Registry("mnist_infer.training.optimizers", "SCHEDULES"),
+    help=_("The learning rate over the run: constant, or from --lr down to 0 along a cosine [default: cosine for "
+           "the CNNs, constant for mlp]."),
+)  # fmt: skip
 @click.option("--epochs", type=click.IntRange(min=1), help=_("Passes over the training images [default: 20]."))
 @click.option("--batch-size", type=click.IntRange(min=1), default=100, show_default=True, help=_("Images per step."))
 @click.option(
@@ -153,6 +159,7 @@ def train(
     batch_norm: bool,
     optimizer: str,
     lr: float | None,
+    schedule: str | None,
     epochs: int | None,
     batch_size: int,
     weight_decay: float,
@@ -201,6 +208,7 @@ def train(
         fresh_seed() if seed is None else seed,
         validation,
         init,
+        schedule,
     )
     # Everything that could make the output unusable or unwritable is checked before the first epoch.
     train_set, test_set = prepare(config, out, plot, data_dir, limit)
@@ -226,7 +234,7 @@ def train(
             if plot is not None:
                 from ..views.plots import learning_curves
 
-                learning_curves(result.history, plot, display.title(result), kept=result.kept.epoch)
+                learning_curves(result.history, plot, display.title(result), result.kept.epoch, weight_decay)
         result.weights = str(out)
         display.outcome(result, out, plot)
     if as_json:

@@ -27,13 +27,13 @@ from ..errors import N_, InputError, MnistInferError
 from ..inference import classify_images
 from ..model.layers import ACTIVATIONS
 from ..model.network import INITS, MODELS, Architecture, ArchitectureError, Network, init_params
-from .optimizers import OPTIMIZERS, default_lr
+from .optimizers import OPTIMIZERS, SCHEDULES, default_lr
 
 #: Per model: the initialisation and optimiser chapter 6 recommends, and the book's epochs.
 MODEL_DEFAULTS = {
-    "mlp": {"epochs": 20},
-    "simple-convnet": {"epochs": 20, "init": "he"},
-    "deep-convnet": {"epochs": 20, "init": "he"},
+    "mlp": {"epochs": 20, "schedule": "constant"},
+    "simple-convnet": {"epochs": 20, "init": "he", "schedule": "cosine"},
+    "deep-convnet": {"epochs": 20, "init": "he", "schedule": "cosine"},
 }
 DEFAULT_INIT = {"sigmoid": "xavier", "tanh": "xavier", "relu": "he"}
 
@@ -56,6 +56,7 @@ class TrainingConfig:
     seed: int | None = None
     validation: int = 0
     init: str | float | None = None
+    schedule: str | None = None  #: a name of SCHEDULES
 
     def architecture(self) -> Architecture:
         if self.model == "mlp":
@@ -77,6 +78,7 @@ class TrainingConfig:
             (self.validation < 0, "--validation", self.validation),
             (self.seed is not None and self.seed < 0, "--seed", self.seed),
             (isinstance(self.init, str) and self.init not in INITS, "--init", self.init),
+            (self.schedule is not None and self.schedule not in SCHEDULES, "--schedule", self.schedule),
         ]
         for wrong, option, value in problems:
             if wrong:
@@ -92,6 +94,10 @@ class TrainingConfig:
     @property
     def planned_epochs(self) -> int:
         return self.epochs if self.epochs is not None else MODEL_DEFAULTS[self.model]["epochs"]
+
+    @property
+    def lr_schedule(self) -> str:
+        return self.schedule or MODEL_DEFAULTS[self.model]["schedule"]
 
     @property
     def learning_rate(self) -> float:
@@ -116,6 +122,8 @@ class EpochRecord:
     seconds: float
     batches: int  #: mini-batches trained; fewer than a full epoch's if it was interrupted
     interrupted: bool = False
+    validation_loss: float | None = None  #: cross-entropy alone (``loss`` adds weight decay's ½λΣW², if any)
+    test_loss: float | None = None
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -156,6 +164,7 @@ class TrainingResult:
             "training": {
                 "optimizer": config.optimizer,
                 "lr": config.learning_rate,
+                "schedule": config.lr_schedule,
                 "epochs_planned": config.planned_epochs,
                 "batch_size": config.batch_size,
                 "weight_decay": config.weight_decay,
@@ -298,6 +307,7 @@ class _Run:
         self.pool = ThreadPoolExecutor(workers) if parallel else None
         self.workers = workers
         self.optimizer = OPTIMIZERS[config.optimizer](lr=config.learning_rate)
+        self.schedule = SCHEDULES[config.lr_schedule]
         self.augment = Augmentation() if config.augment else None
         # Plain arrays over the same memory map: indexing np.memmap itself costs more than copying a batch.
         self.images, self.labels = np.asarray(train_set.images), np.asarray(train_set.labels)
@@ -327,6 +337,8 @@ class _Run:
                                           epoch=epoch, loss=loss, lr=config.learning_rate,
                                           optimizer=config.optimizer,
                                           smaller=config.learning_rate / 10)  # fmt: skip
+                run_done = (epoch - 1 + (done - 1) / self.batches) / config.planned_epochs
+                self.optimizer.lr = config.learning_rate * self.schedule(min(run_done, 1.0))
                 self.optimizer.update(learnable, grads)
                 loss_sum, correct, seen = loss_sum + loss * len(t), correct + right, seen + len(t)
                 if self.on_batch is not None:
@@ -336,16 +348,11 @@ class _Run:
                     break
         except KeyboardInterrupt:
             return None
-        return EpochRecord(
-            epoch,
-            loss_sum / seen,
-            correct / seen,
-            _accuracy(network, *self.held_out, self.workers) if self.held_out else None,
-            _accuracy(network, self.test.images, self.test.labels, self.workers) if self.test is not None else None,
-            time.perf_counter() - started,
-            done,
-            interrupted=stopped,
-        )
+        validation = _score(network, *self.held_out, self.workers) if self.held_out else (None, None)
+        test = _score(network, self.test.images, self.test.labels, self.workers) if self.test else (None, None)
+        seconds = time.perf_counter() - started
+        return EpochRecord(epoch, loss_sum / seen, correct / seen, validation[0], test[0], seconds, done, stopped,
+                           validation[1], test[1])  # fmt: skip
 
     def _step(self, x: np.ndarray, t: np.ndarray) -> tuple[float, int, dict[str, np.ndarray]]:
         """Loss, right answers and gradients of one mini-batch; with threads, each computes those of a share of the
@@ -372,5 +379,10 @@ class _Run:
         return loss, sum(p[1] for p in parts), grads
 
 
-def _accuracy(network: Network, images: np.ndarray, labels: np.ndarray, workers: int = 1) -> float:
-    return float(np.mean(classify_images(network, images, workers=workers)[0] == labels)) if len(labels) else 0.0
+def _score(network: Network, images: np.ndarray, labels: np.ndarray, workers: int = 1) -> tuple[float, float]:
+    """Accuracy and mean cross-entropy on images the network does not learn from."""
+    if not len(labels):
+        return 0.0, 0.0
+    predictions, probabilities = classify_images(network, images, workers=workers)
+    likelihood = probabilities[np.arange(len(labels)), labels].astype(np.float64)
+    return float(np.mean(predictions == labels)), float(-np.mean(np.log(np.maximum(likelihood, 1e-30))))

@@ -6,7 +6,8 @@ those very arrays, so the network learns without copying anything).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -97,6 +98,13 @@ OPTIMIZERS: dict[str, type[SGD] | type[Momentum] | type[AdaGrad] | type[Adam]] =
     "momentum": Momentum,
     "adagrad": AdaGrad,
     "adam": Adam,
+}
+
+
+#: How the learning rate moves over a run, as a factor of ``--lr`` at a fraction of the run done.
+SCHEDULES: dict[str, Callable[[float], float]] = {
+    "constant": lambda done: 1.0,
+    "cosine": lambda done: 0.5 * (1.0 + math.cos(math.pi * done)),  # from --lr down to 0: the last steps settle
 }
 
 

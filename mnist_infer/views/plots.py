@@ -16,7 +16,7 @@ from ..errors import N_
 from ..i18n import _
 from ..paths import write_file
 
-COLOURS = {"train": "#1f77b4", "validation": "#ff7f0e", "test": "#2ca02c", "loss": "#d62728"}
+COLOURS = {"train": "#1f77b4", "validation": "#ff7f0e", "test": "#2ca02c"}
 _HANGUL_FONTS = ("NanumGothic", "Noto Sans CJK KR", "Noto Sans KR", "Noto Sans CJK JP", "UnDotum", "Baekmuk Gulim")
 
 
@@ -47,17 +47,21 @@ def save_figure(fig, path: str | os.PathLike[str]) -> Path:
     return write_file(path, buffer.getvalue(), N_("the figure"))
 
 
-def learning_curves(history: Sequence, path: str | os.PathLike[str], title: str = "", kept: int | None = None):
-    """Accuracy (train, validation, test) and loss against the epoch, a dotted line at the epoch kept."""
+def learning_curves(history: Sequence, path: str | os.PathLike[str], title: str = "", kept: int | None = None,
+                    weight_decay: float = 0.0):  # fmt: skip
+    """Accuracy and loss (train, validation, test) against the epoch, a dotted line at the epoch kept."""
     fig, axes = figure(columns=2)
     accuracy, loss = axes[0]
     epochs = [record.epoch for record in history]
     for name, label in (("train", _("train")), ("validation", _("validation")), ("test", _("test"))):
-        values = [getattr(record, f"{name}_accuracy") for record in history]
-        if any(value is not None for value in values):
-            accuracy.plot(epochs, values, "o-", markersize=3, color=COLOURS[name], label=label)
-    loss.plot(epochs, [record.loss for record in history], "o-", markersize=3, color=COLOURS["loss"], label=_("train"))
-    for axis, ylabel in ((accuracy, _("accuracy")), (loss, _("loss"))):
+        for axis, kind in ((accuracy, "accuracy"), (loss, "loss")):
+            values = [getattr(record, "loss" if (name, kind) == ("train", "loss") else f"{name}_{kind}")
+                      for record in history]  # fmt: skip
+            if any(value is not None for value in values):
+                axis.plot(epochs, values, "o-", markersize=3, color=COLOURS[name], label=label)
+    # The training loss is what the optimiser minimised: with weight decay, its penalty is part of it.
+    loss_label = _("loss (train: + ½λΣW²)") if weight_decay else _("loss")
+    for axis, ylabel in ((accuracy, _("accuracy")), (loss, loss_label)):
         axis.set_xlabel(_("epoch"))
         axis.set_ylabel(ylabel)
         axis.grid(alpha=0.3)

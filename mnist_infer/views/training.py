@@ -17,7 +17,8 @@ def describe(config, train_images: int) -> str:
     init = config.initialisation
     parts = [config.architecture().summary(), _("{init} init").format(init=init) if isinstance(init, str)
              else _("init std {std:g}").format(std=init),
-             _("{optimizer} lr {lr:g}").format(optimizer=config.optimizer, lr=config.learning_rate),
+             _("{optimizer} lr {lr:g}").format(optimizer=config.optimizer, lr=config.learning_rate)
+             + (_(" falling along a cosine") if config.lr_schedule == "cosine" else ""),
              _("batch {size}").format(size=config.batch_size)]  # fmt: skip
     if config.weight_decay:
         parts.append(_("weight decay {decay:g}").format(decay=config.weight_decay))
