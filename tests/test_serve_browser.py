@@ -220,7 +220,7 @@ def test_drawn_digits_get_the_apis_answer(page, server: PageServer, tmp_path: Pa
         if digit == 3:  # the pad goes through exactly what predict --image does
             path = tmp_path / "three.png"
             path.write_bytes(pad_png(page))
-            expected = predict_image_json(path, server.model.weights_path)
+            expected = predict_image_json(path, server.model.net()[1].weights_path)
             assert (expected["prediction"], expected["probabilities"]) == (
                 answer["prediction"],
                 answer["probabilities"],
@@ -259,7 +259,7 @@ def test_touch_undo_and_keyboard(page, server: PageServer) -> None:
 def test_photo_upload_drop_and_test_digit(page, server: PageServer, model: api.Model, tmp_path: Path) -> None:
     photo = tmp_path / "five.png"
     photo.write_bytes(render(DIGITS[5], size=600))
-    expected = predict_image_json(photo, model.weights_path)
+    expected = predict_image_json(photo, model.net()[1].weights_path)
     before = int(page.execute_script("return document.body.dataset.answered"))
     page.find_element("id", "photo").send_keys(str(photo))
     wait_idle(page)
@@ -298,7 +298,7 @@ def test_photo_upload_drop_and_test_digit(page, server: PageServer, model: api.M
 def test_without_test_set_the_control_is_disabled(browser, model: api.Model, tmp_path: Path) -> None:
     # Half a split (labels without images) is no test set: the packaged one is never mixed in.
     write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", np.zeros(3, np.uint8))
-    bare = api.Model(model.network, model.weights_path, tmp_path)
+    bare = api.Model(model.networks, tmp_path)
     with running(bare) as server:
         browser.get(server.url)
         wait_idle(browser)

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from .. import __version__
 from ..errors import ImageError, MnistInferError
@@ -113,7 +113,7 @@ class Handler(BaseHTTPRequestHandler):
         elif path == "/api/info":
             self._answer(lambda: api.info(self.server.model))
         elif match := _DIGIT_PATH.fullmatch(path):
-            self._answer(lambda: api.test_digit(self.server.model, int(match.group(1))))
+            self._answer(lambda: api.test_digit(self.server.model, int(match.group(1)), self._query().get("network")))
         elif path == "/api/predict":
             self._send_error(HTTPStatus.METHOD_NOT_ALLOWED, "POST the image file as the body", allow="POST")
         else:
@@ -140,7 +140,7 @@ class Handler(BaseHTTPRequestHandler):
         try:
             data = self._read_body(length)
             if data is not None:
-                self._answer(lambda: api.predict_image(self.server.model.network, data))
+                self._answer(lambda: api.predict_image(self.server.model, data, self._query().get("network")))
         finally:
             self.server.decoding.release()
 
@@ -218,6 +218,10 @@ class Handler(BaseHTTPRequestHandler):
         return b"".join(chunks)
 
     # --- answers ------------------------------------------------------------------------------------------
+    def _query(self) -> dict[str, str]:
+        """The query's parameters (``network``), the last of each name."""
+        return dict(parse_qsl(urlsplit(self.path).query))
+
     def _answer(self, compute: Callable[[], dict[str, object]]) -> None:
         try:
             payload = compute()
