@@ -83,6 +83,13 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         driver.quit()
 
 
+@pytest.fixture(scope="module")
+def networks_server(served_data: Path) -> Iterator[PageServer]:
+    """`serve` without --weights: the book's networks at hand, chapter 3's and chapter 8's here."""
+    with running(api.load_model(api.book_weights(served_data), served_data)) as server:
+        yield server
+
+
 @pytest.fixture
 def page(browser, server: PageServer):
     browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
@@ -159,9 +166,9 @@ def pad_png(driver) -> bytes:
     return base64.b64decode(url.split(",", 1)[1])
 
 
-def assert_page_agrees_with_api(driver, server: PageServer) -> dict[str, object]:
+def assert_page_agrees_with_api(driver, server: PageServer, network: str = "") -> dict[str, object]:
     """The page's answer is the API's answer for the pad's pixels, to the last digit of every probability."""
-    status, answer, _ = call(server, "POST", "/api/predict", pad_png(driver))
+    status, answer, _ = call(server, "POST", f"/api/predict?network={network}", pad_png(driver))
     assert status == 200, answer
     page = shown(driver)
     assert page["prediction"] == str(answer["prediction"])
@@ -337,3 +344,179 @@ def test_the_chapter_8_network_on_the_page(browser) -> None:
         assert assert_page_agrees_with_api(browser, server)["prediction"] == 7
         assert browser.execute_script("return document.querySelectorAll('#layer-y .cell').length") == 10
         no_browser_errors(browser)
+
+
+# --- what a CNN sees, several networks, issue 22's points -------------------------------------------------------
+
+DEEP = "deep_convnet_params.pkl"
+
+
+def show_test_digit(driver, index: int) -> None:
+    before = int(driver.execute_script("return document.body.dataset.answered"))
+    field = driver.find_element("id", "digit-index")
+    field.clear()
+    field.send_keys(str(index))
+    driver.find_element("id", "digit-show").click()
+    wait_idle(driver, before)
+
+
+def choose(driver, name: str) -> None:
+    """Click a network's answer: the page shows that network in detail."""
+    before = int(driver.execute_script("return document.body.dataset.answered"))
+    driver.find_element("css selector", f'#networks [data-network="{name}"]').click()
+    wait_idle(driver, before)
+
+
+def network_row(driver) -> dict[str, tuple[str, bool]]:
+    """Each network's answer in the row of networks, and whether it is the one chosen."""
+    rows = driver.execute_script(
+        "return [...document.querySelectorAll('#networks button')].map(b => [b.dataset.network,"
+        " b.querySelector('.network-answer').textContent, b.getAttribute('aria-pressed') === 'true'])"
+    )
+    return {name: (answer, pressed) for name, answer, pressed in rows}
+
+
+def truth(driver) -> list[list[str]]:
+    return driver.execute_script(
+        "return [...document.querySelectorAll('#probabilities li.truth')]"
+        ".map(li => [li.dataset.digit, li.querySelector('.mark').textContent])"
+    )
+
+
+def tiles(driver, canvas_id: str, shape: list[int]) -> np.ndarray:
+    """The maps a tiled canvas shows (its red channel), cut out as (maps, height, width)."""
+    width, height, data = driver.execute_script(
+        "const c = document.getElementById(arguments[0]);"
+        "return [c.width, c.height, Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)];",
+        canvas_id,
+    )
+    red = np.array(data, dtype=np.uint8).reshape(height, width, 4)[..., 0]
+    count, h, w = shape
+    return np.stack([red[(m // 8) * (h + 1) :][:h, (m % 8) * (w + 1) :][:, :w] for m in range(count)])
+
+
+def legend(driver, name: str) -> list[str]:
+    return driver.execute_script(
+        "const l = document.getElementById('legend-' + arguments[0]);"
+        "return [l.querySelector('.low').textContent, l.querySelector('.high').textContent];",
+        name,
+    )
+
+
+def js_number(value: float) -> str:
+    """A value as the page writes it: three significant digits, as JavaScript's toPrecision and toExponential do."""
+    if value != 0 and not 0.001 <= abs(value) < 1000:
+        mantissa, exponent = f"{value:.2e}".split("e")
+        return f"{mantissa}e{int(exponent):+d}"
+    return format(float(f"{value:.3g}"), "g")
+
+
+def grey(maps: dict) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(maps["pixels"]), np.uint8).reshape(maps["shape"])
+
+
+def test_what_a_cnn_sees_and_the_switch_between_networks(browser, networks_server: PageServer) -> None:
+    page = browser
+    page.get(networks_server.url)
+    wait_idle(page)
+    assert network_row(page) == {"sample_weight.pkl": ("–", True), DEEP: ("–", False)}
+    show_test_digit(page, 8)  # a 5 that the chapter 3 network reads as a 6, and DeepConvNet as a 5
+    assert shown(page)["prediction"] == "6"
+    row = network_row(page)
+    assert row["sample_weight.pkl"] == ("6 · 95.0% ✗", True) and row[DEEP][0].startswith("5 · ")
+    assert row[DEEP][0].endswith("✓") and not row[DEEP][1]
+
+    choose(page, DEEP)
+    expected = call(networks_server, "GET", f"/api/digit/8?network={DEEP}")[1]
+    assert shown(page)["prediction"] == "5" and "right" in shown(page)["subject"]
+    assert [float(p) for p in shown(page)["probabilities"]] == expected["probabilities"]
+    assert network_row(page)[DEEP][1] and truth(page) == [["5", "true label"]]
+    # Each convolution layer's feature maps: exactly the grey the API sent, map by map.
+    for name, maps in expected["maps"].items():
+        np.testing.assert_array_equal(tiles(page, f"maps-{name}", maps["shape"]), grey(maps), err_msg=name)
+        assert legend(page, name) == ["0", js_number(maps["max"])]  # the layer's own range
+    filters = next(each for each in call(networks_server, "GET", "/api/info")[1]["networks"] if each["id"] == DEEP)
+    np.testing.assert_array_equal(tiles(page, "filters", [16, 3, 3]), 255 - grey(filters["filters"]))  # gray_r
+    inside = page.find_element("id", "inside-panel").text
+    assert "z1 = relu(conv(x, W1) + b1)" in inside and "z7 = relu(f·W7 + b7)" in inside and "sigmoid" not in inside
+    assert "d8 = 0.5·a8 → y = softmax(d8)" in inside and "16 feature maps of 28×28" in inside
+    assert (
+        "The first layer's filters" in inside
+        and "deep_convnet_params.pkl" in page.find_element("id", "weights-info").text
+    )
+    assert page.execute_script("return document.querySelectorAll('#layer-z7 .cell').length") == 50
+
+    # Drawn on the pad: the chosen network answers, the others beside it.
+    page.find_element("id", "clear").click()
+    wait_idle(page)
+    draw(page, DIGITS[7])
+    assert assert_page_agrees_with_api(page, networks_server, DEEP)["prediction"] == 7
+    for width in (360, 1280):
+        set_width(page, width)
+        assert no_horizontal_scroll(page), width
+    screenshot(page, 360, OUTPUT / "serve-cnn-360.png")
+    screenshot(page, 1280, OUTPUT / "serve-cnn-1280.png")
+    page.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+    choose(page, "sample_weight.pkl")  # back to chapter 3: its two dense layers, no maps
+    assert assert_page_agrees_with_api(page, networks_server)["network"] == "sample_weight.pkl"
+    counts = page.execute_script(
+        "return ['z1', 'z2', 'y'].map(n => document.querySelectorAll('#layer-' + n + ' .cell').length)"
+        ".concat(document.querySelectorAll('canvas.maps').length)"
+    )
+    assert counts == [50, 100, 10, 0]
+    assert "z1 = sigmoid(x·W1 + b1)" in page.find_element("id", "inside-panel").text
+    page.refresh()  # the choice is remembered
+    wait_idle(page)
+    assert network_row(page)["sample_weight.pkl"][1]
+    no_browser_errors(page)
+
+
+def test_a_relu_network_is_labelled_relu_and_each_layer_has_its_own_scale(
+    browser, served_data: Path, tmp_path: Path
+) -> None:
+    from mnist_infer.model.network import Network, init_params, mlp
+    from mnist_infer.weights import save_weights
+
+    architecture = mlp((30, 20), "relu")
+    params = init_params(architecture, "he", np.random.default_rng(0))
+    params["W1"] *= 8  # activations well above 1, which a fixed 0–1 scale would draw all alike
+    path = save_weights(tmp_path / "relu.npz", Network(architecture, params), {"seed": 0})
+    with running(api.load_model(path, served_data)) as server:
+        browser.get(server.url)
+        wait_idle(browser)
+        assert not browser.find_element("id", "networks").is_displayed()  # one network: no switch
+        draw(browser, DIGITS[3])
+        answer = assert_page_agrees_with_api(browser, server)
+        inside = browser.find_element("id", "inside-panel").text
+        assert "z1 = relu(x·W1 + b1)" in inside and "z2 = relu(z1·W2 + b2)" in inside and "sigmoid" not in inside
+        assert "scaled to its own range" in inside and "784-30-20-10 relu" in inside
+        for name, size in (("z1", 30), ("z2", 20), ("y", 10)):
+            values = answer["activations"][name]
+            assert legend(browser, name) == [js_number(min(values)), js_number(max(values))], name
+            colours = browser.execute_script(
+                "return [...document.querySelectorAll(`#layer-${arguments[0]} .cell`)].map(c => c.style.background)",
+                name,
+            )
+            assert len(colours) == size
+            assert colours[int(np.argmax(values))] == "rgb(253, 231, 37)"  # the layer's highest: brightest
+            assert colours[int(np.argmin(values))] == "rgb(11, 16, 32)"  # its lowest: darkest
+        assert max(answer["activations"]["z1"]) > 2
+        no_browser_errors(browser)
+
+
+def test_a_wrong_test_digit_marks_its_label_and_a_dash_still_gets_a_digit(page) -> None:
+    show_test_digit(page, 8)  # the book's network reads this 5 as a 6
+    assert shown(page)["prediction"] == "6" and "wrong" in shown(page)["subject"]
+    assert truth(page) == [["5", "true label"]]
+    assert page.execute_script("return document.querySelector('#probabilities li.top').dataset.digit") == "6"
+    show_test_digit(page, 0)
+    assert shown(page)["prediction"] == "7" and truth(page) == [["7", "true label"]]
+    page.find_element("id", "clear").click()
+    wait_idle(page)
+    assert truth(page) == []
+    draw(page, [[(0.3, 0.5), (0.5, 0.5), (0.7, 0.5)]])  # a dash: still one of the ten digits
+    assert shown(page)["prediction"] in list("0123456789")
+    note = page.find_element("id", "always-a-digit")
+    assert note.is_displayed() and "always answers with one of the ten digits" in note.text
+    no_browser_errors(page)

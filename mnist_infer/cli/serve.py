@@ -19,9 +19,9 @@ from .options import command, data_dir_option
     _(
         "Draw a digit in the browser and watch the networks answer, layer by layer. Starts a web server "
         "on this computer and prints its address; Ctrl-C stops it. The page runs the same preprocessing "
-        "and networks as `predict --image`; it also answers a JSON API (POST /api/predict with an image file "
-        "as the body, GET /api/info). Only the weights are needed; the MNIST test set, when present, lets the "
-        "page show test digits by index."
+        "and networks as `predict --image`, and switches between them; it also answers a JSON API (POST "
+        "/api/predict with an image file as the body, GET /api/info). Only the weights are needed; the MNIST "
+        "test set, when present, lets the page show test digits by index."
     ),
     _("Draw a digit in the browser, watch the networks answer."),
     """
@@ -43,7 +43,7 @@ curl --data-binary @my-seven.png http://127.0.0.1:8000/api/predict""",
     type=click.Path(dir_okay=False, path_type=Path),
     metavar=_("FILE"),
     help=_(
-        "Weights file (.pkl or .npz); repeat it for several networks, each answering every picture [default: "
+        "Weights file (.pkl or .npz); repeat it for several networks, which the page switches between [default: "
         "the book's at hand: sample_weight.pkl, deep_convnet_params.pkl, params.pkl once downloaded]."
     ),
 )
