@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,7 @@ from PIL import Image
 
 from conftest import FIRST_TEST_LABELS, copy_packaged, packaged, shared_path
 from hostile import bad_images, png_claiming
+from mnist_infer import i18n
 from mnist_infer.cli import cli
 from mnist_infer.data.idx import write_idx
 from mnist_infer.data.mnist import images_to_inputs
@@ -35,9 +37,11 @@ from mnist_infer.errors import ImageError
 from mnist_infer.serve import api
 from mnist_infer.serve import server as server_module
 from mnist_infer.serve.hosts import HostPolicy
+from mnist_infer.serve.page import PAGE_MESSAGES
 from mnist_infer.serve.server import PageServer
 from serving import (  # noqa: F401 (fixtures)
     call,
+    compile_catalog,
     model_fixture,
     raw,
     running,
@@ -267,6 +271,83 @@ def test_the_network_parameter_over_http(networks: api.Model, tmp_path: Path) ->
             assert status == 404 and f"the networks are sample_weight.pkl, {DEEP}" in error["error"], error
 
 
+# --- the page's language --------------------------------------------------------------------------------------
+
+
+class PageText(HTMLParser):
+    """The messages of index.html (the text of each data-t element, the attributes data-t-attrs names), and the
+    text outside them that would stay English (text in translate="no" is not for translation: file names, code)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[str] = []
+        self.untranslated: list[str] = []
+        self.open: list[tuple[bool, list[str] | None]] = []  # each open element: (kept as is, its text if data-t)
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        found = dict(attrs)
+        self.messages += [found[name] for name in (found.get("data-t-attrs") or "").split()]
+        if tag not in ("meta", "link", "br", "input", "img"):
+            kept = any(kept for kept, _ in self.open) or found.get("translate") == "no" or tag in ("script", "style")
+            self.open.append((kept or "data-t" in found, [] if "data-t" in found else None))
+
+    def handle_endtag(self, tag: str) -> None:
+        _, text = self.open.pop()
+        if text is not None:
+            self.messages.append(" ".join("".join(text).split()))
+
+    def handle_data(self, data: str) -> None:
+        for _, text in self.open:
+            if text is not None:
+                text.append(data)
+        if re.search("[A-Za-z]", data) and not any(kept for kept, _ in self.open):
+            self.untranslated.append(data.strip())
+
+
+def test_every_text_of_the_page_is_a_message() -> None:
+    static = Path(server_module.__file__).parent / "static"
+    page = PageText()
+    page.feed((static / "index.html").read_text("utf-8"))
+    assert page.untranslated == []
+    script = (static / "app.js").read_text("utf-8")
+    calls = re.findall(r'\bt\((\s*"(?:[^"\\]|\\.)*")?', script)
+    assert calls and all(calls), "t() takes the message itself, a string literal"
+    in_script = [json.loads(literal) for literal in calls]
+    assert sorted(set(page.messages + in_script)) == sorted(PAGE_MESSAGES)  # each listed, none left over
+    assert len(set(PAGE_MESSAGES)) == len(PAGE_MESSAGES)
+    assert not [message for message in PAGE_MESSAGES if re.search(r"\{[^}]*[^\w}][^}]*\}", message)]  # {fields}
+
+
+def test_messages_and_errors_in_the_requests_language(
+    model: api.Model, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert api.language(None, None) == api.language("fr", "de-DE,de;q=0.9") == api.language("../../x", None) == "en"
+    assert api.language("ko", "en") == api.language(None, "ko-KR,ko;q=0.9,en;q=0.8") == api.language("xx", "ko") == "ko"
+    assert api.language("en", "ko") == "en"  # ?lang= before Accept-Language
+    with running(model) as server:
+        status, messages, _ = call(server, "GET", "/api/messages?lang=ko")  # no Korean catalog here: English
+        assert status == 200 and messages == {message: message for message in PAGE_MESSAGES}
+        korean = {
+            "Draw a digit": "숫자를 그려 보세요",
+            "{path}: no digit found (no ink stands out from the background)": "{path}: 숫자가 없습니다 (잉크 없음)",
+            "no network {name!r} here; the networks are {known}": "{name!r} 신경망은 없습니다. 있는 신경망: {known}",
+        }
+        monkeypatch.setattr(i18n, "LOCALES", tmp_path)
+        compile_catalog(tmp_path, "ko", korean)
+        for path, headers in (("/api/messages?lang=ko", {}), ("/api/messages", {"Accept-Language": "ko-KR,ko"})):
+            status, messages, _ = call(server, "GET", path, headers=headers)
+            assert status == 200 and messages["Draw a digit"] == "숫자를 그려 보세요" and messages["Undo"] == "Undo"
+        status, messages, _ = call(server, "GET", "/api/messages?lang=en", headers={"Accept-Language": "ko"})
+        assert messages["Draw a digit"] == "Draw a digit"
+        white = bad_images()["no-ink.png"][0]
+        status, error, _ = call(server, "POST", "/api/predict", white, {"Accept-Language": "ko"})
+        assert status == 400 and error["error"] == "upload: 숫자가 없습니다 (잉크 없음)"
+        status, error, _ = call(server, "GET", "/api/digit/0?network=x&lang=ko")
+        assert status == 404 and error["error"] == "'x' 신경망은 없습니다. 있는 신경망: sample_weight.pkl"
+        status, error, _ = call(server, "POST", "/api/predict", white)  # no language asked for: English
+        assert error["error"] == "upload: no digit found (no ink stands out from the background)"
+
+
 # --- which Host a request may name ----------------------------------------------------------------------------
 
 
@@ -383,7 +464,7 @@ def test_refused_bodies(server: PageServer) -> None:
 def test_surprises_are_a_json_500_and_the_server_goes_on(
     server: PageServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
-    def broken(_model: api.Model) -> None:
+    def broken(_model: api.Model, _translate: object) -> None:
         raise RuntimeError("something nobody expected")
 
     monkeypatch.setattr(api, "info", broken)

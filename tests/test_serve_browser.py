@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from PIL import Image
 
 from conftest import IN_CI, ROOT, packaged
 from mnist_infer.cli import cli
@@ -58,8 +59,8 @@ def _missing(reason: str) -> None:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+def start_browser(profile: Path, language: str = "en-US"):
+    """Headless Chromium whose user speaks ``language`` (its navigator.languages and Accept-Language)."""
     binary = next((found for name in BROWSERS if (found := shutil.which(name))), None)
     driver_path = shutil.which("chromedriver")
     if binary is None or driver_path is None:
@@ -71,12 +72,18 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         _missing("selenium is not installed (pip install -e '.[test]')")
     options = webdriver.ChromeOptions()
     options.binary_location = binary
-    for flag in FLAGS:
+    for flag in (*FLAGS, f"--lang={language}", f"--user-data-dir={profile}"):
         options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
+    options.add_experimental_option("prefs", {"intl.accept_languages": language})
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(options=options, service=Service(executable_path=driver_path))
     driver.set_page_load_timeout(20)
+    return driver
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    driver = start_browser(tmp_path_factory.mktemp("chromium-profile"))
     try:
         yield driver
     finally:
@@ -346,7 +353,7 @@ def test_the_chapter_8_network_on_the_page(browser) -> None:
         no_browser_errors(browser)
 
 
-# --- what a CNN sees, several networks, issue 22's points -------------------------------------------------------
+# --- what a CNN sees, several networks, issue 22's points, the page's language ----------------------------------
 
 DEEP = "deep_convnet_params.pkl"
 
@@ -520,3 +527,65 @@ def test_a_wrong_test_digit_marks_its_label_and_a_dash_still_gets_a_digit(page) 
     note = page.find_element("id", "always-a-digit")
     assert note.is_displayed() and "always answers with one of the ten digits" in note.text
     no_browser_errors(page)
+
+
+def test_the_page_speaks_the_browsers_language(
+    tmp_path_factory: pytest.TempPathFactory, model: api.Model, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Korean catalog (here a made-up one: each message marked 한:, a few in Korean) and a browser whose language is
+    Korean: every text of the page in Korean, the server's errors too; the switch goes back to English for good."""
+    from mnist_infer import i18n
+    from mnist_infer.serve.page import PAGE_MESSAGES
+    from serving import compile_catalog
+
+    korean = {message: f"한:{message}" for message in PAGE_MESSAGES}
+    korean["Draw a digit"] = "숫자를 그려 보세요"
+    korean["{count} test digits, 0 to {last}."] = "테스트 숫자 {count}개 (0–{last})"
+    korean["{path}: no digit found (no ink stands out from the background)"] = "{path}: 숫자를 찾지 못했습니다"
+    locales = tmp_path_factory.mktemp("locales")
+    compile_catalog(locales, "ko", korean)
+    monkeypatch.setattr(i18n, "LOCALES", locales)
+    driver = start_browser(tmp_path_factory.mktemp("korean-profile"), "ko")
+    try:
+        with running(model) as server:
+            driver.get(server.url)
+            wait_idle(driver)
+            assert driver.execute_script("return [navigator.languages[0], document.documentElement.lang]") == [
+                "ko",
+                "ko",
+            ]
+            assert driver.find_element("tag name", "h1").text == "숫자를 그려 보세요"
+            texts = driver.execute_script("return [...document.querySelectorAll('[data-t]')].map(e => e.textContent)")
+            assert len(texts) > 15 and set(texts) <= set(korean.values()), texts
+            assert driver.find_element("id", "pad").get_attribute("aria-label").startswith("한:Drawing pad")
+            assert driver.find_element("id", "digit-note").text == "테스트 숫자 10,000개 (0–9999)"
+            assert shown(driver)["subject"] == "한:Draw a digit on the pad."
+            pressed = "return document.querySelector('#languages [aria-pressed=true]').textContent"
+            assert driver.execute_script(pressed) == "한국어"
+            white = Image.new("L", (64, 64), 255)
+            picture = tmp_path_factory.mktemp("pictures") / "white.png"
+            white.save(picture)
+            driver.find_element("id", "photo").send_keys(str(picture))
+            wait_idle(driver)
+            assert shown(driver)["status"] == "숫자를 찾지 못했습니다"  # the server's error, in Korean
+            assert "400 (Bad Request)" in driver.get_log("browser")[-1]["message"]  # that one, logged: expected
+            show_test_digit(driver, 8)
+            assert shown(driver)["subject"] == "한:Test digit 8, label 5: the network is wrong; it reads"
+            assert truth(driver) == [["5", "한:true label"]]
+            assert driver.execute_script("return document.body.dataset.missing") == ""  # every t() message listed
+
+            before = int(driver.execute_script("return document.body.dataset.answered"))
+            driver.find_element("css selector", '#languages [lang="en"]').click()
+            wait_idle(driver, before)
+            assert driver.find_element("tag name", "h1").text == "Draw a digit"
+            assert shown(driver)["subject"] == "Test digit 8, label 5: the network is wrong; it reads"
+            driver.refresh()  # remembered, though the browser still asks for Korean
+            wait_idle(driver)
+            assert driver.execute_script("return [document.documentElement.lang, navigator.languages[0]]") == [
+                "en",
+                "ko",
+            ]
+            assert driver.find_element("tag name", "h1").text == "Draw a digit"
+            no_browser_errors(driver)
+    finally:
+        driver.quit()

@@ -1,5 +1,5 @@
 """What ``mnist-infer serve`` answers, as plain functions: image bytes → a JSON-ready dict, the server's info, a
-test digit by index. No HTTP here (see :mod:`mnist_infer.serve.server`), so these are usable
+test digit by index, the page's messages. No HTTP here (see :mod:`mnist_infer.serve.server`), so these are usable
 and testable alone.
 
 The server runs one network or several (the page switches between them). A picture goes through exactly what
@@ -15,7 +15,7 @@ import base64
 import contextlib
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,8 +25,10 @@ from .. import __version__
 from ..catalog import BOOK_WEIGHTS, KnownFile
 from ..data.mnist import Dataset, images_to_inputs
 from ..errors import N_, MnistInferError, WeightsError
+from ..i18n import LANGUAGES
 from ..inference import Prediction
 from ..model import Network
+from .page import PAGE_MESSAGES
 
 #: The name an uploaded picture goes by in answers and error messages.
 UPLOAD_NAME = "upload"
@@ -153,17 +155,29 @@ def test_digit(model: Model, index: int, network: str | None = None) -> dict[str
     return answer(model, pixels, f"test[{index}]", network, index, int(dataset.labels[index]))
 
 
-def info(model: Model) -> dict[str, object]:
-    """What the page needs to know: each network (its weights, its layers, its first filters), the test set;
-    ``weights`` and ``layers`` are the first network's."""
+def info(model: Model, translate: Callable[[str], str] = str) -> dict[str, object]:
+    """What the page needs to know: each network (its weights, its layers, its first filters), the languages the
+    page speaks, the test set; ``weights`` and ``layers`` are the first network's."""
     try:
         count = len(model.test_set())
         test_set: dict[str, object] = {"available": True, "count": count}
     except NotFound as exc:
-        test_set = {"available": False, "reason": str(exc)}
+        test_set = {"available": False, "reason": exc.render(translate)}
     networks = [{"id": name, **_describe(net)} for name, net in model.networks.items()]
     first = {key: networks[0][key] for key in ("weights", "layers")}
-    return {"version": __version__, **first, "networks": networks, "test_set": test_set}
+    return {"version": __version__, **first, "networks": networks, "languages": list(LANGUAGES), "test_set": test_set}
+
+
+def messages(translate: Callable[[str], str]) -> dict[str, str]:
+    """The page's messages (:data:`~mnist_infer.serve.page.PAGE_MESSAGES`) in one language: msgid → translation."""
+    return {message: translate(message) for message in PAGE_MESSAGES}
+
+
+def language(*wanted: str | None) -> str:
+    """The first language asked for that the page speaks, else English. Each of ``wanted`` is a list of language
+    tags as in Accept-Language (``?lang=ko`` first, then the header): ``ko-KR,ko;q=0.9,en;q=0.8``, in order."""
+    tags = ",".join(filter(None, wanted)).split(",")
+    return next((code for tag in tags if (code := tag.split(";")[0].strip().split("-")[0].lower()) in LANGUAGES), "en")
 
 
 def _describe(net: Net) -> dict[str, object]:

@@ -1,7 +1,7 @@
 // mnist-infer serve: draw a digit, send the pad as a PNG to POST api/predict, show every network's answer and the
 // chosen network layer by layer, as api/info describes it. Plain JavaScript, no framework, no build step.
 // document.body.dataset.state is "idle" once the answer shown is the answer for what the pad holds (tests and
-// scripts wait for it).
+// scripts wait for it). Every text is a message, shown in the language of api/messages.
 "use strict";
 
 (() => {
@@ -10,6 +10,7 @@
   const INK_WIDTH = 0.1;
   const MAX_UPLOAD = 10 * 1024 * 1024; // the server refuses larger bodies
   const PALETTE = [[11, 16, 32], [59, 42, 122], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
+  const LANGUAGE_NAMES = { en: "English", ko: "한국어" }; // each in its own language
   const MAPS_PER_ROW = 8; // as ch07's visualize_filter.py draws filters
   const GAP = [207, 212, 220]; // between the maps of a layer
 
@@ -33,10 +34,33 @@
 
   let info = null; // api/info
   let selected = null; // the id of the network shown in detail
+  let language = "en";
+  let messages = null; // message -> translation, from api/messages
+  const missing = new Set(); // messages the server did not list (for tests: every text is a message)
 
-  // A text of the page with its {fields} filled in: t("{count} test digits", {count: 5}).
-  function t(message, fields = {}) {
-    return message.replace(/\{(\w+)\}/g, (whole, key) => (key in fields ? String(fields[key]) : whole));
+  // ---- the page's language ----------------------------------------------------------------------------------
+  // The message in the page's language, its {fields} filled in: translate("{count} test digits", {count: 5}).
+  function translate(message, fields = {}) {
+    if (messages && !(message in messages)) missing.add(message);
+    const text = (messages && messages[message]) || message;
+    return text.replace(/\{(\w+)\}/g, (whole, key) => (key in fields ? String(fields[key]) : whole));
+  }
+
+  // t is called with the message itself, a string literal: a test finds each in PAGE_MESSAGES (serve/page.py).
+  const t = translate;
+
+  const originals = new Map(); // element -> its English text and attributes, the messages
+  function translateStatic() {
+    for (const element of document.querySelectorAll("[data-t], [data-t-attrs]")) {
+      if (!originals.has(element)) {
+        const attributes = (element.dataset.tAttrs || "").split(" ").filter(Boolean);
+        const text = "t" in element.dataset ? element.textContent.replace(/\s+/g, " ").trim() : null;
+        originals.set(element, { text, attributes: attributes.map((name) => [name, element.getAttribute(name)]) });
+      }
+      const { text, attributes } = originals.get(element);
+      if (text !== null) element.textContent = translate(text);
+      for (const [name, value] of attributes) element.setAttribute(name, translate(value));
+    }
   }
 
   function stored(key) {
@@ -52,6 +76,43 @@
       localStorage.setItem(`mnist-infer.${key}`, value);
     } catch {
       // not remembered, still used
+    }
+  }
+
+  // The language remembered from the switch, else the browser's first one the page speaks, else English.
+  function pickLanguage(available) {
+    const wanted = stored("language") ? [stored("language")] : navigator.languages || [navigator.language];
+    for (const tag of wanted) {
+      const code = String(tag).split("-")[0].toLowerCase();
+      if (available.includes(code)) return code;
+    }
+    return "en";
+  }
+
+  async function useLanguage(code) {
+    messages = await ask(`api/messages?lang=${encodeURIComponent(code)}`);
+    language = code;
+    document.documentElement.lang = code;
+    translateStatic();
+    for (const button of $("languages").children) button.setAttribute("aria-pressed", String(button.lang === code));
+  }
+
+  function buildLanguageSwitch(available) {
+    const group = $("languages");
+    group.replaceChildren();
+    for (const code of available) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.lang = code;
+      button.textContent = LANGUAGE_NAMES[code] || code;
+      button.addEventListener("click", () => {
+        store("language", code);
+        other(async () => {
+          await useLanguage(code);
+          render();
+        });
+      });
+      group.append(button);
     }
   }
 
@@ -178,6 +239,7 @@
     const idle = !inFlight && answered === version && busyOther === 0;
     document.body.dataset.state = idle ? "idle" : "busy";
     document.body.dataset.answered = String(answersShown);
+    document.body.dataset.missing = [...missing].join("\n");
   }
 
   // One request at a time for the pad; when it returns, the next one sends whatever the pad holds by then.
@@ -220,7 +282,8 @@
   }
 
   function query() {
-    return selected === null ? "" : `network=${encodeURIComponent(selected)}`;
+    const network = selected === null ? "" : `network=${encodeURIComponent(selected)}&`;
+    return `${network}lang=${language}`;
   }
 
   async function ask(url, options) {
@@ -246,7 +309,7 @@
     }
   }
 
-  // The current picture again (in another network): the pad, the photo or the test digit.
+  // The current picture again (in another network, or another language): the pad, the photo or the test digit.
   function refresh() {
     epoch++;
     if (subject.kind === "photo") usePhoto(subject.file);
@@ -725,7 +788,7 @@
     const note = $("digit-note");
     if (info && info.test_set.available) {
       const last = testCount - 1;
-      note.textContent = t("{count} test digits, 0 to {last}.", { count: testCount.toLocaleString("en"), last });
+      note.textContent = t("{count} test digits, 0 to {last}.", { count: testCount.toLocaleString(language), last });
       return;
     }
     $("digit-form").classList.add("absent");
@@ -735,8 +798,9 @@
   }
 
   // ---- start --------------------------------------------------------------------------------------------------
-  // The networks' row, the chosen network's layers, and the current picture's answer again.
+  // Every text in the page's language, the chosen network's layers, and the current picture's answer again.
   function render() {
+    translateStatic();
     buildNetworks();
     buildInside();
     describeTestSet();
@@ -745,9 +809,12 @@
   }
 
   async function start() {
-    info = await ask("api/info");
+    const wanted = stored("language") || (navigator.languages || [navigator.language]).join(",");
+    info = await ask(`api/info?lang=${encodeURIComponent(wanted)}`);
     const remembered = stored("network");
     selected = info.networks.some((each) => each.id === remembered) ? remembered : info.networks[0].id;
+    buildLanguageSwitch(info.languages);
+    await useLanguage(pickLanguage(info.languages));
     if (info.test_set.available) {
       testCount = info.test_set.count;
       digitIndex.max = String(testCount - 1);
