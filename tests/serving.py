@@ -8,6 +8,7 @@ from __future__ import annotations
 import http.client
 import json
 import socket
+import struct
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -81,3 +82,19 @@ def raw(server: PageServer, request: bytes, timeout: float = 5.0) -> bytes:
         while chunk := sock.recv(65536):
             chunks.append(chunk)
     return b"".join(chunks)
+
+
+def compile_catalog(locales: Path, language: str, translations: dict[str, str]) -> Path:
+    """A gettext catalog ``locales/<language>/LC_MESSAGES/mnist-infer.mo``, compiled with the standard library alone:
+    the format GNU msgfmt writes (a header, the table of sorted msgids, the table of their translations, the
+    strings); Python's gettext reads it."""
+    entries = sorted({"": "Content-Type: text/plain; charset=UTF-8\n", **translations}.items())
+    strings = [key.encode() for key, _ in entries] + [value.encode() for _, value in entries]
+    count, data, table = len(entries), b"", b""
+    for string in strings:
+        table += struct.pack("<2I", len(string), 28 + 16 * count + len(data))
+        data += string + b"\0"
+    path = locales / language / "LC_MESSAGES" / "mnist-infer.mo"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(struct.pack("<7I", 0x950412DE, 0, count, 28, 28 + 8 * count, 0, 28 + 16 * count) + table + data)
+    return path

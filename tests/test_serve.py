@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import http.client
 import io
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -14,6 +16,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
@@ -23,18 +26,22 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
-from conftest import FIRST_TEST_LABELS, packaged
+from conftest import FIRST_TEST_LABELS, copy_packaged, packaged, shared_path
 from hostile import bad_images, png_claiming
+from mnist_infer import i18n
 from mnist_infer.cli import cli
 from mnist_infer.data.idx import write_idx
+from mnist_infer.data.mnist import images_to_inputs
 from mnist_infer.data.pictures import prepare_image
 from mnist_infer.errors import ImageError
 from mnist_infer.serve import api
 from mnist_infer.serve import server as server_module
 from mnist_infer.serve.hosts import HostPolicy
+from mnist_infer.serve.page import PAGE_MESSAGES
 from mnist_infer.serve.server import PageServer
 from serving import (  # noqa: F401 (fixtures)
     call,
+    compile_catalog,
     model_fixture,
     raw,
     running,
@@ -71,7 +78,7 @@ def test_answer_is_predict_images_plus_input_and_activations(
     assert result.exit_code == 0, result.output
     expected = json.loads(result.output)["predictions"][0]
 
-    answer = api.predict_image(model.network, data)
+    answer = api.predict_image(model, data)
     assert {key: answer[key] for key in expected if key != "source"} == {
         key: value for key, value in expected.items() if key != "source"
     }
@@ -83,7 +90,7 @@ def test_answer_is_predict_images_plus_input_and_activations(
     assert activations["y"] == answer["probabilities"]
     assert all(0.0 < value < 1.0 for name in ("z1", "z2") for value in activations[name])
     # z2 really is the layer before the output: the output layer applied to it gives y
-    network = model.network
+    network = model.networks["sample_weight.pkl"].network
     a3 = np.array(activations["z2"], dtype=np.float32) @ network.params["W3"] + network.params["b3"]
     y = np.exp(a3 - a3.max()) / np.exp(a3 - a3.max()).sum()
     np.testing.assert_allclose(y, answer["probabilities"], rtol=1e-4, atol=1e-6)
@@ -125,6 +132,7 @@ def test_the_chapter_8_network_is_served_too(tmp_path: Path) -> None:
     cnn = api.load_model(packaged("deep_convnet_params.pkl"))
     info = api.info(cnn)
     assert info["weights"]["architecture"] == "DeepConvNet" and info["weights"]["known_as"] == "deep_convnet_params.pkl"
+    assert info["weights"]["chapter"] == 8 and info["weights"]["book"] is True
     assert info["layers"] == ["z7", "y"] and info["weights"]["sizes"] == [784, 50, 10]
     (tmp_path / "seven.png").write_bytes(SEVEN)
     result = CliRunner().invoke(
@@ -159,7 +167,185 @@ def test_without_test_set_and_with_other_weights(weights_file: Path, tmp_path: P
     assert "mnist-infer download" in info["test_set"]["reason"]
     with pytest.raises(api.NotFound, match="download"):
         api.test_digit(model, 0)
-    assert api.predict_image(model.network, SEVEN)["prediction"] == 7  # only the weights are needed
+    assert api.predict_image(model, SEVEN)["prediction"] == 7  # only the weights are needed
+
+
+# --- several networks, and what a CNN sees --------------------------------------------------------------------
+
+DEEP = "deep_convnet_params.pkl"
+
+
+@pytest.fixture(scope="module")
+def networks(served_data: Path) -> api.Model:
+    """What `serve` runs without --weights: the book's networks at hand (here chapter 3's and chapter 8's)."""
+    return api.load_model(api.book_weights(served_data), served_data)
+
+
+def grey(maps: dict) -> np.ndarray:
+    """The bytes of a ``maps`` or ``filters`` entry as an array of its shape."""
+    return np.frombuffer(base64.b64decode(maps["pixels"]), np.uint8).reshape(maps["shape"])
+
+
+def test_serve_runs_the_books_networks_at_hand(served_data: Path, tmp_path: Path) -> None:
+    found = api.book_weights(served_data)
+    assert found == [served_data / "sample_weight.pkl", packaged(DEEP)]  # the data directory's copy first
+    shutil.copy(shared_path("weights/params.pkl"), tmp_path / "params.pkl")
+    model = api.load_model(api.book_weights(tmp_path), tmp_path)
+    assert list(model.networks) == ["sample_weight.pkl", "params.pkl", DEEP]  # chapters 3, 7, 8
+    simple = api.info(model)["networks"][1]
+    assert simple["weights"]["architecture"] == "SimpleConvNet" and simple["weights"]["chapter"] == 7
+    assert simple["maps"] == ["z1"] and simple["layers"] == ["z2", "y"] and simple["filters"]["shape"] == [30, 5, 5]
+    answer = api.predict_image(model, SEVEN, "params.pkl")
+    assert answer["prediction"] == 7 and answer["maps"]["z1"]["shape"] == [30, 24, 24]
+
+
+def test_networks_are_called_by_their_file_names(weights_file: Path, tmp_path: Path) -> None:
+    other = copy_packaged("sample_weight.pkl", tmp_path / "sample_weight.pkl")
+    model = api.load_model([weights_file, other, packaged(DEEP)])
+    assert list(model.networks) == [str(weights_file), str(other), DEEP]  # two of one name: by their paths
+    with pytest.raises(api.NotFound, match=f"no network 'mine.npz' here; the networks are {weights_file}, "):
+        api.predict_image(model, SEVEN, "mine.npz")
+
+
+def test_what_a_cnn_sees_its_feature_maps_and_filters(networks: api.Model) -> None:
+    info = api.info(networks)
+    assert [each["id"] for each in info["networks"]] == ["sample_weight.pkl", DEEP]
+    chapter_3, chapter_8 = info["networks"]
+    assert (info["weights"], info["layers"]) == (chapter_3["weights"], ["z1", "z2", "y"])  # as before: the first
+    assert chapter_3["maps"] == [] and chapter_3["filters"] is None
+    assert chapter_8["maps"] == ["z1", "z2", "z3", "z4", "z5", "z6"] and chapter_8["layers"] == ["z7", "y"]
+    steps = {step["name"]: step for step in chapter_8["steps"]}
+    assert steps["a1"] == {"type": "conv", "filters": 16, "size": 3, "stride": 1, "pad": 1, "name": "a1"} | {
+        "shape": [16, 28, 28]
+    }
+    assert steps["z4"] == {"type": "relu", "name": "z4", "shape": [32, 16, 16]}  # pad 2
+    assert [step["name"] for step in chapter_8["steps"]][-3:] == ["d7", "a8", "d8"]
+    # The first layer's filters as ch07's visualize_filter.py draws them: channel 0, each to its own range.
+    w1 = networks.networks[DEEP].network.params["W1"][:, 0]
+    filters = chapter_8["filters"]
+    low, high = w1.min(axis=(1, 2), keepdims=True), w1.max(axis=(1, 2), keepdims=True)
+    np.testing.assert_allclose(grey(filters), (w1 - low) / (high - low) * 255, atol=0.5 + 1e-3)
+    assert (filters["min"], filters["max"]) == pytest.approx((w1.min(), w1.max()))
+
+    answer = api.test_digit(networks, 8, DEEP)
+    assert (answer["network"], answer["label"], answer["prediction"]) == (DEEP, 5, 5)
+    assert list(answer["activations"]) == ["z7", "y"] and list(answer["maps"]) == chapter_8["maps"]
+    trace: dict[str, np.ndarray] = {}
+    networks.networks[DEEP].network.forward(images_to_inputs(networks.test_set().images[8:9]), trace)
+    for name, maps in answer["maps"].items():  # each layer on its own scale, one byte a value
+        values = trace[name][0]
+        assert maps["shape"] == steps[name]["shape"] == list(values.shape)
+        assert (maps["min"], maps["max"]) == pytest.approx((0.0, values.max()))  # ReLU: from 0
+        restored = maps["min"] + grey(maps) / 255 * (maps["max"] - maps["min"])
+        np.testing.assert_allclose(restored, values, atol=maps["max"] / 510 + 1e-6)
+    assert answer["activations"]["z7"] == pytest.approx(trace["z7"][0].tolist(), rel=1e-6)
+    # Every network's answer beside the chosen one's: the chapter 3 network misreads this 5 as a 6.
+    assert [(each["network"], each["prediction"]) for each in answer["answers"]] == [
+        ("sample_weight.pkl", 6),
+        (DEEP, 5),
+    ]
+    assert answer["answers"][1]["probabilities"] == answer["probabilities"] == answer["activations"]["y"]
+    first = api.test_digit(networks, 8)
+    assert (first["network"], first["prediction"], first["maps"]) == ("sample_weight.pkl", 6, {})
+    assert first["answers"] == answer["answers"]
+    # Compact: 47,648 values of feature maps in about 70 kB of JSON (as floats they would take a megabyte).
+    assert (
+        len(json.dumps(answer)) < 100_000 < len(json.dumps({name: trace[name][0].tolist() for name in answer["maps"]}))
+    )
+
+
+def test_the_network_parameter_over_http(networks: api.Model, tmp_path: Path) -> None:
+    (tmp_path / "seven.png").write_bytes(SEVEN)
+    result = CliRunner().invoke(cli, ["predict", "--image", str(tmp_path / "seven.png"), "--weights", DEEP, "--json"])
+    expected = json.loads(result.output)["predictions"][0]
+    with running(networks) as server:
+        status, answer, _ = call(server, "POST", f"/api/predict?network={DEEP}", SEVEN)
+        assert status == 200 and answer["network"] == DEEP
+        assert (answer["prediction"], answer["probabilities"]) == (expected["prediction"], expected["probabilities"])
+        status, first, _ = call(server, "POST", "/api/predict", SEVEN)
+        assert status == 200 and first["network"] == "sample_weight.pkl" and first["answers"] == answer["answers"]
+        status, digit, _ = call(server, "GET", f"/api/digit/8?network={DEEP}")
+        assert status == 200 and (digit["label"], digit["prediction"]) == (5, 5)
+        for method, path in (("POST", "/api/predict?network=params.pkl"), ("GET", "/api/digit/0?network=..%2Fx")):
+            status, error, _ = call(server, method, path, SEVEN if method == "POST" else None)
+            assert status == 404 and f"the networks are sample_weight.pkl, {DEEP}" in error["error"], error
+
+
+# --- the page's language --------------------------------------------------------------------------------------
+
+
+class PageText(HTMLParser):
+    """The messages of index.html (the text of each data-t element, the attributes data-t-attrs names), and the
+    text outside them that would stay English (text in translate="no" is not for translation: file names, code)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[str] = []
+        self.untranslated: list[str] = []
+        self.open: list[tuple[bool, list[str] | None]] = []  # each open element: (kept as is, its text if data-t)
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        found = dict(attrs)
+        self.messages += [found[name] for name in (found.get("data-t-attrs") or "").split()]
+        if tag not in ("meta", "link", "br", "input", "img"):
+            kept = any(kept for kept, _ in self.open) or found.get("translate") == "no" or tag in ("script", "style")
+            self.open.append((kept or "data-t" in found, [] if "data-t" in found else None))
+
+    def handle_endtag(self, tag: str) -> None:
+        _, text = self.open.pop()
+        if text is not None:
+            self.messages.append(" ".join("".join(text).split()))
+
+    def handle_data(self, data: str) -> None:
+        for _, text in self.open:
+            if text is not None:
+                text.append(data)
+        if re.search("[A-Za-z]", data) and not any(kept for kept, _ in self.open):
+            self.untranslated.append(data.strip())
+
+
+def test_every_text_of_the_page_is_a_message() -> None:
+    static = Path(server_module.__file__).parent / "static"
+    page = PageText()
+    page.feed((static / "index.html").read_text("utf-8"))
+    assert page.untranslated == []
+    script = (static / "app.js").read_text("utf-8")
+    calls = re.findall(r'\bt\((\s*"(?:[^"\\]|\\.)*")?', script)
+    assert calls and all(calls), "t() takes the message itself, a string literal"
+    in_script = [json.loads(literal) for literal in calls]
+    assert sorted(set(page.messages + in_script)) == sorted(PAGE_MESSAGES)  # each listed, none left over
+    assert len(set(PAGE_MESSAGES)) == len(PAGE_MESSAGES)
+    assert not [message for message in PAGE_MESSAGES if re.search(r"\{[^}]*[^\w}][^}]*\}", message)]  # {fields}
+
+
+def test_messages_and_errors_in_the_requests_language(
+    model: api.Model, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert api.language(None, None) == api.language("fr", "de-DE,de;q=0.9") == api.language("../../x", None) == "en"
+    assert api.language("ko", "en") == api.language(None, "ko-KR,ko;q=0.9,en;q=0.8") == api.language("xx", "ko") == "ko"
+    assert api.language("en", "ko") == "en"  # ?lang= before Accept-Language
+    with running(model) as server:
+        status, messages, _ = call(server, "GET", "/api/messages?lang=ko")  # no Korean catalog here: English
+        assert status == 200 and messages == {message: message for message in PAGE_MESSAGES}
+        korean = {
+            "Draw a digit": "숫자를 그려 보세요",
+            "{path}: no digit found (no ink stands out from the background)": "{path}: 숫자가 없습니다 (잉크 없음)",
+            "no network {name!r} here; the networks are {known}": "{name!r} 신경망은 없습니다. 있는 신경망: {known}",
+        }
+        monkeypatch.setattr(i18n, "LOCALES", tmp_path)
+        compile_catalog(tmp_path, "ko", korean)
+        for path, headers in (("/api/messages?lang=ko", {}), ("/api/messages", {"Accept-Language": "ko-KR,ko"})):
+            status, messages, _ = call(server, "GET", path, headers=headers)
+            assert status == 200 and messages["Draw a digit"] == "숫자를 그려 보세요" and messages["Undo"] == "Undo"
+        status, messages, _ = call(server, "GET", "/api/messages?lang=en", headers={"Accept-Language": "ko"})
+        assert messages["Draw a digit"] == "Draw a digit"
+        white = bad_images()["no-ink.png"][0]
+        status, error, _ = call(server, "POST", "/api/predict", white, {"Accept-Language": "ko"})
+        assert status == 400 and error["error"] == "upload: 숫자가 없습니다 (잉크 없음)"
+        status, error, _ = call(server, "GET", "/api/digit/0?network=x&lang=ko")
+        assert status == 404 and error["error"] == "'x' 신경망은 없습니다. 있는 신경망: sample_weight.pkl"
+        status, error, _ = call(server, "POST", "/api/predict", white)  # no language asked for: English
+        assert error["error"] == "upload: no digit found (no ink stands out from the background)"
 
 
 # --- which Host a request may name ----------------------------------------------------------------------------
@@ -194,7 +380,7 @@ def test_host_headers_never_raise_and_allow_only_this_server(header: str) -> Non
 def test_predict_over_http(server: PageServer, model: api.Model) -> None:
     status, answer, headers = call(server, "POST", "/api/predict", SEVEN, {"Content-Type": "image/png"})
     assert status == 200
-    assert answer == strict_json(json.dumps(api.predict_image(model.network, SEVEN)))
+    assert answer == strict_json(json.dumps(api.predict_image(model, SEVEN)))
     assert headers["Cache-Control"] == "no-store"
 
 
@@ -278,7 +464,7 @@ def test_refused_bodies(server: PageServer) -> None:
 def test_surprises_are_a_json_500_and_the_server_goes_on(
     server: PageServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
-    def broken(_model: api.Model) -> None:
+    def broken(_model: api.Model, _translate: object) -> None:
         raise RuntimeError("something nobody expected")
 
     monkeypatch.setattr(api, "info", broken)
@@ -317,12 +503,12 @@ def test_100_concurrent_mixed_requests_all_answered(model: api.Model, monkeypatc
     lock = threading.Lock()
     real = api.predict_image
 
-    def counted(network, data, name="upload"):
+    def counted(model, data, network=None, name="upload"):
         with lock:
             decoding[0] += 1
             most[0] = max(most[0], decoding[0])
         try:
-            return real(network, data, name)
+            return real(model, data, network, name)
         finally:
             with lock:
                 decoding[0] -= 1
@@ -375,13 +561,13 @@ def test_unknown_host_is_an_error(weights_file: Path, runner: CliRunner) -> None
 
 @pytest.mark.slow
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
-def test_serve_runs_until_ctrl_c(stop: signal.Signals, weights_file: Path, tmp_path: Path) -> None:
+def test_serve_runs_until_ctrl_c(stop: signal.Signals, tmp_path: Path) -> None:
     opened = tmp_path / "opened.txt"  # --open runs $BROWSER: a stand-in that writes down the address
     browser = tmp_path / "browser.py"
     browser.write_text(f"import sys; open({str(opened)!r}, 'w').write(sys.argv[1])\n")
     command = [sys.executable, "-m", "mnist_infer", "serve", "--port", "0", "--host", "0.0.0.0", "--open"]
     process = subprocess.Popen(
-        [*command, "--weights", str(weights_file), "--data-dir", str(tmp_path)],
+        [*command, "--data-dir", str(tmp_path)],  # no --weights: the book's networks at hand
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -395,6 +581,7 @@ def test_serve_runs_until_ctrl_c(stop: signal.Signals, weights_file: Path, tmp_p
         connection.request("GET", "/api/info")
         info = json.loads(connection.getresponse().read())
         assert info["weights"]["book"] is True and info["test_set"] == {"available": True, "count": 10_000}  # packaged
+        assert [network["id"] for network in info["networks"]] == ["sample_weight.pkl", DEEP]
         connection.close()
         deadline = time.monotonic() + 10
         while not opened.exists() and time.monotonic() < deadline:

@@ -11,23 +11,23 @@ from pathlib import Path
 import click
 
 from ..i18n import _
-from .options import command, data_dir_option, weights_option
+from .options import command, data_dir_option
 
 
 @command(
     "serve",
     _(
-        "Draw a digit in the browser and watch the network answer, layer by layer. Starts a web server "
+        "Draw a digit in the browser and watch the networks answer, layer by layer. Starts a web server "
         "on this computer and prints its address; Ctrl-C stops it. The page runs the same preprocessing "
-        "and network as `predict --image`; it also answers a JSON API (POST /api/predict with an image "
-        "file as the body, GET /api/info). Only the weights are needed; the MNIST test set, when present, "
-        "lets the page show test digits by index."
+        "and networks as `predict --image`, and switches between them; it also answers a JSON API (POST "
+        "/api/predict with an image file as the body, GET /api/info). Only the weights are needed; the MNIST "
+        "test set, when present, lets the page show test digits by index."
     ),
-    _("Draw a digit in the browser, watch the network answer."),
+    _("Draw a digit in the browser, watch the networks answer."),
     """
 mnist-infer serve --open
 mnist-infer serve --port 0
-mnist-infer serve --weights deep_convnet_params.pkl
+mnist-infer serve --weights sample_weight.pkl --weights deep_convnet_params.pkl
 curl --data-binary @my-seven.png http://127.0.0.1:8000/api/predict""",
 )
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help=_("0 picks a free port."))
@@ -37,19 +37,29 @@ curl --data-binary @my-seven.png http://127.0.0.1:8000/api/predict""",
     show_default=True,
     help=_("Address to listen on. Anything but a loopback address lets other machines use the page."),
 )
-@weights_option
+@click.option(
+    "--weights",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar=_("FILE"),
+    help=_(
+        "Weights file (.pkl or .npz); repeat it for several networks, which the page switches between [default: "
+        "the book's at hand: sample_weight.pkl, deep_convnet_params.pkl, params.pkl once downloaded]."
+    ),
+)
 @data_dir_option
 @click.option("--open", "open_browser", is_flag=True, help=_("Open the page in the web browser."))
 @click.option("--log", "log_requests", is_flag=True, help=_("Print a line per request on stderr."))
 def serve(
-    port: int, host: str, weights: Path | None, data_dir: Path | None, open_browser: bool, log_requests: bool
+    port: int, host: str, weights: tuple[Path, ...], data_dir: Path | None, open_browser: bool, log_requests: bool
 ) -> None:
     from ..errors import N_, MnistInferError
     from ..serve import PageServer, load_model
+    from ..serve.api import book_weights
     from ..serve.hosts import is_loopback
     from ..weights import resolve
 
-    model = load_model(resolve(weights, data_dir), data_dir)
+    model = load_model([resolve(path, data_dir) for path in weights] or book_weights(data_dir), data_dir)
     log = (lambda line: click.echo(line, err=True)) if log_requests else None
     try:
         server = PageServer(host, port, model, log=log)

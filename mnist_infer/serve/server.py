@@ -22,10 +22,11 @@ import time
 from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from .. import __version__
 from ..errors import ImageError, MnistInferError
+from ..i18n import translator
 from . import api
 from .hosts import HostPolicy, display_host
 from .page import SECURITY_HEADERS, load_static
@@ -111,9 +112,11 @@ class Handler(BaseHTTPRequestHandler):
             body, content_type = self.server.static[path]
             self._send(HTTPStatus.OK, body, content_type, cache="no-cache")
         elif path == "/api/info":
-            self._answer(lambda: api.info(self.server.model))
+            self._answer(lambda: api.info(self.server.model, self._translate()))
+        elif path == "/api/messages":
+            self._answer(lambda: api.messages(self._translate()))
         elif match := _DIGIT_PATH.fullmatch(path):
-            self._answer(lambda: api.test_digit(self.server.model, int(match.group(1))))
+            self._answer(lambda: api.test_digit(self.server.model, int(match.group(1)), self._query().get("network")))
         elif path == "/api/predict":
             self._send_error(HTTPStatus.METHOD_NOT_ALLOWED, "POST the image file as the body", allow="POST")
         else:
@@ -127,7 +130,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         path = urlsplit(self.path).path
         if path != "/api/predict":
-            known = path in self.server.static or path == "/api/info" or _DIGIT_PATH.fullmatch(path)
+            known = path in self.server.static or path in ("/api/info", "/api/messages") or _DIGIT_PATH.fullmatch(path)
             status = HTTPStatus.METHOD_NOT_ALLOWED if known else HTTPStatus.NOT_FOUND
             self._send_error(status, f"POST {path}: {API_SUMMARY}", close=True)
             return
@@ -140,7 +143,7 @@ class Handler(BaseHTTPRequestHandler):
         try:
             data = self._read_body(length)
             if data is not None:
-                self._answer(lambda: api.predict_image(self.server.model.network, data))
+                self._answer(lambda: api.predict_image(self.server.model, data, self._query().get("network")))
         finally:
             self.server.decoding.release()
 
@@ -218,15 +221,23 @@ class Handler(BaseHTTPRequestHandler):
         return b"".join(chunks)
 
     # --- answers ------------------------------------------------------------------------------------------
+    def _query(self) -> dict[str, str]:
+        """The query's parameters (``network``, ``lang``), the last of each name."""
+        return dict(parse_qsl(urlsplit(self.path).query))
+
+    def _translate(self) -> Callable[[str], str]:
+        """``_`` in the language the request asks for: ``?lang=``, else its Accept-Language, else English."""
+        return translator(api.language(self._query().get("lang"), self.headers.get("Accept-Language")))
+
     def _answer(self, compute: Callable[[], dict[str, object]]) -> None:
         try:
             payload = compute()
         except ImageError as exc:
-            self._send_error(HTTPStatus.BAD_REQUEST, str(exc))
+            self._send_error(HTTPStatus.BAD_REQUEST, exc.render(self._translate()))
         except api.NotFound as exc:
-            self._send_error(HTTPStatus.NOT_FOUND, str(exc))
+            self._send_error(HTTPStatus.NOT_FOUND, exc.render(self._translate()))
         except MnistInferError as exc:
-            self._send_error(HTTPStatus.INTERNAL_SERVER_ERROR, str(exc))
+            self._send_error(HTTPStatus.INTERNAL_SERVER_ERROR, exc.render(self._translate()))
         except Exception as exc:  # never a traceback to the client, never a dead server
             sys.stderr.write(f"mnist-infer serve: internal error on {self.command} {self.path}: {exc!r}\n")
             self._send_error(HTTPStatus.INTERNAL_SERVER_ERROR, f"internal error ({type(exc).__name__}: {exc})")
