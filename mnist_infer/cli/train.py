@@ -210,6 +210,7 @@ def train(
         init,
         schedule,
     )
+    _keep_freed_memory()
     # Everything that could make the output unusable or unwritable is checked before the first epoch.
     train_set, test_set = prepare(config, out, plot, data_dir, limit)
     with (
@@ -248,6 +249,20 @@ def train(
             err=True,
         )
         raise click.exceptions.Exit(130)
+
+
+@contextlib.contextmanager
+def _keep_freed_memory() -> None:
+    """Have glibc keep the large blocks a batch frees for the next batch: by default it returns them to the system,
+    and faulting their pages in again cost a quarter of a CNN's training time (measured: system time)."""
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # not glibc
+        return
+    mallopt(-3, 32 << 20)  # M_MMAP_THRESHOLD: blocks below 32 MiB come from the heap
+    mallopt(-1, 256 << 20)  # M_TRIM_THRESHOLD: and up to 256 MiB free stays there
 
 
 @contextlib.contextmanager
