@@ -36,7 +36,7 @@ from mnist_infer.data.pictures import prepare_image
 from mnist_infer.errors import ImageError
 from mnist_infer.serve import api
 from mnist_infer.serve import server as server_module
-from mnist_infer.serve.hosts import HostPolicy
+from mnist_infer.serve.hosts import HostPolicy, lan_address
 from mnist_infer.serve.page import PAGE_MESSAGES
 from mnist_infer.serve.server import PageServer
 from serving import (  # noqa: F401 (fixtures)
@@ -583,6 +583,10 @@ def test_serve_runs_until_ctrl_c(stop: signal.Signals, tmp_path: Path) -> None:
         assert info["weights"]["book"] is True and info["test_set"] == {"available": True, "count": 10_000}  # packaged
         assert [network["id"] for network in info["networks"]] == ["sample_weight.pkl", DEEP]
         connection.close()
+        lan = lan_address()  # the address a phone on the same network uses (the Host policy lets it in)
+        if lan is not None:
+            second = process.stdout.readline()
+            assert f"From another device on the same network (a phone): http://{lan}:{url.group(1)}/" in second
         deadline = time.monotonic() + 10
         while not opened.exists() and time.monotonic() < deadline:
             time.sleep(0.05)

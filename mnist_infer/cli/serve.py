@@ -56,7 +56,7 @@ def serve(
     from ..errors import N_, MnistInferError
     from ..serve import PageServer, load_model
     from ..serve.api import book_weights
-    from ..serve.hosts import is_loopback
+    from ..serve.hosts import WILDCARDS, is_loopback, lan_address
     from ..weights import resolve
 
     model = load_model([resolve(path, data_dir) for path in weights] or book_weights(data_dir), data_dir)
@@ -69,6 +69,10 @@ def serve(
     try:
         with server:
             click.echo(_("Serving the digit page on {url}  (Ctrl-C to stop)").format(url=server.url))
+            address = lan_address() if host in WILDCARDS else None
+            if address is not None:
+                url = f"http://{address}:{server.server_port}/"
+                click.echo(_("From another device on the same network (a phone): {url}").format(url=url))
             if not is_loopback(host):
                 click.echo(
                     _(

@@ -56,6 +56,20 @@ class HostPolicy:
         return parts.scheme in ("http", "https") and hostname is not None and self.allows_name(hostname)
 
 
+def lan_address() -> str | None:
+    """This machine's address on its network (what a phone on the same Wi-Fi types), if it has one besides loopback.
+
+    Connecting a UDP socket sends nothing; it only asks the system which address would be the source of a packet.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("10.254.254.254", 1))
+            address = probe.getsockname()[0]
+        except OSError:  # no route at all: no network
+            return None
+    return None if ipaddress.ip_address(address).is_loopback or address in WILDCARDS else address
+
+
 def _normalise(name: str) -> str:
     return name.strip().strip("[]").rstrip(".").lower()
 
