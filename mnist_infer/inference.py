@@ -335,35 +335,6 @@ def predict_files(network: Network, paths: Sequence[Path]) -> list[Prediction | 
     return [item if isinstance(item, Failure) else next(answers) for item in prepared]
 
 
-class Digits(NamedTuple):
-    """MNIST digits by index, as ``show`` draws them; ``saved``: where they were written, and the picture's size."""
-
-    split: str
-    indices: list[int]
-    labels: list[int]
-    images: np.ndarray
-    data: Path
-    saved: tuple[Path, tuple[int, int]] | None = None
-
-    def to_dict(self) -> dict[str, object]:
-        digits = [
-            {"split": self.split, "index": i, "label": label, "pixels": image.tolist()}
-            for i, label, image in zip(self.indices, self.labels, self.images, strict=True)
-        ]
-        return {"digits": digits, "data": str(self.data)}
-
-
-def digits(dataset: Dataset, indices: Sequence[int]) -> Digits:
-    chosen = [dataset.check_index(i) for i in indices]
-    return Digits(
-        dataset.split,
-        chosen,
-        [int(dataset.labels[i]) for i in chosen],
-        np.asarray(dataset.images[chosen]),
-        dataset.images_path,
-    )
-
-
 class ToyPass(NamedTuple):
     """The toy 2-3-2-2 network's forward pass (3.4.3), step by step: ``x a1 z1 a2 z2 a3``, its output ``y`` (the
     identity of ``a3``) and ``softmax`` (3.5)."""

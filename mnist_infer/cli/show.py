@@ -38,8 +38,7 @@ mnist-infer show 0 --json""",
 def show(
     indices: tuple[int, ...], split: str, save: Path | None, scale: int, data_dir: Path | None, as_json: bool
 ) -> None:
-    from ..data.mnist import load_split
-    from ..inference import digits
+    from ..data.mnist import digits, load_split
     from ..views import emit
 
     if save:

@@ -10,8 +10,9 @@ half from the package.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -142,3 +143,33 @@ def is_mnist(path: Path, canonical: str) -> bool:
     except OSError:
         return False
     return digest in (known.sha256, known.content_sha256)
+
+
+class Digits(NamedTuple):
+    """MNIST digits by index, as ``show`` draws them; ``saved``: where they were written, and the picture's size."""
+
+    split: str
+    indices: list[int]
+    labels: list[int]
+    images: np.ndarray
+    data: Path
+    saved: tuple[Path, tuple[int, int]] | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        digits = [
+            {"split": self.split, "index": i, "label": label, "pixels": image.tolist()}
+            for i, label, image in zip(self.indices, self.labels, self.images, strict=True)
+        ]
+        return {"digits": digits, "data": str(self.data)}
+
+
+def digits(dataset: Dataset, indices: Sequence[int]) -> Digits:
+    """The digits at ``indices`` of ``dataset`` (negative ones count from its end)."""
+    chosen = [dataset.check_index(i) for i in indices]
+    return Digits(
+        dataset.split,
+        chosen,
+        [int(dataset.labels[i]) for i in chosen],
+        np.asarray(dataset.images[chosen]),
+        dataset.images_path,
+    )
