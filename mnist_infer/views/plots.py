@@ -50,6 +50,8 @@ def save_figure(fig, path: str | os.PathLike[str]) -> Path:
 def learning_curves(history: Sequence, path: str | os.PathLike[str], title: str = "", kept: int | None = None,
                     weight_decay: float = 0.0):  # fmt: skip
     """Accuracy and loss (train, validation, test) against the epoch, a dotted line at the epoch kept."""
+    from matplotlib.ticker import MaxNLocator
+
     fig, axes = figure(columns=2)
     accuracy, loss = axes[0]
     epochs = [record.epoch for record in history]
@@ -63,6 +65,7 @@ def learning_curves(history: Sequence, path: str | os.PathLike[str], title: str 
     loss_label = _("loss (train: + ½λΣW²)") if weight_decay else _("loss")
     for axis, ylabel in ((accuracy, _("accuracy")), (loss, loss_label)):
         axis.set_xlabel(_("epoch"))
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
         axis.set_ylabel(ylabel)
         axis.grid(alpha=0.3)
         if kept is not None:
