@@ -413,7 +413,10 @@ def test_outputs_that_could_not_be_written_are_refused_before_training(runner: C
     for out in ("link.npz", "dangling.npz", "fifo.npz"):
         result = runner.invoke(cli, ["train", "--data-dir", str(halves), "--out", str(tmp_path / out)])
         assert result.exit_code == 1 and "refusing to write over it" in result.output and "epoch" not in result.output
-    same = tmp_path / "same"
+    result = runner.invoke(cli, ["train", "--data-dir", str(halves), "--out", str(tmp_path / "mine.pkl")])
+    assert result.exit_code == 1 and "weights are saved as .npz; name the file mine.npz" in result.output
+    assert not (tmp_path / "mine.pkl").exists()
+    same = tmp_path / "same.npz"
     result = runner.invoke(cli, ["train", "--data-dir", str(halves), "--out", str(same), "--plot", str(same)])
     assert result.exit_code == 1 and "--out and --plot name the same file" in result.output
     assert (tmp_path / "target").read_bytes() == b"mine" and not same.exists()
@@ -428,7 +431,10 @@ def test_weights_too_large_to_use_are_not_saved(runner: CliRunner, halves: Path,
 
 
 def test_training_that_ends_at_chance_level_says_so(runner: CliRunner, halves: Path, tmp_path: Path) -> None:
-    args = ["train", "--data-dir", str(halves), "--limit", "1000", "--epochs", "2", "--optimizer", "sgd",
-            "--lr", "100", "--seed", "0", "--out", str(tmp_path / "w.npz")]  # fmt: skip
-    result = runner.invoke(cli, args)
-    assert result.exit_code == 0 and "chance level" in result.output and "--lr" in result.output
+    args = ["train", "--data-dir", str(halves), "--epochs", "2", "--optimizer", "sgd", "--lr", "100", "--seed", "0",
+            "--out", str(tmp_path / "w.npz")]  # fmt: skip
+    result = runner.invoke(cli, args)  # 100 steps
+    assert result.exit_code == 0 and "chance level" in result.output and "try --lr 10" in result.output
+    few = runner.invoke(cli, [*args[:-2], "--lr", "0.001", "--limit", "200", "--epochs", "1", *args[-2:]])
+    assert few.exit_code == 0 and "chance level (1 in 10): 2 steps are too few" in few.output  # not the rate's fault
+    assert "--lr" not in few.output

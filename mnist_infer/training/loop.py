@@ -198,6 +198,9 @@ def prepare(config: TrainingConfig, out, plot=None, data_dir=None, limit: slice 
     from ..paths import check_writable
 
     check_writable(out, N_("the weights"))
+    if Path(out).suffix.lower() != ".npz":  # a .pkl would promise a pickle, which this tool never writes
+        raise InputError(N_("--out {path}: weights are saved as .npz; name the file {name}.npz"),
+                         path=out, name=Path(out).stem)  # fmt: skip
     if plot is not None:
         check_writable(plot, N_("the plot"))
         if Path(plot).absolute() == Path(out).absolute() or (

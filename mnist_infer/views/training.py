@@ -10,6 +10,7 @@ from ..i18n import _
 from . import Block, Text, to_terminal
 
 _WIDTHS = (7, 10, 10, 9, 9, 8)
+FEW_STEPS = 100  #: mini-batches below which chance level means "too short", not "a learning rate that cannot work"
 
 
 def describe(config, train_images: int) -> str:
@@ -112,17 +113,16 @@ class TrainingDisplay:
         blocks: list[Block] = [Text(_("Saved {path}: the weights of epoch {epoch} ({which}), {name} accuracy "
                                       "{value:.4f}").format(path=out, epoch=kept.epoch, which=which, name=name,
                                                             value=value), "bold green")]  # fmt: skip
-        if value < 0.2:
-            blocks.append(
-                Text(
-                    _(
-                        "Warning: that is chance level (1 in 10): the network learned nothing. The learning "
-                        "rate {lr:g} is probably far too large (or too small) for {optimizer}: try --lr "
-                        "{suggested:g}"
-                    ).format(lr=config.learning_rate, optimizer=config.optimizer, suggested=config.learning_rate / 10),
-                    "bold red",
-                )
-            )
+        steps = sum(record.batches for record in result.history)
+        if value < 0.2 and steps < FEW_STEPS:
+            blocks.append(Text(_("Warning: that is chance level (1 in 10): {steps} steps are too few to learn "
+                                 "anything; train for more --epochs or on more images").format(steps=steps),
+                               "bold red"))  # fmt: skip
+        elif value < 0.2:
+            blocks.append(Text(_("Warning: that is chance level (1 in 10): the network learned nothing. The learning "
+                                 "rate {lr:g} is probably far too large (or too small) for {optimizer}: try --lr "
+                                 "{suggested:g}").format(lr=config.learning_rate, optimizer=config.optimizer,
+                                                         suggested=config.learning_rate / 10), "bold red"))  # fmt: skip
         if plot is not None:
             blocks.append(Text(_("Learning curves: {path}").format(path=plot)))
         blocks.append(Text(_("Compare them: mnist-infer evaluate --weights {path} --weights sample_weight.pkl").format(
