@@ -32,6 +32,7 @@ from urllib.parse import unquote, urlparse
 from . import __version__
 from .catalog import BOOK_WEIGHTS, FILES, SPLIT_FILES, KnownFile
 from .errors import N_, DownloadError
+from .i18n import _
 from .paths import (
     NotRegularFile,
     check_replaceable,
@@ -205,7 +206,7 @@ def _fetch(data_dir: Path, target: Target, fetcher: _Fetcher, force: bool) -> Fi
     final, part = data_dir / known.name, data_dir / (known.name + ".part")
     report = FileReport(known.name, final, "failed")
     if final.is_file() and not force:
-        report.attempts.append(Attempt(str(final), "present but does not verify; fetching again"))
+        report.attempts.append(Attempt(str(final), _("present but does not verify; fetching again")))
     with _writing(part):
         if force:
             remove_file(part)
@@ -220,7 +221,7 @@ def _fetch(data_dir: Path, target: Target, fetcher: _Fetcher, force: bool) -> Fi
                     with _writing(part):
                         remove_file(part)
                     if not resumed or fresh:
-                        raise _SourceFailed(f"wrong bytes: {exc}") from None
+                        raise _SourceFailed(_("wrong bytes: {reason}").format(reason=exc)) from None
         except _SourceFailed as exc:
             report.attempts.append(Attempt(location, str(exc)))
             continue
@@ -258,11 +259,11 @@ def verify(path: Path, known: KnownFile, *, follow: bool = True) -> str:
     f, info = open_regular(path, follow=follow)
     with f:
         if info.st_size > size_limit(known):
-            raise _Mismatch(f"{info.st_size:,} bytes, expected {known.size:,}")
-        md5, sha256, _ = digests(f, info.st_size)
+            raise _Mismatch(_("{size:,} bytes, expected {expected:,}").format(size=info.st_size, expected=known.size))
+        md5, sha256, _read = digests(f, info.st_size)
         if sha256 == known.sha256 and md5 == known.md5:
             return "sha256"
-        mismatch = f"expected sha256 {known.sha256}, got {sha256}"
+        mismatch = _("expected sha256 {expected}, got {sha256}").format(expected=known.sha256, sha256=sha256)
         f.seek(0)
         if known.content_size is None or f.read(2) != b"\x1f\x8b":
             raise _Mismatch(mismatch)
@@ -276,7 +277,7 @@ def verify(path: Path, known: KnownFile, *, follow: bool = True) -> str:
         return "content-sha256"
     if total == known.content_size and not known.content_sha256 and md5 == known.content_md5:
         return "content-md5"
-    raise _Mismatch(mismatch + " (and its decompressed content is not MNIST's either)")
+    raise _Mismatch(mismatch + _(" (and its decompressed content is not MNIST's either)"))
 
 
 class _SourceFailed(Exception):
@@ -317,31 +318,37 @@ class _Fetcher:
     def _check_deadline(self) -> None:
         dog = self.watchdog
         if dog.late():
-            raise _SourceFailed(f"too slow: {dog.received:,} bytes in {time.monotonic() - dog.started:.0f} s (at "
-                                f"least {MIN_RATE // 1024} KiB/s expected after {dog.grace:.0f} s); what arrived is "
-                                "kept for a resume")  # fmt: skip
+            slow = _(
+                "too slow: {received:,} bytes in {seconds:.0f} s (at least {rate} KiB/s expected after {grace:.0f} "
+                "s); what arrived is kept for a resume"
+            )
+            seconds = time.monotonic() - dog.started
+            raise _SourceFailed(
+                slow.format(received=dog.received, seconds=seconds, rate=MIN_RATE // 1024, grace=dog.grace)
+            )
 
     def _copy(self, path: Path, part: Path, known: KnownFile) -> None:
         """A local mirror's file: a regular file (links followed), never read beyond the size it states."""
         try:
             src, info = open_regular(path)
         except FileNotFoundError:
-            raise _SourceFailed("no such file") from None
+            raise _SourceFailed(_("no such file")) from None
         except NotRegularFile as exc:
-            raise _SourceFailed(f"is {exc.kind}, not a regular file") from None
+            raise _SourceFailed(_("is {kind}, not a regular file").format(kind=_(exc.kind))) from None
         except OSError as exc:
-            raise _SourceFailed(f"cannot read ({exc.strerror or exc})") from None
+            raise _SourceFailed(_("cannot read ({reason})").format(reason=exc.strerror or exc)) from None
         with src:
             if info.st_size == 0:  # also what /proc files say, however much they stream
-                raise _SourceFailed("an empty file")
+                raise _SourceFailed(_("an empty file"))
             if info.st_size > size_limit(known):
-                raise _SourceFailed(f"{info.st_size:,} bytes, far more than the expected {known.size:,}")
+                raise _SourceFailed(_("{size:,} bytes, far more than the expected {expected:,}").format(
+                    size=info.st_size, expected=known.size))  # fmt: skip
             with _writing(part):
                 remove_file(part)
             try:
                 self._pour(iter(lambda: src.read(_CHUNK), b""), part, 0, info.st_size, known, info.st_size)
             except OSError as exc:
-                raise _SourceFailed(f"cannot copy ({exc.strerror or exc})") from None
+                raise _SourceFailed(_("cannot copy ({reason})").format(reason=exc.strerror or exc)) from None
 
     def _pour(self, blocks: Iterable[bytes], part: Path, offset: int, total: int | None, known: KnownFile,
               limit: int | None = None) -> None:  # fmt: skip
@@ -357,7 +364,8 @@ class _Fetcher:
                 for block in blocks:
                     written += len(block)
                     if written > limit:
-                        raise _SourceFailed(f"sent more than {limit:,} bytes; expected {known.size:,}")
+                        raise _SourceFailed(_("sent more than {limit:,} bytes; expected {expected:,}").format(
+                            limit=limit, expected=known.size))  # fmt: skip
                     with _writing(part):
                         f.write(block)
                     self.progress.advance(len(block))
@@ -368,7 +376,8 @@ class _Fetcher:
             self.progress.finish()
         if total is not None and written < total:
             self._check_deadline()  # cut by the watchdog: too slow, not a glitch
-            raise _Interrupted(f"connection cut after {written:,} of {total:,} bytes")
+            cut = _("connection cut after {written:,} of {total:,} bytes")
+            raise _Interrupted(cut.format(written=written, total=total))
 
     def _get(self, url: str, part: Path, known: KnownFile) -> bool:
         """One request for what ``part`` lacks; True if the answer was appended to bytes already there."""
@@ -377,7 +386,8 @@ class _Fetcher:
 
         host = urlparse(url).netloc
         if host in self.down:
-            raise _SourceFailed(f"skipped: {host} was unreachable earlier ({self.down[host]})")
+            raise _SourceFailed(_("skipped: {host} was unreachable earlier ({reason})").format(
+                host=host, reason=self.down[host]))  # fmt: skip
         with _writing(part):
             f, offset = open_for_append(part)
             f.close()
@@ -389,19 +399,21 @@ class _Fetcher:
                 append = status == 206 and offset > 0 and start == str(offset)
                 if (status == 416 and offset) or (status == 206 and not append):
                     self._pour((), part, 0, None, known)  # our partial file is not a prefix of theirs
-                    raise _Interrupted(f"HTTP {status}: not the part from byte {offset}; starting over")
+                    raise _Interrupted(_("HTTP {status}: not the part from byte {offset}; starting over").format(
+                        status=status, offset=offset))  # fmt: skip
                 if status not in (200, 206):
                     raise _SourceFailed(f"HTTP {status} {response.reason}")
                 offset = offset if append else 0  # Range ignored (or not asked): the whole body
                 length = response.headers.get("Content-Length", "")
                 total = offset + int(length) if length.isascii() and length.isdigit() and len(length) < 20 else None
                 if total is not None and total > size_limit(known):
-                    raise _SourceFailed(f"announces {total:,} bytes, far more than the expected {known.size:,}")
+                    raise _SourceFailed(_("announces {total:,} bytes, far more than the expected {expected:,}").format(
+                        total=total, expected=known.size))  # fmt: skip
                 try:
                     self._pour(response.raw.stream(_CHUNK, decode_content=False), part, offset, total, known)
                 except (urllib3.exceptions.HTTPError, ConnectionError, TimeoutError) as exc:
                     self._check_deadline()
-                    raise _Interrupted(f"connection cut ({_explain(exc)[0]})") from None
+                    raise _Interrupted(_("connection cut ({reason})").format(reason=_explain(exc)[0])) from None
                 if total is None:
                     self._check_deadline()
                 return append
@@ -462,11 +474,11 @@ def _explain(exc: BaseException) -> tuple[str, bool]:
             pending += [e for e in wrapped if isinstance(e, BaseException)]
     for cause in chain:
         if isinstance(cause, urllib3.exceptions.NameResolutionError):
-            return "could not resolve the host name", True
+            return _("could not resolve the host name"), True
         if isinstance(cause, OSError) and cause.errno in (errno.ECONNREFUSED, errno.ENETUNREACH, errno.EHOSTUNREACH):
             return os.strerror(cause.errno), True
     if any(isinstance(cause, (TimeoutError, urllib3.exceptions.TimeoutError)) for cause in chain):
-        return "timed out", False
+        return _("timed out"), False
     errnos = [cause.errno for cause in chain if isinstance(cause, OSError) and cause.errno]
     return (os.strerror(errnos[0]), False) if errnos else (f"{type(chain[-1]).__name__}: {str(chain[-1])[:160]}", False)
 

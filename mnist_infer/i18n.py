@@ -16,8 +16,8 @@ from pathlib import Path
 DOMAIN = "mnist-infer"
 LOCALES = Path(__file__).parent / "locales"
 LANGUAGE_ENV = "MNIST_INFER_LANG"
-#: The languages a catalog exists for, besides English (the messages themselves).
-LANGUAGES = ("en", "ko")
+#: English (the messages themselves) and the languages a catalog exists for: a language is one catalog away.
+LANGUAGES = ("en", *sorted(path.parent.parent.name for path in LOCALES.glob(f"*/LC_MESSAGES/{DOMAIN}.mo")))
 
 
 def _(message: str) -> str:

@@ -78,8 +78,8 @@ def normalise(text: str) -> list[str]:
 
 def replay(command: str, workdir: Path, env: dict[str, str] | None = None) -> str:
     """What ``command`` prints, run the way the README's outputs were captured."""
+    from catalogs import speaking
     from conftest import synthetic_split
-    from mnist_infer.cli import cli
 
     runner = CliRunner()
     cwd = os.getcwd()
@@ -87,9 +87,11 @@ def replay(command: str, workdir: Path, env: dict[str, str] | None = None) -> st
     home = workdir / "home"  # the packaged test set and weights, and a small train split (`train` needs one)
     home.mkdir(exist_ok=True)
     synthetic_split(home, "train", 300)
-    try:
-        env = {**REPLAY_ENV, "MNIST_INFER_HOME": str(home), "XDG_CACHE_HOME": str(workdir), **(env or {})}
-        result = runner.invoke(cli, shlex.split(command)[1:], env=env, prog_name="mnist-infer")
+    args = shlex.split(command)[1:]
+    try:  # the language (README.ko.md's: env LANGUAGE=ko) as a new process would have it, from its start
+        with speaking(args, env or {}) as cli:
+            env = {**REPLAY_ENV, "MNIST_INFER_HOME": str(home), "XDG_CACHE_HOME": str(workdir)}
+            result = runner.invoke(cli, args, env=env, prog_name="mnist-infer")
     finally:
         os.chdir(cwd)
     return result.stdout

@@ -107,6 +107,8 @@ def _group() -> click.Group:
     @click.group(
         cls=Cli,
         context_settings={"help_option_names": ["-h", "--help"]},
+        options_metavar=_("[OPTIONS]"),
+        subcommand_metavar=_("COMMAND [ARGS]..."),
         help=_(
             "Run the neural networks of Deep Learning from Scratch on MNIST: chapter 3's, and chapters 7–8's CNNs.\n\n"
             "\b\nStart here (the test set and the book's weights ship with the tool):\n"

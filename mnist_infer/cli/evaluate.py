@@ -61,6 +61,7 @@ def evaluate(
     from ..inference import Comparison, trained_elsewhere
     from ..inference import evaluate as run
     from ..views import emit, progress
+    from ..views.results import split_name
     from ..weights import identify, load_network, resolve
 
     if errors_png:
@@ -80,7 +81,7 @@ def evaluate(
         dataset = dataset.part(limit.start, limit.stop)
     results = []
     for path, network in zip(paths, networks, strict=True):
-        with progress(f"{path.name} on {split}", as_json) as report:
+        with progress(_("{weights} on {split}").format(weights=path.name, split=split_name(split)), as_json) as report:
             results.append(
                 run(
                     network,

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from ..catalog import SPLITS
+from ..errors import N_
 from ..i18n import _
 
 DEBUG_ENV = "MNIST_INFER_DEBUG"
@@ -68,12 +69,28 @@ def command(
     ``greedy`` options take all the numbers that follow them."""
 
     def decorate(func: Callable) -> Callable:
-        text = f"{help}\n\n\b\n{_('Examples:')}\n" + "\n".join(f"  {line}" for line in examples.strip().splitlines())
+        heading = _("Examples:")
+        text = f"{help}\n\n\b\n{heading}\n" + "\n".join(f"  {line}" for line in examples.strip().splitlines())
         settings = {"ignore_unknown_options": numbers, "help_option_names": ["-h", "--help"]}
         kind = type("Command", (Command,), {"greedy": greedy})
-        return click.command(name, cls=kind, help=text, short_help=short, context_settings=settings)(debug_option(func))
+        made = click.command(name, cls=kind, help=text, short_help=short, context_settings=settings,
+                             options_metavar=_("[OPTIONS]"))(debug_option(func))  # fmt: skip
+        for param in made.params:  # Click's own placeholders (INTEGER, TEXT…) are not translated by Click
+            if param.metavar is None and param.type.name in TYPE_METAVARS:
+                param.metavar = _(TYPE_METAVARS[param.type.name])
+        return made
 
     return decorate
+
+
+#: The placeholders of Click's types in ``--help``, which Click itself does not translate.
+TYPE_METAVARS = {
+    "integer": N_("INTEGER"),
+    "integer range": N_("INTEGER RANGE"),
+    "float": N_("FLOAT"),
+    "float range": N_("FLOAT RANGE"),
+    "text": N_("TEXT"),
+}
 
 
 def data_dir_option(func: Callable) -> Callable:
@@ -135,6 +152,9 @@ class ImageRange(click.ParamType):
     """``N`` (the first N images) or ``START:STOP`` (images START to STOP-1), as a slice."""
 
     name = "N|START:STOP"
+
+    def get_metavar(self, param, ctx) -> str:
+        return _("N|START:STOP")
 
     def convert(self, value, param, ctx) -> slice:
         if isinstance(value, slice):

@@ -26,7 +26,7 @@ mnist-infer predict --image my-seven.jpg --show-input
 mnist-infer predict --image photos/ --save-input inputs/""",
     numbers=True,
 )
-@click.argument("indices", nargs=-1, type=int)
+@click.argument("indices", nargs=-1, type=int, metavar=_("[INDEX]..."))
 @click.option(
     "--image",
     "images",

@@ -35,6 +35,7 @@ curl --data-binary @my-seven.png http://127.0.0.1:8000/api/predict""",
     "--host",
     default="127.0.0.1",
     show_default=True,
+    metavar=_("ADDRESS"),
     help=_("Address to listen on. Anything but a loopback address lets other machines use the page."),
 )
 @click.option(

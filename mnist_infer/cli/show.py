@@ -22,7 +22,7 @@ mnist-infer show 0 1 2 --save digits.png
 mnist-infer show 0 --json""",
     numbers=True,
 )
-@click.argument("indices", nargs=-1, required=True, type=int)
+@click.argument("indices", nargs=-1, required=True, type=int, metavar=_("INDEX..."))
 @split_option
 @click.option(
     "--save",

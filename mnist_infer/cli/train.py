@@ -18,6 +18,9 @@ class Sizes(click.ParamType):
 
     name = "SIZES"
 
+    def get_metavar(self, param, ctx) -> str:
+        return _("SIZES")
+
     def convert(self, value, param, ctx) -> tuple[int, ...]:
         if isinstance(value, tuple):
             return value
@@ -31,6 +34,9 @@ class Init(click.ParamType):
     """An initialisation of chapter 6 by name, or a standard deviation."""
 
     name = "xavier|he|book|STD"
+
+    def get_metavar(self, param, ctx) -> str:
+        return _("xavier|he|book|STD")
 
     def convert(self, value, param, ctx) -> str | float:
         from ..model.network import INITS
@@ -100,7 +106,11 @@ mnist-infer train --gradient-check""",
 )
 @click.option("--batch-norm", is_flag=True, help=_("Batch Normalization before each activation (mlp)."))
 @click.option(
-    "--optimizer", type=Registry("mnist_infer.training.optimizers", "OPTIMIZERS"), default="adam", show_default=True
+    "--optimizer",
+    type=Registry("mnist_infer.training.optimizers", "OPTIMIZERS"),
+    default="adam",
+    show_default=True,
+    help=_("How the parameters are updated (6.1)."),
 )
 @click.option(
     "--lr",

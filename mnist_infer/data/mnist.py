@@ -17,7 +17,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..catalog import FILES, IMAGE_SHAPE, NUM_CLASSES, SPLIT_FILES, SPLITS, spellings
-from ..errors import N_, DataFileError, InputError, MissingDataError
+from ..errors import N_, DataFileError, InputError, MissingDataError, Phrase
 from ..paths import existing_data_dir, packaged_file
 from . import idx
 from .cache import load_cached
@@ -55,7 +55,7 @@ class Dataset:
         """``index`` itself if it names an image of this split, else an error giving the valid range."""
         if not 0 <= index < len(self):
             raise InputError(N_("index {index} is out of range: the {split} split has {count:,} images (0–{last})"),
-                             index=index, split=self.split, count=len(self), last=len(self) - 1)  # fmt: skip
+                             index=index, split=Phrase(self.split), count=len(self), last=len(self) - 1)  # fmt: skip
         return index
 
     def part(self, start: int = 0, stop: int | None = None) -> Dataset:

@@ -12,6 +12,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..errors import N_
+from ..i18n import _
 from ..model.layers import (
     Affine,
     BatchNormalization,
@@ -64,6 +66,7 @@ class Check(NamedTuple):
     name: str
     size: int
     error: float
+    label: str = ""  #: the name in the user's language, for the view (``name`` stays English: the JSON's)
 
     @property
     def passed(self) -> bool:
@@ -109,31 +112,31 @@ def _layer(name: str, layer, x: np.ndarray, rng: np.random.Generator, mode: str 
     grads = getattr(layer, "grads", {})
     arrays = [("x", x, dx), *((key, value, grads[key]) for key, value in layer.params.items())]
     return [
-        Check(f"{name} d{key}", array.size, relative_error(analytic, numerical_gradient(f, array)))
+        Check(f"{name} d{key}", array.size, relative_error(analytic, numerical_gradient(f, array)), f"{_(name)} d{key}")
         for key, array, analytic in arrays
     ]
 
 
 def _layer_checks(rng: np.random.Generator) -> list[Check]:
     checks = _layer(
-        "Affine", Affine(rng.standard_normal((5, 3)), rng.standard_normal(3)), rng.standard_normal((4, 5)), rng
+        N_("Affine"), Affine(rng.standard_normal((5, 3)), rng.standard_normal(3)), rng.standard_normal((4, 5)), rng
     )
-    for kind in (Sigmoid, Relu, Tanh):
+    for kind, name in ((Sigmoid, N_("Sigmoid")), (Relu, N_("Relu")), (Tanh, N_("Tanh"))):
         x = rng.standard_normal((4, 6))
         x[np.abs(x) < 0.01] = 0.5  # Relu has no derivative at 0: keep every input clear of the kink
-        checks += _layer(kind.__name__, kind(), x, rng)
+        checks += _layer(name, kind(), x, rng)
     images = rng.standard_normal((2, 6, 5, 3))  # NHWC
     conv = Convolution(rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4), stride=2, pad=1)
-    checks += _layer("Convolution (stride 2, pad 1)", conv, images, rng)
-    checks += _layer("Pooling", Pooling(2, 2), images + 0.1 * np.arange(images.size).reshape(images.shape) % 1, rng)
-    checks += _layer("Flatten", Flatten(), images, rng)
+    checks += _layer(N_("Convolution (stride 2, pad 1)"), conv, images, rng)
+    checks += _layer(N_("Pooling"), Pooling(2, 2), images + 0.1 * np.arange(images.size).reshape(images.shape) % 1, rng)
+    checks += _layer(N_("Flatten"), Flatten(), images, rng)
     dropout = Dropout(0.5, rng)
     dropout.forward(images, "train")
     dropout.fixed = True  # the same units dropped at every evaluation of f
-    checks += _layer("Dropout (a fixed mask)", dropout, images, rng)
+    checks += _layer(N_("Dropout (a fixed mask)"), dropout, images, rng)
     norm = BatchNormalization(rng.standard_normal(6) + 1, rng.standard_normal(6), np.zeros(6), np.ones(6))
-    checks += _layer("BatchNormalization", norm, rng.standard_normal((5, 6)) * 2 + 1, rng)
-    checks += _layer("BatchNormalization (running statistics)", norm, rng.standard_normal((5, 6)), rng, "test")
+    checks += _layer(N_("BatchNormalization"), norm, rng.standard_normal((5, 6)) * 2 + 1, rng)
+    checks += _layer(N_("BatchNormalization (running statistics)"), norm, rng.standard_normal((5, 6)), rng, "test")
     scores, labels = rng.standard_normal((5, 10)) * 3, rng.integers(0, 10, 5)
     loss = SoftmaxWithLoss()
 
@@ -142,7 +145,12 @@ def _layer_checks(rng: np.random.Generator) -> list[Check]:
 
     f()
     checks.append(
-        Check("SoftmaxWithLoss dx", scores.size, relative_error(loss.backward(), numerical_gradient(f, scores)))
+        Check(
+            "SoftmaxWithLoss dx",
+            scores.size,
+            relative_error(loss.backward(), numerical_gradient(f, scores)),
+            _("SoftmaxWithLoss") + " dx",
+        )
     )
     return checks
 
@@ -163,13 +171,21 @@ def _network(
             layer.fixed = True
     network.loss(x, t, weight_decay, mode)
     analytic = network.backward(weight_decay)
-    label = name + (f", decay {weight_decay}" if weight_decay else "")
+    label = name.format(activation=architecture.activation) + (f", decay {weight_decay}" if weight_decay else "")
+    shown = _(name).format(activation=architecture.activation) + (
+        _(", decay {decay}").format(decay=weight_decay) if weight_decay else ""
+    )
 
     def loss() -> float:
         return network.loss(x, t, weight_decay, mode)
 
     return [
-        Check(f"{label}: d{key}", value.size, relative_error(analytic[key], numerical_gradient(loss, value)))
+        Check(
+            f"{label}: d{key}",
+            value.size,
+            relative_error(analytic[key], numerical_gradient(loss, value)),
+            f"{shown}: d{key}",
+        )
         for key, value in network.learnable().items()
     ]
 
@@ -181,10 +197,10 @@ def gradient_check(seed: int = 0) -> GradientCheck:
     checks = _layer_checks(rng)
     for activation in ("sigmoid", "relu", "tanh"):
         for decay in (0.0, 0.1):
-            checks += _network(f"net 12-7-6-10 {activation}", mlp((7, 6), activation, inputs=12), rng, decay)
+            checks += _network(N_("net 12-7-6-10 {activation}"), mlp((7, 6), activation, inputs=12), rng, decay)
     extended = mlp((7, 6), "relu", inputs=12, dropout=0.3, batch_norm=True)
-    checks += _network("net 12-7-6-10 batch norm + dropout", extended, rng, 0.1)
-    checks += _network("net 12-7-6-10 batch norm, running statistics", extended, rng, mode="test")
+    checks += _network(N_("net 12-7-6-10 batch norm + dropout"), extended, rng, 0.1)
+    checks += _network(N_("net 12-7-6-10 batch norm, running statistics"), extended, rng, mode="test")
     convnet = Architecture(
         (2, 8, 8),
         (
@@ -196,5 +212,5 @@ def gradient_check(seed: int = 0) -> GradientCheck:
         ),
         "simple-convnet",
     )
-    checks += _network("convnet conv-relu-pool-affine", convnet, rng, 0.1)
+    checks += _network(N_("convnet conv-relu-pool-affine"), convnet, rng, 0.1)
     return GradientCheck(checks)

@@ -37,7 +37,7 @@ def picture_format(path: str | os.PathLike[str]) -> str:
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:
         raise MnistInferError(N_("{path}: unknown picture format {suffix!r}; name the file {extensions}"),
-                              path=path, suffix=suffix or "(no extension)", extensions=EXTENSIONS)  # fmt: skip
+                              path=path, suffix=suffix or N_("(no extension)"), extensions=EXTENSIONS)  # fmt: skip
     return FORMATS[suffix]
 
 
@@ -47,7 +47,12 @@ def check_picture_path(path: str | os.PathLike[str]) -> None:
     check_replaceable(path)
 
 
-def _check_size(width: int, height: int, what: str, advice: str) -> None:
+def _phrase(template: str, **fields) -> MnistInferError:
+    """A phrase with fields, translated where the error that holds it is shown."""
+    return MnistInferError(template, **fields)
+
+
+def _check_size(width: int, height: int, what: str | MnistInferError, advice: str) -> None:
     if width * height > MAX_PICTURE_PIXELS:
         raise MnistInferError(N_("{what} would make a picture of {width:,}×{height:,} pixels, more than the "
                                  "{limit:,} this tool writes; {advice}"),
@@ -59,9 +64,8 @@ def digit_strip(images: np.ndarray, scale: int = 10) -> np.ndarray:
     """uint8 images ``(K, 28, 28)`` side by side with a grey gap between them, each pixel ``scale``×``scale``."""
     count, rows, cols = images.shape
     width = count * cols + (count - 1) * GAP
-    _check_size(
-        width * scale, rows * scale, f"{count:,} digit(s) at scale {scale}", N_("use a smaller --scale or fewer digits")
-    )
+    what = _phrase(N_("{count:,} digit(s) at scale {scale}"), count=count, scale=scale)
+    _check_size(width * scale, rows * scale, what, N_("use a smaller --scale or fewer digits"))
     strip = np.full((rows, width), 96, dtype=np.uint8)
     for i, image in enumerate(images):
         strip[:, i * (cols + GAP) : i * (cols + GAP) + cols] = image
@@ -78,7 +82,8 @@ def mistakes_gallery(images, indices, labels, predictions, confidences, columns=
     side, caption = 28 * scale, 30
     tile_w, tile_h = side + GAP * scale, side + caption + GAP * scale
     rows = -(-count // columns)
-    _check_size(columns * tile_w, rows * tile_h, f"a gallery of {count:,} mistakes", N_("lower --errors-max"))
+    what = _phrase(N_("a gallery of {count:,} mistakes"), count=count)
+    _check_size(columns * tile_w, rows * tile_h, what, N_("lower --errors-max"))
     sheet = Image.new("RGB", (columns * tile_w, rows * tile_h), (40, 40, 48))
     draw, font = ImageDraw.Draw(sheet), ImageFont.load_default(size=12)
     for i, (image, index, label, predicted, confidence) in enumerate(

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..catalog import KnownFile
+from ..errors import N_
 from ..i18n import _
 from ..paths import is_packaged
 from . import Bars, Block, Cell, Picture, Pictures, Table, Text
@@ -23,6 +24,19 @@ def view(result, **options) -> list[Block]:
 def source(path: str | Path) -> str:
     """Where a file came from, for people: its path, or that it is the package's own copy."""
     return _("{name} (packaged with mnist-infer)").format(name=Path(path).name) if is_packaged(path) else str(path)
+
+
+#: The splits' names for people (the command line's values stay ``test`` and ``train``).
+SPLIT_NAMES = {"test": N_("test"), "train": N_("train"), "validation": N_("validation")}
+
+
+def split_name(split: str) -> str:
+    return _(SPLIT_NAMES[split]) if split in SPLIT_NAMES else split
+
+
+def network_name(summary: str) -> str:
+    """An architecture's summary (``784-50-100-10 relu batch norm dropout 0.5``) in the user's words."""
+    return summary.replace(" batch norm", " " + _("batch norm")).replace(" dropout ", " " + _("dropout") + " ")
 
 
 def book_figure(known: KnownFile | None, correct: int | None = None) -> str | None:
@@ -64,12 +78,12 @@ def toy_view(result) -> list[Block]:
     steps = {
         "x": _("input"),
         "a1": "x·W1 + b1",
-        "z1": "sigmoid(a1)",
+        "z1": _("sigmoid(a1)"),
         "a2": "z1·W2 + b2",
-        "z2": "sigmoid(a2)",
+        "z2": _("sigmoid(a2)"),
         "a3": "z2·W3 + b3",
-        "y": "identity(a3)",
-        "softmax": "softmax(a3)",
+        "y": _("identity(a3)"),
+        "softmax": _("softmax(a3)"),
     }
     rows = [(key, _vector(result.values[key]), how) for key, how in steps.items()]
     title = _("Toy network 2-3-2-2 (Deep Learning from Scratch, 3.4.3)")
@@ -78,13 +92,15 @@ def toy_view(result) -> list[Block]:
 
 def digits_view(result) -> list[Block]:
     captions = [
-        _("{split}[{index}]  label {label}").format(split=result.split, index=i, label=label)
+        _("{split}[{index}]  label {label}").format(split=split_name(result.split), index=i, label=label)
         for i, label in zip(result.indices, result.labels, strict=True)
     ]
     blocks: list[Block] = [
         Pictures([Picture(image, caption) for image, caption in zip(result.images, captions, strict=True)])
     ]
-    blocks.append(Text(_("{split} images: {source}").format(split=result.split, source=source(result.data)), "dim"))
+    blocks.append(
+        Text(_("{split} images: {source}").format(split=split_name(result.split), source=source(result.data)), "dim")
+    )
     if result.saved is not None:
         path, (width, height) = result.saved
         blocks.append(
@@ -107,12 +123,20 @@ def predictions_view(result, show_input: bool = False, saved: tuple[int, Path] |
         if hasattr(item, "error"):
             blocks.append(
                 Text(
-                    _("{source}  could not be read: {error}").format(source=item.source, error=item.to_dict()["error"]),
+                    _("{source}  could not be read: {error}").format(
+                        source=item.source,
+                        error=" ".join(item.error.render(_).split()).removeprefix(item.source + ": "),
+                    ),
                     "red",
                 )
             )
             continue
-        heading = _("{source}  prediction {digit}").format(source=item.source, digit=item.prediction)
+        shown = (
+            item.source
+            if item.index is None
+            else _("{split}[{index}]").format(split=split_name(item.source.partition("[")[0]), index=item.index)
+        )
+        heading = _("{source}  prediction {digit}").format(source=shown, digit=item.prediction)
         style = "bold"
         if item.label is not None:
             heading += "  " + _("label {label}").format(label=item.label) + " " + verdict(item.label == item.prediction)
@@ -148,12 +172,14 @@ def evaluation_view(evaluation) -> list[Block]:
     e = evaluation
     lines = [
         Text(_("evaluate {weights}").format(weights=source(e.weights)), "bold"),
-        Text(_("network: {architecture}").format(architecture=e.architecture), "dim"),
+        Text(_("network: {architecture}").format(architecture=network_name(e.architecture)), "dim"),
         Text(_("Accuracy:{accuracy}").format(accuracy=e.accuracy), "bold"),
         Text(
-            _("{correct:,} of {total:,} {split} images correct").format(correct=e.correct, total=e.total, split=e.split)
+            _("{correct:,} of {total:,} {split} images correct").format(
+                correct=e.correct, total=e.total, split=split_name(e.split)
+            )
         ),
-        Text(_("{split} images: {source}").format(split=e.split, source=source(e.data[0])), "dim"),
+        Text(_("{split} images: {source}").format(split=split_name(e.split), source=source(e.data[0])), "dim"),
         Text(
             _("{ms:.1f} ms, {rate:,.0f} images/s (batch size {batch})").format(
                 ms=e.seconds * 1000, rate=e.images_per_second, batch=e.batch_size
@@ -207,11 +233,11 @@ def comparison_view(comparison) -> list[Block]:
     first = evaluations[0]
     names = [Path(e.weights).name for e in evaluations]
     rows = [
-        (name, e.architecture, f"{e.correct:,}", f"{e.accuracy:.4f}")
+        (name, network_name(e.architecture), f"{e.correct:,}", f"{e.accuracy:.4f}")
         for name, e in zip(names, evaluations, strict=True)
     ]
     headers = (_("weights"), _("network"), _("correct"), _("accuracy"))
-    title = _("{total:,} {split} images").format(total=first.total, split=first.split)
+    title = _("{total:,} {split} images").format(total=first.total, split=split_name(first.split))
     blocks: list[Block] = [Table(title, headers, rows, frozenset({2, 3}))]
     for e in evaluations:
         if e.reproduces is not None:
@@ -267,7 +293,7 @@ def downloads_view(report) -> list[Block]:
 
 def gradient_check_view(result) -> list[Block]:
     rows = [
-        (c.name, str(c.size), f"{c.error:.2e}", Cell("✓", "green") if c.passed else Cell("✗", "bold red"))
+        (c.label or c.name, str(c.size), f"{c.error:.2e}", Cell("✓", "green") if c.passed else Cell("✗", "bold red"))
         for c in result.checks
     ]
     title = _("Gradient check: backpropagation against the numerical gradient (float64)")

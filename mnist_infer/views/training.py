@@ -16,7 +16,9 @@ FEW_STEPS = 100  #: mini-batches below which chance level means "too short", not
 def describe(config, train_images: int) -> str:
     """What was trained, in a line: the network, its optimiser, the data (a plot's title says the same)."""
     init = config.initialisation
-    parts = [config.architecture().summary(), _("{init} init").format(init=init) if isinstance(init, str)
+    from .results import network_name
+
+    parts = [network_name(config.architecture().summary()), _("{init} init").format(init=init) if isinstance(init, str)
              else _("init std {std:g}").format(std=init),
              _("{optimizer} lr {lr:g}").format(optimizer=config.optimizer, lr=config.learning_rate)
              + (_(" falling along a cosine") if config.lr_schedule == "cosine" else ""),
@@ -27,6 +29,17 @@ def describe(config, train_images: int) -> str:
         parts.append(_("augmented digits"))
     return ", ".join([*parts, _("{count:,} training images").format(count=train_images),
                       _("seed {seed}").format(seed=config.seed)])  # fmt: skip
+
+
+def _cells(text: str) -> int:
+    from rich.cells import cell_len
+
+    return cell_len(text)
+
+
+def _rjust(text: str, width: int) -> str:
+    """``text`` right-aligned in ``width`` terminal cells (a Hangul syllable takes two)."""
+    return " " * max(0, width - _cells(text)) + text
 
 
 def _number(value: float | None) -> str:
@@ -42,7 +55,9 @@ class TrainingDisplay:
 
         stream = sys.stdout if not as_json else sys.stderr if to_terminal(sys.stderr) else None
         self.config, self.console, self.bar, self.task = config, console(stream) if stream else None, None, None
-        self.narrow = self.console is not None and self.console.width < sum(_WIDTHS)
+        headers = (_("epoch"), _("loss"), _("train acc"), _("val acc"), _("test acc"), _("seconds"))
+        self.widths = tuple(max(w, _cells(h) + 2) for h, w in zip(headers, _WIDTHS, strict=True))  # Hangul: 2 cells
+        self.narrow = self.console is not None and self.console.width < sum(self.widths)
         tested = (_("test: {count:,} images").format(count=len(test_set)) if test_set is not None
                   else _("no test split in the data directory"))  # fmt: skip
         held = _("{count:,} held out for validation; ").format(count=config.validation) if config.validation else ""
@@ -50,8 +65,7 @@ class TrainingDisplay:
                      Text(_("{epochs} epochs; {held}{tested}").format(epochs=config.planned_epochs, held=held,
                                                                       tested=tested))])  # fmt: skip
         if not self.narrow:
-            headers = (_("epoch"), _("loss"), _("train acc"), _("val acc"), _("test acc"), _("seconds"))
-            self._write([Text("".join(h.rjust(w) for h, w in zip(headers, _WIDTHS, strict=True)), "bold")])
+            self._write([Text("".join(_rjust(h, w) for h, w in zip(headers, self.widths, strict=True)), "bold")])
 
     def __enter__(self) -> TrainingDisplay:
         return self
@@ -95,7 +109,7 @@ class TrainingDisplay:
                 epoch=cells[0], loss=cells[1], train=cells[2], val=cells[3], test=cells[4], seconds=cells[5]
             )
         else:
-            line = "".join(cell.rjust(w) for cell, w in zip(cells, _WIDTHS, strict=True))
+            line = "".join(cell.rjust(w) for cell, w in zip(cells, self.widths, strict=True))
         self._write([Text(line)])
         if record.interrupted:
             self._write([Text(_("* interrupted: its scores are over the {count:,} batches it trained").format(
