@@ -136,6 +136,8 @@ ALLOWED = {
     "xavier",
     "he",
     "book",
+    "constant",
+    "cosine",
     # formats, encodings and protocols, as everyone writes them
     "PNG",
     "JPEG",
