@@ -589,3 +589,28 @@ def test_the_page_speaks_the_browsers_language(
             no_browser_errors(driver)
     finally:
         driver.quit()
+
+
+def test_the_page_is_korean_for_a_korean_browser(tmp_path_factory: pytest.TempPathFactory, model: api.Model) -> None:
+    """The package's own catalog: a Korean browser meets no English word on the page, a CNN's maps and a test digit
+    shown (beyond the names the Korean edition keeps in Latin letters, as the command line's test allows)."""
+    from test_korean import english
+
+    driver = start_browser(tmp_path_factory.mktemp("korean-page"), "ko-KR")
+    try:
+        with running(model) as server:
+            driver.get(server.url)
+            wait_idle(driver)
+            show_test_digit(driver, 8)
+            text = driver.execute_script("return document.body.innerText")
+            labels = driver.execute_script(
+                "return [...document.querySelectorAll('[aria-label],[title],[placeholder]')]"
+                ".flatMap(e => [e.getAttribute('aria-label'), e.title, e.placeholder]).filter(Boolean).join('\\n')"
+            )
+            assert "숫자를 그려 보세요" in text
+            # the switch names each language in its own words; keys are named as printed on them
+            words = english(text + "\n" + labels, echoed=("English", "Backspace", "Delete"))
+            assert words == [], words
+            no_browser_errors(driver)
+    finally:
+        driver.quit()
