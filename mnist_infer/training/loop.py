@@ -241,8 +241,9 @@ def fresh_seed() -> int:
     return int(np.random.SeedSequence().entropy % 2**32)
 
 
-#: Called after every mini-batch: (epoch, batches done, batches in the epoch, mean loss, accuracy so far).
-BatchCallback = Callable[[int, int, int, float, float], None]
+#: Called after every mini-batch: (epoch, batches done, batches in the epoch, mean loss, accuracy so far, and the
+#: loss of this batch alone: a learning curve by iteration, as chapter 6 draws them).
+BatchCallback = Callable[[int, int, int, float, float, float], None]
 
 
 def train(
@@ -253,18 +254,21 @@ def train(
     on_batch: BatchCallback | None = None,
     on_epoch: Callable[[EpochRecord], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    network: Network | None = None,
 ) -> TrainingResult:
     """Train a network as ``config`` says on ``train_set``, scoring every epoch on ``test`` if given.
 
     ``should_stop()`` is asked after each mini-batch; when it answers True the run ends there (that partial epoch is
     scored like a whole one). A KeyboardInterrupt in the middle of a batch ends it too, but that batch's half-made
-    update is discarded with the rest of its epoch.
+    update is discarded with the rest of its epoch. ``network`` (of ``config``'s architecture) is trained instead of
+    a fresh one: an experiment that holds it can score it as it learns.
     """
     architecture = config.check(len(train_set))
     count = len(train_set) - config.validation
     seed = config.seed if config.seed is not None else fresh_seed()
     rng = np.random.default_rng(seed)
-    network = Network(architecture, init_params(architecture, config.initialisation, rng), rng=rng)
+    if network is None:
+        network = Network(architecture, init_params(architecture, config.initialisation, rng), rng=rng)
     run = _Run(config, network, rng, train_set, count, test, on_batch, should_stop)
     result = TrainingResult(config, seed, train_images=count, data=train_set.images_path.name)
     # Overflow shows as a non-finite loss, which stops training with an error that says what to do.
@@ -336,7 +340,7 @@ class _Run:
                 correct += int(np.count_nonzero(network.last_layer.y.argmax(axis=1) == t))
                 seen += len(t)
                 if self.on_batch is not None:
-                    self.on_batch(epoch, done, self.batches, loss_sum / seen, correct / seen)
+                    self.on_batch(epoch, done, self.batches, loss_sum / seen, correct / seen, loss)
                 if self.should_stop is not None and self.should_stop():
                     stopped = True
                     break
@@ -346,15 +350,16 @@ class _Run:
             epoch,
             loss_sum / seen,
             correct / seen,
-            _accuracy(network, *self.held_out) if self.held_out else None,
-            _accuracy(network, self.test.images, self.test.labels) if self.test is not None else None,
+            accuracy(network, *self.held_out) if self.held_out else None,
+            accuracy(network, self.test.images, self.test.labels) if self.test is not None else None,
             time.perf_counter() - started,
             done,
             interrupted=stopped,
         )
 
 
-def _accuracy(network: Network, images: np.ndarray, labels: np.ndarray) -> float:
+def accuracy(network: Network, images: np.ndarray, labels: np.ndarray) -> float:
+    """The share of ``images`` (uint8) that ``network`` classifies as ``labels`` say, at test time (inference mode)."""
     return float(np.mean(classify_images(network, images)[0] == labels)) if len(labels) else 0.0
 
 

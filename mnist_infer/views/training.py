@@ -88,7 +88,7 @@ class TrainingDisplay:
         except (BrokenPipeError, OSError, ValueError):  # `train | head`: the output is gone, the training goes on
             self.stream = None
 
-    def batch(self, epoch: int, done: int, total: int, loss: float, accuracy: float) -> None:
+    def batch(self, epoch: int, done: int, total: int, loss: float, accuracy: float, *_: float) -> None:
         if self.terminal and self.stream is not None:
             if self.bar is None:
                 from .terminal import BatchProgress
