@@ -13,6 +13,7 @@ from ..catalog import KnownFile
 from ..i18n import _
 from ..paths import is_packaged
 from . import Bars, Block, Cell, Picture, Pictures, Table, Text
+from .experiments import experiment_view
 
 
 def view(result, **options) -> list[Block]:
@@ -288,4 +289,5 @@ VIEWS = {
     "Comparison": comparison_view,
     "DownloadReport": downloads_view,
     "GradientCheck": gradient_check_view,
+    "Experiment": experiment_view,
 }
