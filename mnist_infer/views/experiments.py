@@ -73,47 +73,38 @@ def display(name: str, as_json: bool):
 def _conclusion(result: Experiment) -> str:
     """The numbers that carry the book's conclusion, in a sentence."""
     s, name = result.summary, result.name
-    if name == "numerical-gradient":
-        text = _(
-            "The numerical gradient agrees with backpropagation (largest relative error {error:.1e}) and takes "
-            "{ratio:,.0f} times as long: {slow:.1f} s against {fast:.2f} ms for {images} images; {steps:,} steps "
-            "of training with it would take {days:.1f} days."
-        )
-        fast, steps = s["backprop_seconds"] * 1000, result.settings["iterations"]
-        return text.format(error=s["max_relative_error"], ratio=s["ratio"], slow=s["numerical_seconds"], fast=fast,
-                           images=s["images"], steps=steps, days=s["numerical_training_days"])  # fmt: skip
     if name in ("optimizers", "init"):
         final = ", ".join(f"{label} {loss:.3f}" for label, loss in s["final_loss"].items())
         return _("Loss at the end (smoothed as the book does): {final}.").format(final=final)
-    if name == "activations":
-        text = _("Activations near 0 or 1: with sigmoid and std 1 {low:.0%} to {high:.0%}, with Xavier's {xavier:.0%}.")
-        low, high, xavier = (
-            *(f(s["saturated"]["sigmoid, std 1"]) for f in (min, max)),
-            s["saturated"]["sigmoid, Xavier"],
-        )
-        return text.format(low=low, high=high, xavier=max(xavier))
-    if name == "batch-norm":
-        text = _("Batch Normalization learns faster (a higher mean accuracy) at {count} of the {scales} scales.")
-        return text.format(count=s["faster_with_batch_norm"], scales=s["scales"])
     if name == "overfit":
         text = _("{label}: train {train:.3f}, test {test:.3f}, gap {gap:.3f}")
         return "; ".join(text.format(label=_(label), **s[label]) for label in ("none", "weight decay", "dropout"))
-    text = _("The best {count} trials' learning rates lie from {low:.4f} to {high:.4f}, within {decades:.1f} of the 4 "
-             "decades searched (validation accuracy up to {accuracy:.2f}).")  # fmt: skip
-    return text.format(count=s["best"], low=s["best_lr"][0], high=s["best_lr"][1], decades=s["decades"],
-                       accuracy=s["best_validation"])  # fmt: skip
+    if name == "activations":
+        ones, xavier = s["saturated"]["sigmoid, std 1"], s["saturated"]["sigmoid, Xavier"]
+        text = _("Activations near 0 or 1: with sigmoid and std 1 {low:.0%} to {high:.0%}, with Xavier's {xavier:.0%}.")
+        return text.format(low=min(ones), high=max(ones), xavier=max(xavier))
+    return {
+        "numerical-gradient": _(
+            "The numerical gradient agrees with backpropagation (largest relative error {max_relative_error:.1e}) "
+            "and takes {ratio:,.0f} times as long: {numerical_seconds:.1f} s against {backprop_seconds:.1e} s for "
+            "{images} images; the whole training with it would take {numerical_training_days:.1f} days."
+        ),
+        "batch-norm": _(
+            "Batch Normalization learns faster (a higher mean accuracy) at {faster_with_batch_norm} of the {scales} "
+            "scales."
+        ),
+        "hyperparameters": _(
+            "The best {best} trials' learning rates lie from {best_lr[0]:.4f} to {best_lr[1]:.4f}, within "
+            "{decades:.1f} of the 4 decades searched (validation accuracy up to {best_validation:.2f})."
+        ),
+    }[name].format(**s)
 
 
 def experiment_view(result: Experiment, saved: Path | None = None, note: str | None = None) -> list[Block]:
     holds = _("the book's conclusion holds") if result.summary["holds"] else _("the book's conclusion does NOT hold")
-    blocks: list[Block] = [
-        Text(_conclusion(result)),
-        Text(
-            f"{holds} ({result.book}; {result.seconds:.1f} s)", "bold green" if result.summary["holds"] else "bold red"
-        ),
-    ]
-    if saved is not None:
-        blocks.append(Text(_("Figure: {path}").format(path=saved)))
+    style = "bold green" if result.summary["holds"] else "bold red"
+    blocks = [Text(_conclusion(result)), Text(f"{holds} ({result.book}; {result.seconds:.1f} s)", style)]
+    blocks += [Text(_("Figure: {path}").format(path=saved))] if saved is not None else []
     return blocks + ([Text(note, "yellow")] if note else [])
 
 
@@ -155,8 +146,7 @@ def _numerical_gradient(result, _):
     accuracy.plot(series["epoch"], series["test"], "--", label=_("test acc"))
     accuracy.set(xlabel=_("epochs"), ylabel=_("accuracy"), ylim=(0, 1))
     accuracy.legend(loc="lower right")
-    text = _("The numerical gradient takes {ratio:,.0f} times as long as backpropagation ({slow:.1f} s, {fast:.2f} ms)")
-    fig.suptitle(text.format(ratio=s["ratio"], slow=s["numerical_seconds"], fast=s["backprop_seconds"] * 1000))
+    fig.suptitle(_("The numerical gradient takes {ratio:,.0f} times as long as backpropagation").format(**s))
     return fig
 
 
