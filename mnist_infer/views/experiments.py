@@ -86,8 +86,9 @@ def _conclusion(result: Experiment) -> str:
     return {
         "numerical-gradient": _(
             "The numerical gradient agrees with backpropagation (largest relative error {max_relative_error:.1e}) "
-            "and takes {ratio:,.0f} times as long: {numerical_seconds:.1f} s against {backprop_seconds:.1e} s for "
-            "{images} images; the whole training with it would take {numerical_training_days:.1f} days."
+            "and takes {ratio:,.0f} times as long ({numerical_seconds:.1f} s against {backprop_seconds:.1e} s on "
+            "{images} images): the {training_seconds:.0f} s of this training would take {numerical_training_days:.1f} "
+            "days with it."
         ),
         "batch-norm": _(
             "Batch Normalization learns faster (a higher mean accuracy) at {faster_with_batch_norm} of the {scales} "
@@ -141,7 +142,9 @@ def _numerical_gradient(result, _):
     for ax, shown in ((whole, len(series["loss"])), (zoom, min(1000, len(series["loss"])))):
         ax.plot(np.arange(1, shown + 1), series["loss"][:shown], linewidth=0.6)
         ax.set(xlabel=_("iteration"), ylabel=_("loss"), xlim=(0, shown), ylim=(0, None))
+    whole.set_title(_("the loss by iteration (fig. 4-11)"))
     zoom.set_title(_("enlarged: the first 1,000"))
+    accuracy.set_title(_("accuracy by epoch (fig. 4-12)"))
     accuracy.plot(series["epoch"], series["train"], label=_("train acc"))
     accuracy.plot(series["epoch"], series["test"], "--", label=_("test acc"))
     accuracy.set(xlabel=_("epochs"), ylabel=_("accuracy"), ylim=(0, 1))
@@ -169,6 +172,8 @@ def _batch_norm(result, _):
         ax.plot(series["batch_norm"][index], label=_("Batch Normalization"))
         ax.plot(np.array(series["without"][index], dtype=float), "--", label=_("Normal (without BatchNorm)"))
         ax.set(title=f"W:{std:.4g}", ylim=(0, 1))
+        if None in series["without"][index]:  # its loss overflowed
+            ax.text(0.97, 0.03, _("without: diverged"), transform=ax.transAxes, ha="right", color="C1", fontsize=8)
         ax.set(ylabel=_("accuracy") if index % 4 == 0 else "", xlabel=_("epochs") if index >= count - 4 else "")
         ax.tick_params(labelleft=index % 4 == 0, labelbottom=index >= count - 4)
     axes.flat[count - 1].legend(loc="lower right", fontsize=7)
