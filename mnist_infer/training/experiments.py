@@ -3,7 +3,7 @@ loop, networks and optimisers, and returns every series of its figure and the nu
 (``summary``, and ``holds``: whether it holds in them): ``run("optimizers", Data(data_dir), seed=0)``.
 
 The book's scripts are unseeded; here every run is, and the runs one figure compares start from the same weights and
-see the same mini-batches (where their networks have the same shapes). ``quick`` changes what :data:`QUICK` says.
+see the same mini-batches (where their networks have the same shapes).
 """
 
 from __future__ import annotations
@@ -289,34 +289,25 @@ def hyperparameters(data: Data, watch: Watch, seed: int, trials=60, epochs=50, i
     return {"trials": found}, {**summary, "holds": decades < 1 and accuracy > 0.3}  # within one of the 4 decades
 
 
-#: The experiments by name, in the book's order, with their sections and figures.
+#: The experiments by name, in the book's order: each with its sections and figures of the book, and what ``quick``
+#: changes for a first look in seconds (fewer iterations, images or trials, where the conclusion still shows).
 EXPERIMENTS = {
-    "numerical-gradient": (numerical_gradient, "4.4–4.5, 5.7.3; figs. 4-11, 4-12"),
-    "optimizers": (optimizers, "6.1.8; fig. 6-9"),
-    "activations": (activations, "6.2.2–6.2.3; figs. 6-10, 6-11, 6-13, 6-14"),
-    "init": (init, "6.2.4; fig. 6-15"),
-    "batch-norm": (batch_norm, "6.3.2; figs. 6-18, 6-19"),
-    "overfit": (overfit, "6.4.1–6.4.3; figs. 6-20, 6-21, 6-23"),
-    "hyperparameters": (hyperparameters, "6.5.3; fig. 6-24"),
-}
-#: What ``quick`` changes: a first look in seconds, where the figure's conclusion still shows.
-QUICK = {
-    "numerical-gradient": {"iterations": 500, "hidden": 10},
-    "optimizers": {"iterations": 300},
-    "activations": {},
-    "init": {"iterations": 500},
-    "batch-norm": {"images": 100, "epochs": 100, "scales": 8},
-    "overfit": {"images": 100, "epochs": 200, "dropout_epochs": 200, "tested": 500},
-    "hyperparameters": {"trials": 15, "epochs": 20},
+    "numerical-gradient": (numerical_gradient, "4.4–4.5, 5.7.3; figs. 4-11, 4-12", {"iterations": 500, "hidden": 10}),
+    "optimizers": (optimizers, "6.1.8; fig. 6-9", {"iterations": 300}),
+    "activations": (activations, "6.2.2–6.2.3; figs. 6-10, 6-11, 6-13, 6-14", {}),
+    "init": (init, "6.2.4; fig. 6-15", {"iterations": 500}),
+    "batch-norm": (batch_norm, "6.3.2; figs. 6-18, 6-19", {"images": 100, "epochs": 100, "scales": 8}),
+    "overfit": (overfit, "6.4.1–6.4.3; figs. 6-20, 6-21, 6-23", {"images": 100, "dropout_epochs": 200, "tested": 500}),
+    "hyperparameters": (hyperparameters, "6.5.3; fig. 6-24", {"trials": 15, "epochs": 20}),
 }
 
 
 def run(name: str, data: Data, seed: int = 0, quick: bool = False, watch: Watch | None = None) -> Experiment:
-    """The experiment ``name`` with the book's settings (``quick``: :data:`QUICK`'s), timed."""
-    function, book = EXPERIMENTS[name]
+    """The experiment ``name`` with the book's settings (the function's defaults; ``quick`` changes some), timed."""
+    function, book, changes = EXPERIMENTS[name]
     parameters = inspect.signature(function).parameters.values()
     settings = {p.name: p.default for p in parameters if p.default is not p.empty}
-    settings.update(QUICK[name] if quick else {}, seed=seed)
+    settings.update(changes if quick else {}, seed=seed)
     started = perf_counter()
     series, summary = function(data, watch or Watch(), **settings)
     return Experiment(name, book, {**settings, "quick": quick}, series, summary, perf_counter() - started)
