@@ -245,8 +245,9 @@ def fresh_seed() -> int:
     return int(np.random.SeedSequence().entropy % 2**32)
 
 
-#: Called after every mini-batch: (epoch, batches done, batches in the epoch, mean loss, accuracy so far).
-BatchCallback = Callable[[int, int, int, float, float], None]
+#: Called after every mini-batch: (epoch, batches done, batches in the epoch, mean loss, accuracy so far, and the
+#: loss of this batch alone: a learning curve by iteration, as chapter 6 draws them).
+BatchCallback = Callable[[int, int, int, float, float, float], None]
 
 
 def train(
@@ -258,18 +259,22 @@ def train(
     on_epoch: Callable[[EpochRecord], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     workers: int = 1,
+    network: Network | None = None,
 ) -> TrainingResult:
     """Train a network as ``config`` says on ``train_set``, scoring every epoch on ``test`` if given.
 
     ``should_stop()`` is asked after each mini-batch; when it answers True the run ends there (that partial epoch is
     scored like a whole one). A KeyboardInterrupt in the middle of a batch ends it too, but that batch's half-made
     update is discarded with the rest of its epoch. ``workers`` threads share out a convolutional network's batches.
+    ``network`` (of ``config``'s architecture) is trained instead of a fresh one: an experiment that holds it can
+    score it as it learns.
     """
     architecture = config.check(len(train_set))
     count = len(train_set) - config.validation
     seed = config.seed if config.seed is not None else fresh_seed()
     rng = np.random.default_rng(seed)
-    network = Network(architecture, init_params(architecture, config.initialisation, rng), rng=rng)
+    if network is None:
+        network = Network(architecture, init_params(architecture, config.initialisation, rng), rng=rng)
     run = _Run(config, network, rng, train_set, count, test, on_batch, should_stop, workers)
     fingerprints = {"train": train_set.fingerprint(), "test": test.fingerprint() if test is not None else None}
     result = TrainingResult(config, seed, train_images=count, data=train_set.images_path.name,
@@ -345,7 +350,7 @@ class _Run:
                 self.optimizer.update(learnable, grads)
                 loss_sum, correct, seen = loss_sum + loss * len(t), correct + right, seen + len(t)
                 if self.on_batch is not None:
-                    self.on_batch(epoch, done, self.batches, loss_sum / seen, correct / seen)
+                    self.on_batch(epoch, done, self.batches, loss_sum / seen, correct / seen, loss)
                 if self.should_stop is not None and self.should_stop():
                     stopped = True
                     break
@@ -380,6 +385,11 @@ class _Run:
                 grads[key] += decay * W
                 loss += 0.5 * decay * float(np.sum(np.square(W)))
         return loss, sum(p[1] for p in parts), grads
+
+
+def accuracy(network: Network, images: np.ndarray, labels: np.ndarray) -> float:
+    """The share of ``images`` (uint8) that ``network`` classifies as ``labels`` say, at test time (inference mode)."""
+    return _score(network, images, labels)[0]
 
 
 def _score(network: Network, images: np.ndarray, labels: np.ndarray, workers: int = 1) -> tuple[float, float]:

@@ -67,6 +67,19 @@ class Bars(NamedTuple):
 Block = Text | Table | Picture | Pictures | Bars
 
 
+def cells(text: str) -> int:
+    """The terminal cells ``text`` takes (a Hangul syllable takes two)."""
+    from rich.cells import cell_len
+
+    return cell_len(text)
+
+
+def justify(text: str, width: int, right: bool = True) -> str:
+    """``text`` aligned right (or left) in ``width`` terminal cells."""
+    padding = " " * max(0, width - cells(text))
+    return padding + text if right else text + padding
+
+
 def to_terminal(stream: TextIO | None = None) -> bool:
     """Whether output goes to a terminal; ``FORCE_COLOR`` and ``TTY_COMPATIBLE=1`` make Rich treat any stream as
     one: so do we."""

@@ -14,6 +14,7 @@ from ..errors import N_
 from ..i18n import _
 from ..paths import is_packaged
 from . import Bars, Block, Cell, Picture, Pictures, Table, Text
+from .experiments import experiment_view
 
 
 def view(result, **options) -> list[Block]:
@@ -314,4 +315,5 @@ VIEWS = {
     "Comparison": comparison_view,
     "DownloadReport": downloads_view,
     "GradientCheck": gradient_check_view,
+    "Experiment": experiment_view,
 }

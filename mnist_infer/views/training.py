@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from ..i18n import _
-from . import Block, Text, to_terminal
+from . import Block, Text, cells, justify, to_terminal
 
 _WIDTHS = (7, 10, 10, 9, 9, 8)
 FEW_STEPS = 100  #: mini-batches below which chance level means "too short", not "a learning rate that cannot work"
@@ -31,17 +31,6 @@ def describe(config, train_images: int) -> str:
                       _("seed {seed}").format(seed=config.seed)])  # fmt: skip
 
 
-def _cells(text: str) -> int:
-    from rich.cells import cell_len
-
-    return cell_len(text)
-
-
-def _rjust(text: str, width: int) -> str:
-    """``text`` right-aligned in ``width`` terminal cells (a Hangul syllable takes two)."""
-    return " " * max(0, width - _cells(text)) + text
-
-
 def _number(value: float | None) -> str:
     return "–" if value is None else f"{value:.4f}" if abs(value) < 1000 else f"{value:.3g}"
 
@@ -56,7 +45,7 @@ class TrainingDisplay:
         stream = sys.stdout if not as_json else sys.stderr if to_terminal(sys.stderr) else None
         self.config, self.console, self.bar, self.task = config, console(stream) if stream else None, None, None
         headers = (_("epoch"), _("loss"), _("train acc"), _("val acc"), _("test acc"), _("seconds"))
-        self.widths = tuple(max(w, _cells(h) + 2) for h, w in zip(headers, _WIDTHS, strict=True))  # Hangul: 2 cells
+        self.widths = tuple(max(w, cells(h) + 2) for h, w in zip(headers, _WIDTHS, strict=True))  # Hangul: 2 cells
         self.narrow = self.console is not None and self.console.width < sum(self.widths)
         tested = (_("test: {count:,} images").format(count=len(test_set)) if test_set is not None
                   else _("no test split in the data directory"))  # fmt: skip
@@ -65,7 +54,7 @@ class TrainingDisplay:
                      Text(_("{epochs} epochs; {held}{tested}").format(epochs=config.planned_epochs, held=held,
                                                                       tested=tested))])  # fmt: skip
         if not self.narrow:
-            self._write([Text("".join(_rjust(h, w) for h, w in zip(headers, self.widths, strict=True)), "bold")])
+            self._write([Text("".join(justify(h, w) for h, w in zip(headers, self.widths, strict=True)), "bold")])
 
     def __enter__(self) -> TrainingDisplay:
         return self
@@ -84,7 +73,7 @@ class TrainingDisplay:
         except (OSError, ValueError):  # `train | head`: the output is gone, the training goes on
             self.console = None
 
-    def batch(self, epoch: int, done: int, total: int, loss: float, accuracy: float) -> None:
+    def batch(self, epoch: int, done: int, total: int, loss: float, accuracy: float, *_: float) -> None:
         if self.console is None or not self.console.is_terminal:
             return
         if self.bar is None:
