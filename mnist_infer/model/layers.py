@@ -15,6 +15,8 @@ affine layers the book's ``(channels, height, width)`` order.
 
 from __future__ import annotations
 
+import math
+import threading
 from typing import ClassVar
 
 import numpy as np
@@ -254,6 +256,7 @@ class Convolution(Layer):
         self.stride, self.pad = stride, pad
         self.grads: dict[str, np.ndarray] = {}
         self.col: np.ndarray | None = None
+        self._local = threading.local()  #: the buffers of "infer" mode, a set per thread
 
     def _filters(self) -> np.ndarray:
         """``W`` as a matrix ``(kh·kw·C, F)`` in the order of :func:`im2col`'s rows."""
@@ -264,11 +267,53 @@ class Convolution(Layer):
         f, _, kh, kw = self.params["W"].shape
         n, h, w, _ = x.shape
         self.x_shape = x.shape
-        col = im2col(x, kh, kw, self.stride, self.pad)
-        self.col = col if mode != "infer" else None
+        if mode == "infer":
+            return self._infer(x)
+        self.col = col = im2col(x, kh, kw, self.stride, self.pad)
         out = col @ self._filters()
         out += self.params["b"]
         return out.reshape(n, output_size(h, kh, self.stride, self.pad), output_size(w, kw, self.stride, self.pad), f)
+
+    #: Bytes of windows "infer" mode copies at a time: a few images' windows, still in the processor's cache (L2)
+    #: when the matrix product reads them.
+    WINDOW_BYTES = 1 << 19
+
+    def _scratch(self, x: np.ndarray, oh: int, ow: int) -> tuple[np.ndarray, np.ndarray]:
+        """The zero-bordered input and the windows' buffer (as many images as :attr:`WINDOW_BYTES` hold) of
+        :meth:`_infer`, made once for each thread and again for a larger batch or another shape: the next batch
+        reuses them (new ones would come from the system, page by page, at every batch)."""
+        _, c, kh, kw = self.params["W"].shape
+        n, h, w, _ = x.shape
+        p = self.pad
+        padded, window = (h + 2 * p, w + 2 * p, c), (oh, ow, kh, kw, c)
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None or len(scratch[0]) < n or scratch[0].shape[1:] != padded or scratch[1].shape[1:] != window:
+            images = max(1, self.WINDOW_BYTES // (math.prod(window) * x.itemsize))
+            scratch = np.zeros((n, *padded), dtype=x.dtype), np.empty((images, *window), dtype=x.dtype)
+            self._local.scratch = scratch
+        return scratch
+
+    def _infer(self, x: np.ndarray) -> np.ndarray:
+        """``forward`` keeping nothing, in less time: the same windows and product, a few images at a time (as many
+        as :attr:`WINDOW_BYTES` hold), copied into the same buffer each time and multiplied from there into the
+        output's rows."""
+        f, c, kh, kw = self.params["W"].shape
+        n, h, w, _ = x.shape
+        p, s = self.pad, self.stride
+        oh, ow = output_size(h, kh, s, p), output_size(w, kw, s, p)
+        padded, col = self._scratch(x, oh, ow)
+        if p:
+            padded[:n, p : p + h, p : p + w] = x
+            x = padded[:n]
+        st = x.strides
+        windows = as_strided(x, (n, oh, ow, kh, kw, c), (st[0], st[1] * s, st[2] * s, st[1], st[2], st[3]))
+        filters, out = self._filters(), np.empty((n, oh, ow, f), dtype=x.dtype)
+        for start in range(0, n, len(col)):  # a few images at a time: their windows stay in the cache
+            m = min(len(col), n - start)
+            np.copyto(col[:m], windows[start : start + m])
+            np.matmul(col[:m].reshape(m * oh * ow, -1), filters, out=out[start : start + m].reshape(-1, f))
+        out += self.params["b"]
+        return out
 
     def backward(self, dout: np.ndarray, input_gradient: bool = True) -> np.ndarray | None:
         W = self.params["W"]
