@@ -314,11 +314,19 @@ class Convolution(Layer):
         st = x.strides
         windows = as_strided(x, (n, oh, ow, kh, kw, c), (st[0], st[1] * s, st[2] * s, st[1], st[2], st[3]))
         filters, out = self._filters(), np.empty((n, oh, ow, f), dtype=x.dtype)
-        for start in range(0, n, len(col)):  # a few images at a time: their windows stay in the cache
-            m = min(len(col), n - start)
-            np.copyto(col[:m], windows[start : start + m])
-            np.matmul(col[:m].reshape(m * oh * ow, -1), filters, out=out[start : start + m].reshape(-1, f))
-        out += self.params["b"]
+        images = len(col)  # at a time: their windows stay in the cache
+        if c == 1:  # one channel (the first layer): the windows as columns, copied in rows of ow numbers
+            windows, col = windows.transpose(3, 4, 5, 0, 1, 2), col.reshape(kh, kw, c, images, oh, ow)
+        for start in range(0, n, images):
+            m = min(images, n - start)
+            if c == 1:
+                np.copyto(col[:, :, :, :m], windows[:, :, :, start : start + m])
+                cols = col[:, :, :, :m].reshape(kh * kw * c, -1).T
+            else:
+                np.copyto(col[:m], windows[start : start + m])
+                cols = col[:m].reshape(m * oh * ow, -1)
+            np.matmul(cols, filters, out=out[start : start + m].reshape(-1, f))
+        out += np.tile(self.params["b"], (ow, 1))  # a row of the output at a time (numpy's loop over f is short)
         return out
 
     def backward(self, dout: np.ndarray, input_gradient: bool = True) -> np.ndarray | None:
