@@ -15,9 +15,8 @@ affine layers the book's ``(channels, height, width)`` order.
 
 from __future__ import annotations
 
-import math
 import threading
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -253,6 +252,18 @@ def col2im(col: np.ndarray, shape: tuple[int, ...], kh: int, kw: int, stride: in
     return out[:, pad : pad + h, pad : pad + w]
 
 
+class _Scratch(NamedTuple):
+    """What :meth:`Convolution._infer` keeps from batch to batch: ``padded``, the input bordered with zeros;
+    ``windows``, a view of every window in it; ``rows``, the windows of a few images, a row each, and a last column
+    of ones; ``into``, ``rows`` without the ones, in the windows' shape."""
+
+    key: tuple
+    padded: np.ndarray
+    windows: np.ndarray
+    rows: np.ndarray
+    into: np.ndarray
+
+
 class Convolution(Layer):
     """``W`` (filters, channels, kh, kw) slid over the input with ``stride`` and ``pad`` (7.2), plus ``b``: as one
     matrix product of the windows (:func:`im2col`) with the filters."""
@@ -284,49 +295,44 @@ class Convolution(Layer):
     #: when the matrix product reads them.
     WINDOW_BYTES = 1 << 19
 
-    def _scratch(self, x: np.ndarray, oh: int, ow: int) -> tuple[np.ndarray, np.ndarray]:
-        """The zero-bordered input and the windows' buffer (as many images as :attr:`WINDOW_BYTES` hold) of
-        :meth:`_infer`, made once for each thread and again for a larger batch or another shape: the next batch
-        reuses them (new ones would come from the system, page by page, at every batch)."""
+    def _scratch(self, x: np.ndarray, oh: int, ow: int) -> _Scratch:
+        """The buffers of :meth:`_infer`, made once for each thread (and again for a larger batch or another
+        shape): the next batch reuses them, where new ones would come from the system page by page."""
         _, c, kh, kw = self.params["W"].shape
         n, h, w, _ = x.shape
-        p = self.pad
-        padded, window = (h + 2 * p, w + 2 * p, c), (oh, ow, kh, kw, c)
+        p, s = self.pad, self.stride
         scratch = getattr(self._local, "scratch", None)
-        if scratch is None or len(scratch[0]) < n or scratch[0].shape[1:] != padded or scratch[1].shape[1:] != window:
-            images = max(1, self.WINDOW_BYTES // (math.prod(window) * x.itemsize))
-            scratch = np.zeros((n, *padded), dtype=x.dtype), np.empty((images, *window), dtype=x.dtype)
-            self._local.scratch = scratch
+        if scratch is None or scratch.key != (x.shape[1:], x.dtype) or len(scratch.padded) < n:
+            padded = np.zeros((n, h + 2 * p, w + 2 * p, c), dtype=x.dtype)
+            st = padded.strides
+            windows = as_strided(padded, (n, oh, ow, kh, kw, c), (st[0], st[1] * s, st[2] * s, st[1], st[2], st[3]))
+            k = kh * kw * c
+            images = max(1, self.WINDOW_BYTES // (oh * ow * k * x.itemsize))
+            if c == 1:  # one channel (the first layer): the windows as columns, copied in rows of ow numbers, not 3
+                rows = np.ones((k + 1, images * oh * ow), dtype=x.dtype).T
+            else:
+                rows = np.ones((images * oh * ow, k + 1), dtype=x.dtype)
+            into = rows[:, :k].reshape(images, oh, ow, kh, kw, c)
+            scratch = self._local.scratch = _Scratch((x.shape[1:], x.dtype), padded, windows, rows, into)
         return scratch
 
     def _infer(self, x: np.ndarray) -> np.ndarray:
         """``forward`` keeping nothing, in less time: the same windows and product, a few images at a time (as many
         as :attr:`WINDOW_BYTES` hold), copied into the same buffer each time and multiplied from there into the
-        output's rows."""
-        f, c, kh, kw = self.params["W"].shape
+        output's rows; a last column of ones in the buffer multiplies the bias, a last row of the filters."""
+        f, _, kh, kw = self.params["W"].shape
         n, h, w, _ = x.shape
-        p, s = self.pad, self.stride
-        oh, ow = output_size(h, kh, s, p), output_size(w, kw, s, p)
-        padded, col = self._scratch(x, oh, ow)
-        if p:
-            padded[:n, p : p + h, p : p + w] = x
-            x = padded[:n]
-        st = x.strides
-        windows = as_strided(x, (n, oh, ow, kh, kw, c), (st[0], st[1] * s, st[2] * s, st[1], st[2], st[3]))
-        filters, out = self._filters(), np.empty((n, oh, ow, f), dtype=x.dtype)
-        images = len(col)  # at a time: their windows stay in the cache
-        if c == 1:  # one channel (the first layer): the windows as columns, copied in rows of ow numbers
-            windows, col = windows.transpose(3, 4, 5, 0, 1, 2), col.reshape(kh, kw, c, images, oh, ow)
+        p = self.pad
+        oh, ow = output_size(h, kh, self.stride, p), output_size(w, kw, self.stride, p)
+        scratch = self._scratch(x, oh, ow)
+        scratch.padded[:n, p : p + h, p : p + w] = x
+        filters = np.concatenate([self._filters(), self.params["b"][np.newaxis]])
+        out = np.empty((n, oh, ow, f), dtype=x.dtype)
+        images = len(scratch.into)  # at a time: their windows stay in the cache
         for start in range(0, n, images):
             m = min(images, n - start)
-            if c == 1:
-                np.copyto(col[:, :, :, :m], windows[:, :, :, start : start + m])
-                cols = col[:, :, :, :m].reshape(kh * kw * c, -1).T
-            else:
-                np.copyto(col[:m], windows[start : start + m])
-                cols = col[:m].reshape(m * oh * ow, -1)
-            np.matmul(cols, filters, out=out[start : start + m].reshape(-1, f))
-        out += np.tile(self.params["b"], (ow, 1))  # a row of the output at a time (numpy's loop over f is short)
+            np.copyto(scratch.into[:m], scratch.windows[start : start + m])
+            np.matmul(scratch.rows[: m * oh * ow], filters, out=out[start : start + m].reshape(-1, f))
         return out
 
     def backward(self, dout: np.ndarray, input_gradient: bool = True) -> np.ndarray | None:
