@@ -255,7 +255,7 @@ def col2im(col: np.ndarray, shape: tuple[int, ...], kh: int, kw: int, stride: in
 class _Scratch(NamedTuple):
     """What :meth:`Convolution._infer` keeps from batch to batch: ``padded``, the input bordered with zeros;
     ``windows``, a view of every window in it; ``rows``, the windows of a few images, a row each, and a last column
-    of ones; ``into``, ``rows`` without the ones, in the windows' shape."""
+    of ones; ``into``, ``rows`` without the ones, in the shape of ``windows``."""
 
     key: tuple
     padded: np.ndarray
@@ -304,15 +304,19 @@ class Convolution(Layer):
         scratch = getattr(self._local, "scratch", None)
         if scratch is None or scratch.key != (x.shape[1:], x.dtype) or len(scratch.padded) < n:
             padded = np.zeros((n, h + 2 * p, w + 2 * p, c), dtype=x.dtype)
-            st = padded.strides
-            windows = as_strided(padded, (n, oh, ow, kh, kw, c), (st[0], st[1] * s, st[2] * s, st[1], st[2], st[3]))
-            k = kh * kw * c
+            k, st = kh * kw * c, padded.strides
             images = max(1, self.WINDOW_BYTES // (oh * ow * k * x.itemsize))
             if c == 1:  # one channel (the first layer): the windows as columns, copied in rows of ow numbers, not 3
                 rows = np.ones((k + 1, images * oh * ow), dtype=x.dtype).T
-            else:
+                into = rows[:, :k].reshape(images, oh, ow, kh, kw, c)
+                strides = (st[0], st[1] * s, st[2] * s, st[1], st[2], st[3])
+                windows = as_strided(padded, (n, oh, ow, kh, kw, c), strides)
+            else:  # each row of a window (kw·c numbers in a row) as one item of that size: one copy (memmove) each
+                strip = np.dtype((np.void, kw * c * x.itemsize))
                 rows = np.ones((images * oh * ow, k + 1), dtype=x.dtype)
-            into = rows[:, :k].reshape(images, oh, ow, kh, kw, c)
+                into = rows[:, :k].reshape(images, oh, ow, kh, kw * c).view(strip)[..., 0]
+                strides = (st[0], st[1] * s, st[2] * s, st[1])
+                windows = np.ndarray((n, oh, ow, kh), dtype=strip, buffer=padded, strides=strides)
             scratch = self._local.scratch = _Scratch((x.shape[1:], x.dtype), padded, windows, rows, into)
         return scratch
 
