@@ -296,27 +296,29 @@ class Convolution(Layer):
     WINDOW_BYTES = 1 << 19
 
     def _scratch(self, x: np.ndarray, oh: int, ow: int) -> _Scratch:
-        """The buffers of :meth:`_infer`, made once for each thread (and again for a larger batch or another
-        shape): the next batch reuses them, where new ones would come from the system page by page."""
+        """The buffers of :meth:`_infer`, for as many images as :attr:`WINDOW_BYTES` of windows hold, made once for
+        each thread (and again for inputs of another shape): the next batch reuses them, where new ones would come
+        from the system page by page."""
         _, c, kh, kw = self.params["W"].shape
-        n, h, w, _ = x.shape
+        _, h, w, _ = x.shape
         p, s = self.pad, self.stride
         scratch = getattr(self._local, "scratch", None)
-        if scratch is None or scratch.key != (x.shape[1:], x.dtype) or len(scratch.padded) < n:
-            padded = np.zeros((n, h + 2 * p, w + 2 * p, c), dtype=x.dtype)
-            k, st = kh * kw * c, padded.strides
+        if scratch is None or scratch.key != (x.shape[1:], x.dtype):
+            k = kh * kw * c
             images = max(1, self.WINDOW_BYTES // (oh * ow * k * x.itemsize))
+            padded = np.zeros((images, h + 2 * p, w + 2 * p, c), dtype=x.dtype)
+            st = padded.strides
             if c == 1:  # one channel (the first layer): the windows as columns, copied in rows of ow numbers, not 3
                 rows = np.ones((k + 1, images * oh * ow), dtype=x.dtype).T
                 into = rows[:, :k].reshape(images, oh, ow, kh, kw, c)
                 strides = (st[0], st[1] * s, st[2] * s, st[1], st[2], st[3])
-                windows = as_strided(padded, (n, oh, ow, kh, kw, c), strides)
+                windows = as_strided(padded, (images, oh, ow, kh, kw, c), strides)
             else:  # each row of a window (kw·c numbers in a row) as one item of that size: one copy (memmove) each
                 strip = np.dtype((np.void, kw * c * x.itemsize))
                 rows = np.ones((images * oh * ow, k + 1), dtype=x.dtype)
                 into = rows[:, :k].reshape(images, oh, ow, kh, kw * c).view(strip)[..., 0]
                 strides = (st[0], st[1] * s, st[2] * s, st[1])
-                windows = np.ndarray((n, oh, ow, kh), dtype=strip, buffer=padded, strides=strides)
+                windows = np.ndarray((images, oh, ow, kh), dtype=strip, buffer=padded, strides=strides)
             scratch = self._local.scratch = _Scratch((x.shape[1:], x.dtype), padded, windows, rows, into)
         return scratch
 
@@ -329,13 +331,13 @@ class Convolution(Layer):
         p = self.pad
         oh, ow = output_size(h, kh, self.stride, p), output_size(w, kw, self.stride, p)
         scratch = self._scratch(x, oh, ow)
-        scratch.padded[:n, p : p + h, p : p + w] = x
         filters = np.concatenate([self._filters(), self.params["b"][np.newaxis]])
         out = np.empty((n, oh, ow, f), dtype=x.dtype)
         images = len(scratch.into)  # at a time: their windows stay in the cache
         for start in range(0, n, images):
             m = min(images, n - start)
-            np.copyto(scratch.into[:m], scratch.windows[start : start + m])
+            scratch.padded[:m, p : p + h, p : p + w] = x[start : start + m]
+            np.copyto(scratch.into[:m], scratch.windows[:m])
             np.matmul(scratch.rows[: m * oh * ow], filters, out=out[start : start + m].reshape(-1, f))
         return out
 
