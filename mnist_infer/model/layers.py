@@ -5,7 +5,8 @@ As in the book, each layer keeps during ``forward`` what its ``backward`` needs,
 gradient with respect to its input; a layer with parameters keeps their gradients in ``grads``. ``forward(x, mode)``:
 in ``"train"`` mode Dropout and BatchNormalization behave as the book's with ``train_flg=True``; ``"test"`` is the
 book's test time, with what backward needs kept (for the gradient of an answer with respect to its input);
-``"infer"`` keeps nothing that costs memory. Activations work in place on the fresh output of the layer before them.
+``"infer"`` keeps nothing of a batch (a convolution keeps its buffers for the next). Activations work in place on
+the fresh output of the layer before them.
 
 Images flow through the convolutional layers as ``(N, height, width, channels)`` (NHWC: a filter's window is then
 ``kw × channels`` contiguous numbers per row, and one matrix product computes every position); the parameters stay
