@@ -285,9 +285,11 @@ class Convolution(Layer):
         f, _, kh, kw = self.params["W"].shape
         n, h, w, _ = x.shape
         self.x_shape = x.shape
-        if mode == "infer":
+        if mode == "infer":  # nothing to keep: the same product, faster
+            self.col = None
             return self._infer(x)
-        self.col = col = im2col(x, kh, kw, self.stride, self.pad)
+        col = im2col(x, kh, kw, self.stride, self.pad)
+        self.col = col
         out = col @ self._filters()
         out += self.params["b"]
         return out.reshape(n, output_size(h, kh, self.stride, self.pad), output_size(w, kw, self.stride, self.pad), f)
