@@ -4,6 +4,7 @@ every layer, architectures of any depth, and what a network refuses."""
 from __future__ import annotations
 
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -226,6 +227,28 @@ def test_convolution_is_its_definition(stride: int, pad: int) -> None:
     col = im2col(x.transpose(0, 2, 3, 1), 3, 3, stride, pad)
     back = col2im(np.ones_like(col), (2, 7, 6, 3), 3, 3, stride, pad)  # how many windows cover each pixel
     assert back.shape == (2, 7, 6, 3) and back.max() <= 9 and back.min() >= (0 if stride > 1 else 1)
+
+
+@pytest.mark.parametrize(("channels", "stride", "pad"), [(1, 1, 1), (3, 1, 0), (1, 2, 0), (4, 2, 2)])
+def test_convolutions_infer_mode_computes_what_the_test_mode_does(channels: int, stride: int, pad: int) -> None:
+    """ "infer" copies the windows of a few images at a time into buffers it keeps for the next batch: batches of
+    other sizes, a last incomplete few, and another thread answer as the book's one matrix product does."""
+    rng = np.random.default_rng(8)
+    W, b = rng.standard_normal((5, channels, 3, 3)).astype(np.float32), rng.standard_normal(5).astype(np.float32)
+    layer = Convolution(W, b, stride, pad)
+    layer.WINDOW_BYTES = 3 * 9 * 9 * 9 * channels * 4  # three images' windows at a time
+    for n in (7, 1, 9):
+        x = rng.standard_normal((n, 9, 8, channels)).astype(np.float32)
+        np.testing.assert_allclose(layer.forward(x, "infer"), layer.forward(x, "test"), rtol=1e-6, atol=1e-6)
+        assert layer.col is not None and layer.forward(x, "infer") is not None and layer.col is None
+    other = ThreadPoolExecutor(1).submit(layer.forward, x, "infer").result()
+    np.testing.assert_allclose(other, layer.forward(x, "test"), rtol=1e-6, atol=1e-6)
+
+
+def test_relu_is_the_maximum_with_zero_whatever_its_shape() -> None:
+    for shape in [(5,), (3, 50), (2, 4, 4, 3)]:
+        x = np.random.default_rng(9).standard_normal(shape)
+        np.testing.assert_array_equal(Relu().forward(x.copy()), np.maximum(x, 0))
 
 
 def test_max_pooling_is_its_definition_and_routes_the_gradient_to_the_maximum() -> None:
