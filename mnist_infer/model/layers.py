@@ -159,8 +159,10 @@ class Dropout(Layer):
                 self.mask = rng.random(x.shape, dtype=np.float32) > self.ratio
             self.trained = True
             return x * self.mask
-        self.trained = False
-        x *= x.dtype.type(1.0 - self.ratio)
+        self.trained, scale = False, x.dtype.type(1.0 - self.ratio)
+        if mode == "test":  # not in place: the activation before keeps its output for backward
+            return x * scale
+        x *= scale
         return x
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
