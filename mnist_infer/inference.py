@@ -378,3 +378,126 @@ def toy(x: Sequence[float] | None = None) -> ToyPass:
             N_("--x {x}: the forward pass overflows (float64); give smaller numbers"), x=" ".join(map(str, inputs))
         )
     return ToyPass(values)
+
+
+# --- looking inside: a digit layer by layer, what the first layer looks for, which pixels decided -----------------
+
+
+class Explanation(NamedTuple):
+    """One digit's forward pass, as ``toy`` shows the toy network's: each step's name, its formula in the book's
+    notation and its values for this digit (feature maps as ``(channels, height, width)``), ending in ``y``."""
+
+    source: str
+    label: int | None
+    image: np.ndarray  #: the 28×28 uint8 picture the network saw
+    architecture: str
+    steps: list[tuple[str, str, np.ndarray]]
+
+    @property
+    def probabilities(self) -> np.ndarray:
+        return self.steps[-1][2]
+
+    def to_dict(self) -> dict[str, object]:
+        steps = [{"name": n, "formula": f, "shape": list(v.shape), "values": v.tolist()} for n, f, v in self.steps]
+        top = int(np.argmax(self.probabilities))
+        return {"source": self.source, "label": self.label, "architecture": self.architecture, "prediction": top,
+                "steps": steps}  # fmt: skip
+
+
+def _formula(spec: dict, name: str, before: str, params: dict) -> str:
+    """How a step is computed, as the book writes it: ``a1 = x·W1 + b1``, ``z1 = sigmoid(a1)``, ``d7 = 0.5·z7``."""
+    kind, k = spec["type"], name[1:]
+    shape = "×".join(map(str, next(iter(params.values()), ())))
+    return {
+        "affine": f"{name} = {before}·W{k} + b{k}  (W{k}: {shape})",
+        "conv": f"{name} = {before} ⊛ W{k} + b{k}  (W{k}: {shape}, pad {spec.get('pad')})",
+        "pool": f"{name} = max {spec.get('size')}×{spec.get('size')} ({before})",
+        "flatten": f"{name} = flatten({before})",
+        "batchnorm": f"{name} = gamma{k}·({before} - μ{k})/σ{k} + beta{k}",
+        "dropout": f"{name} = {1 - spec.get('ratio', 0):g}·{before}",
+    }.get(kind, f"{name} = {kind}({before})")
+
+
+def explain(network: Network, pixels: np.ndarray, source: str = "", label: int | None = None) -> Explanation:
+    """The forward pass of one 28×28 uint8 digit, layer by layer, for any architecture (``explain`` and the page)."""
+    x = images_to_inputs(pixels[np.newaxis], network.dtype)
+    trace: dict[str, np.ndarray] = {}
+    probabilities = network.forward(x, trace)[0]
+    steps, before = [("x", "x = pixels / 255", x[0].reshape(network.architecture.input_shape))], "x"
+    for step in network.steps:
+        steps.append((step.name, _formula(step.spec, step.name, before, step.params), trace[step.name][0]))
+        before = step.name
+    steps.append(("y", f"y = softmax({before})", probabilities))
+    return Explanation(source, label, pixels, network.architecture.summary(), steps)
+
+
+def saliency(network: Network, inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which pixels decided, for inputs ``(N, 784)`` in [0, 1]: input × the gradient of the top class's score minus
+    the runner-up's ("why 6 and not 5"), ``(N, 28, 28)``, positive where ink argued for the top class; and the two
+    classes ``(N, 2)``. The gradient is at test time (dropout scales, batch normalisation uses its statistics)."""
+    scores = network.scores(inputs, mode="test")
+    classes, rows = np.argsort(-scores, axis=1)[:, :2], np.arange(len(scores))
+    dout = np.zeros_like(scores)
+    dout[rows, classes[:, 0]], dout[rows, classes[:, 1]] = 1, -1
+    gradient = network.input_gradient(dout).reshape(len(scores), -1)
+    for layer in network.layers:
+        layer.forget()
+    return (gradient * inputs.reshape(len(scores), -1)).reshape(-1, 28, 28), classes
+
+
+class Saliency(NamedTuple):
+    """``explain --why``: one digit, its probabilities, the top two classes and the saliency map between them."""
+
+    source: str
+    label: int | None
+    image: np.ndarray
+    probabilities: np.ndarray
+    classes: tuple[int, int]
+    map: np.ndarray  #: 28×28, positive where ink argued for ``classes[0]``, negative for ``classes[1]``
+
+    def to_dict(self) -> dict[str, object]:
+        return {"source": self.source, "label": self.label, "prediction": self.classes[0], "versus": self.classes[1],
+                "probabilities": self.probabilities.tolist(), "saliency": self.map.tolist()}  # fmt: skip
+
+
+def why(network: Network, pixels: np.ndarray, source: str = "", label: int | None = None) -> Saliency:
+    """Why the network read this 28×28 uint8 digit as it did: see :func:`saliency`."""
+    x = images_to_inputs(pixels[np.newaxis], network.dtype)
+    maps, classes = saliency(network, x)
+    return Saliency(source, label, pixels, network.forward(x)[0], tuple(map(int, classes[0])), maps[0])
+
+
+def deletion_test(network: Network, images: np.ndarray, count: int = 50, seed: int = 0) -> np.ndarray:
+    """Whether the saliency map is faithful: how far the predicted class's probability falls when the ``count``
+    pixels it ranks highest are zeroed, and when ``count`` ink pixels chosen at random are (``(2, N)``); the first
+    should fall further for most digits (issue 24 asks 80 of 100)."""
+    x = images_to_inputs(images, network.dtype)
+    maps, classes = saliency(network, x)
+    rows, top = np.arange(len(x))[:, None], classes[:, :1]
+    random = np.where(x > 0, np.random.default_rng(seed).random(x.shape), 2)  # ink first, in a random order
+    before = np.take_along_axis(network.forward(x), top, axis=1)
+    drops = []
+    for ranks in (-maps.reshape(len(x), -1), random):
+        deleted = x.copy()
+        deleted[rows, np.argsort(ranks, axis=1)[:, :count]] = 0
+        drops.append((before - np.take_along_axis(network.forward(deleted), top, axis=1))[:, 0])
+    return np.array(drops)
+
+
+class Templates(NamedTuple):
+    """What each unit of the first layer looks for: the columns of ``W1`` as 28×28 pictures, or a CNN's first
+    filters (as ch07's visualize_filter.py draws them)."""
+
+    weights: Path
+    architecture: str
+    templates: np.ndarray  #: (units, height, width)
+
+    def to_dict(self) -> dict[str, object]:
+        return {"weights": str(self.weights), "architecture": self.architecture, "layer": "W1",
+                "templates": self.templates.tolist()}  # fmt: skip
+
+
+def templates(network: Network, weights: Path = Path("")) -> Templates:
+    W = network.params["W1"]
+    pictures = W[:, 0] if W.ndim == 4 else W.T.reshape(len(W.T), 28, 28)
+    return Templates(weights, network.architecture.summary(), pictures)

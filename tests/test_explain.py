@@ -4,9 +4,21 @@ average digit of each class. Everything runs on the package's own test split and
 
 from __future__ import annotations
 
-import numpy as np
+import json
+import shutil
+from pathlib import Path
 
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from conftest import TEST_FILES, mnist_like_split, packaged
+from mnist_infer.cli import cli
+from mnist_infer.data import images_to_inputs, load_split
+from mnist_infer.inference import deletion_test
 from mnist_infer.model.network import Architecture, Network, init_params
+from mnist_infer.weights import load_network
 
 
 def test_the_input_gradient_is_the_numerical_one_through_every_layer_at_test_time() -> None:
@@ -40,3 +52,125 @@ def test_the_input_gradient_is_the_numerical_one_through_every_layer_at_test_tim
         numerical[index] = (up - down) / 2e-6
     assert gradient.shape == x.shape
     np.testing.assert_allclose(gradient, numerical, rtol=1e-5, atol=1e-8)
+
+
+# --- explain: a digit layer by layer, the templates, which pixels decided --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def mine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A network of our own, trained in a second: `train --limit 500 --epochs 1` (relu, batch norm, dropout)."""
+    directory = tmp_path_factory.mktemp("trained")
+    mnist_like_split(directory, "train", 0, 500)
+    for name in TEST_FILES:
+        shutil.copyfile(packaged(name), directory / name)
+    out = directory / "mine.npz"
+    args = ["train", "--limit", "500", "--epochs", "1", "--activation", "relu", "--batch-norm", "--dropout", "0.2"]
+    result = CliRunner().invoke(cli, [*args, "--data-dir", str(directory), "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def run_json(*args: str) -> dict:
+    result = CliRunner().invoke(cli, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_explain_shows_every_step_of_the_books_network_with_its_formula_shape_and_values() -> None:
+    report = run_json("explain", "8")
+    steps = {step["name"]: step for step in report["steps"]}
+    assert list(steps) == ["x", "a1", "z1", "a2", "z2", "a3", "y"]
+    assert steps["a1"]["formula"] == "a1 = x·W1 + b1  (W1: 784×50)" and steps["z2"]["formula"] == "z2 = sigmoid(a2)"
+    assert steps["y"]["formula"] == "y = softmax(a3)" and steps["a2"]["shape"] == [100]
+    network, (images, labels) = load_network(), load_split("test")
+    trace: dict[str, np.ndarray] = {}
+    probabilities = network.forward(images_to_inputs(images[8:9]), trace)[0]
+    np.testing.assert_allclose(steps["z1"]["values"], trace["z1"][0], rtol=1e-6)
+    np.testing.assert_allclose(steps["y"]["values"], probabilities, rtol=1e-6)
+    assert (report["source"], report["label"], report["prediction"]) == ("test[8]", int(labels[8]), 6)
+    text = CliRunner().invoke(cli, ["explain", "8"]).stdout
+    for words in ("test[8]  prediction 6  label 5", "a2 = z1·W2 + b2", "6: 6.72", "strongest units", "95.0%"):
+        assert words in text
+
+
+def test_explain_walks_a_cnn_through_its_feature_maps_pooling_and_test_time_dropout(tmp_path: Path) -> None:
+    report = run_json("explain", "0", "--weights", "deep_convnet_params.pkl")
+    steps = {step["name"]: step for step in report["steps"]}
+    assert steps["x"]["shape"] == [1, 28, 28] and steps["z1"]["shape"] == [16, 28, 28] and steps["p3"]["shape"] == [
+        64, 4, 4]  # fmt: skip
+    assert steps["a4"]["formula"] == "a4 = z3 ⊛ W4 + b4  (W4: 32×32×3×3, pad 2)"
+    assert steps["p1"]["formula"] == "p1 = max 2×2 (z2)" and steps["d7"]["formula"] == "d7 = 0.5·z7"
+    np.testing.assert_allclose(steps["d8"]["values"], 0.5 * np.array(steps["a8"]["values"]), rtol=1e-6)
+    assert report["prediction"] == 7 and report["architecture"] == "DeepConvNet"
+    figure = tmp_path / "pass.png"
+    result = CliRunner().invoke(cli, ["explain", "0", "--weights", "deep_convnet_params.pkl", "--save", str(figure)])
+    assert result.exit_code == 0 and "z1: maps" in result.stdout and "f = flatten(p3)" in result.stdout
+    assert figure.read_bytes().startswith(b"\x89PNG")
+
+
+def test_explain_takes_your_picture_and_your_own_trained_network(mine: Path, tmp_path: Path) -> None:
+    picture = tmp_path / "seven.png"
+    Image.fromarray(255 - np.asarray(load_split("test").images[0])).save(picture)  # dark ink on white paper
+    report = run_json("explain", "--image", str(picture), "--weights", str(mine))
+    names = [step["name"] for step in report["steps"]]
+    assert names == ["x", "a1", "n1", "z1", "d1", "a2", "n2", "z2", "d2", "a3", "y"] and report["label"] is None
+    formulas = {step["name"]: step["formula"] for step in report["steps"]}
+    assert formulas["n1"] == "n1 = gamma1·(a1 - μ1)/σ1 + beta1" and formulas["d2"] == "d2 = 0.8·z2"
+
+
+def test_templates_are_the_columns_of_W1_or_the_first_filters(mine: Path, tmp_path: Path) -> None:
+    book = run_json("explain", "--templates")
+    W1 = load_network().params["W1"]
+    assert np.array(book["templates"]).shape == (50, 28, 28) and book["layer"] == "W1"
+    np.testing.assert_allclose(np.array(book["templates"])[7], W1[:, 7].reshape(28, 28), rtol=1e-6)
+    cnn = run_json("explain", "--templates", "--weights", "deep_convnet_params.pkl")
+    assert np.array(cnn["templates"]).shape == (16, 3, 3)
+    assert np.array(run_json("explain", "--templates", "--weights", str(mine))["templates"]).shape == (50, 28, 28)
+    figure = tmp_path / "templates.png"
+    result = CliRunner().invoke(cli, ["explain", "--templates", "--save", str(figure)])
+    assert result.exit_code == 0 and "What each of the 50 units" in result.stdout
+    assert figure.read_bytes().startswith(b"\x89PNG")
+
+
+def test_why_is_input_times_the_gradient_of_the_top_score_minus_the_runner_ups(tmp_path: Path) -> None:
+    report = run_json("explain", "8", "--why")
+    assert (report["prediction"], report["versus"]) == (6, 4)
+    network, images = load_network(), load_split("test").images
+    x = images_to_inputs(images[8:9], np.float64)
+    exact = Network(network.architecture, network.params, np.float64)
+    numerical = np.zeros(784)
+    for pixel in np.flatnonzero(x[0]):  # the map is zero where there is no ink
+        shifted = [x.copy(), x.copy()]
+        shifted[0][0, pixel] += 1e-6
+        shifted[1][0, pixel] -= 1e-6
+        up, down = (exact.scores(s)[0] @ np.eye(10)[6] - exact.scores(s)[0] @ np.eye(10)[4] for s in shifted)
+        numerical[pixel] = x[0, pixel] * (up - down) / 2e-6
+    np.testing.assert_allclose(np.array(report["saliency"]).ravel(), numerical, atol=1e-4)
+    figure = tmp_path / "why.png"
+    result = CliRunner().invoke(cli, ["explain", "8", "--why", "--save", str(figure)])
+    assert result.exit_code == 0 and "Why 6 and not 4" in result.stdout and "ink for 4" in result.stdout
+    assert figure.read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize("weights", ["sample_weight.pkl", "deep_convnet_params.pkl"])
+def test_the_saliency_is_faithful_zeroing_its_50_pixels_beats_50_random_ink_pixels(weights: str) -> None:
+    """Issue 24's deletion test: on 100 test digits, for at least 80 (the book's chapter 3 network: all 100)."""
+    drops = deletion_test(load_network(weights), np.asarray(load_split("test").images[:100]))
+    assert drops.shape == (2, 100) and int(np.sum(drops[0] > drops[1])) >= (
+        100 if weights == "sample_weight.pkl" else 90
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["explain"],
+        ["explain", "--templates", "3"],
+        ["explain", "--templates", "--why"],
+        ["explain", "1", "--image", "x.png"],
+    ],
+)
+def test_explain_needs_a_digit_or_templates_but_not_both(args: list[str]) -> None:
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2 and "give INDEX or --image FILE" in result.stderr

@@ -12,7 +12,7 @@ import numpy as np
 from ..catalog import KnownFile
 from ..i18n import _
 from ..paths import is_packaged
-from . import Bars, Block, Cell, Picture, Pictures, Table, Text
+from . import Bars, Block, Cell, Picture, Pictures, Table, Text, explain
 
 
 def view(result, **options) -> list[Block]:
@@ -288,4 +288,7 @@ VIEWS = {
     "Comparison": comparison_view,
     "DownloadReport": downloads_view,
     "GradientCheck": gradient_check_view,
+    "Explanation": explain.explanation_view,
+    "Saliency": explain.saliency_view,
+    "Templates": explain.templates_view,
 }
