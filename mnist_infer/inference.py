@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .catalog import DEFAULT_BATCH_SIZE, NUM_CLASSES, KnownFile
+from .catalog import DEFAULT_BATCH_SIZE, NOT_SURE_BELOW, NUM_CLASSES, KnownFile
 from .data.mnist import Dataset, images_to_inputs
 from .errors import N_, ImageError, InputError
 from .model import Network
@@ -242,6 +242,52 @@ class Comparison:
         ]
 
 
+def abstaining(evaluation: Evaluation, threshold: float) -> tuple[int, float | None]:
+    """How many images a network answers when it may abstain below ``threshold`` (its largest probability), and its
+    accuracy on those (None: it answers none)."""
+    e = evaluation
+    answered = e.probabilities.max(axis=1) >= threshold
+    count = int(np.count_nonzero(answered))
+    return count, float(np.mean(e.predictions[answered] == e.labels[answered])) if count else None
+
+
+def reliability_diagram(evaluation: Evaluation) -> list[dict[str, float]]:
+    """Accuracy per tenth of confidence: a well calibrated network is right 95% of the time when 95% sure."""
+    e = evaluation
+    confidence, right = e.probabilities.max(axis=1), e.predictions == e.labels
+    tenth = np.minimum((confidence * 10).astype(int), 9)
+    return [
+        {"low": b / 10, "high": (b + 1) / 10, "count": int(np.sum(tenth == b)),
+         "confidence": float(confidence[tenth == b].mean()), "accuracy": float(right[tenth == b].mean())}
+        for b in range(10) if np.any(tenth == b)
+    ]  # fmt: skip
+
+
+class Reliability(NamedTuple):
+    """How sure networks should be (``evaluate --reject P``): for each, what it answers when it may abstain below a
+    confidence, over thresholds (the curve), and its reliability diagram."""
+
+    evaluations: list[Evaluation]
+    threshold: float
+
+    def to_dict(self) -> dict[str, object] | list[dict[str, object]]:
+        reports = self.reports()
+        return reports[0] if len(reports) == 1 else reports
+
+    def reports(self) -> list[dict[str, object]]:
+        reports = []
+        for e in self.evaluations:
+            answered, accuracy = abstaining(e, self.threshold)
+            curve = [
+                {"threshold": p, "coverage": (a := abstaining(e, p))[0] / max(e.total, 1), "accuracy": a[1]}
+                for p in sorted({*np.round(np.arange(0, 1, 0.01), 2).tolist(), 0.995, 0.999, self.threshold})
+            ]
+            reports.append({"weights": str(e.weights), "architecture": e.architecture, "total": e.total,
+                            "threshold": self.threshold, "answered": answered, "coverage": answered / max(e.total, 1),
+                            "accuracy": accuracy, "curve": curve, "reliability": reliability_diagram(e)})  # fmt: skip
+        return reports
+
+
 # --- single digits and pictures ----------------------------------------------------------------------------------
 
 
@@ -253,6 +299,12 @@ class Prediction(NamedTuple):
     probabilities: np.ndarray  #: ten class probabilities
     image: np.ndarray  #: the 28×28 uint8 picture the network saw
     preview: np.ndarray | None = None  #: an image file as the user sees it, small (None for dataset images)
+    threshold: float = NOT_SURE_BELOW  #: below this probability the answer is "not sure"
+
+    @property
+    def sure(self) -> bool:
+        """Whether the network's largest probability reaches the threshold (softmax is not certainty: 3.5.3)."""
+        return float(self.probabilities[self.prediction]) >= self.threshold
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -260,6 +312,7 @@ class Prediction(NamedTuple):
             "index": self.index,
             "label": self.label,
             "prediction": self.prediction,
+            "sure": self.sure,
             "probabilities": [float(p) for p in self.probabilities],
         }
 
@@ -289,18 +342,22 @@ class Predictions(NamedTuple):
         return [item for item in self.items if isinstance(item, Failure)]
 
 
-def predict_indices(network: Network, dataset: Dataset, indices: Sequence[int]) -> list[Prediction]:
+def predict_indices(
+    network: Network, dataset: Dataset, indices: Sequence[int], threshold: float = NOT_SURE_BELOW
+) -> list[Prediction]:
     """Predictions for the images at ``indices`` of ``dataset`` (in one batch)."""
     chosen = [dataset.check_index(i) for i in indices]
     images = np.asarray(dataset.images[chosen])
     classes, probabilities = classify_images(network, images)
     return [
-        Prediction(f"{dataset.split}[{i}]", i, int(dataset.labels[i]), int(c), p, image)
+        Prediction(f"{dataset.split}[{i}]", i, int(dataset.labels[i]), int(c), p, image, threshold=threshold)
         for i, c, p, image in zip(chosen, classes, probabilities, images, strict=True)
     ]
 
 
-def predict_files(network: Network, paths: Sequence[Path]) -> list[Prediction | Failure]:
+def predict_files(
+    network: Network, paths: Sequence[Path], threshold: float = NOT_SURE_BELOW
+) -> list[Prediction | Failure]:
     """Predictions for picture files, each prepared the way MNIST was made. Like ``cp`` or ``grep`` with several
     files, one picture that cannot be read does not stop the others: it becomes a :class:`Failure` in its place."""
     from .data.pictures import prepare_image
@@ -316,7 +373,7 @@ def predict_files(network: Network, paths: Sequence[Path]) -> list[Prediction | 
         return prepared
     classes, probabilities = classify_images(network, np.stack([item.pixels for item in readable]))
     answers = iter(
-        Prediction(str(item.path), None, None, int(c), p, item.pixels, item.preview)
+        Prediction(str(item.path), None, None, int(c), p, item.pixels, item.preview, threshold)
         for item, c, p in zip(readable, classes, probabilities, strict=True)
     )
     return [item if isinstance(item, Failure) else next(answers) for item in prepared]

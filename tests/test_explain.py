@@ -5,6 +5,7 @@ average digit of each class. Everything runs on the package's own test split and
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -16,8 +17,9 @@ from PIL import Image
 from conftest import TEST_FILES, mnist_like_split, packaged
 from mnist_infer.cli import cli
 from mnist_infer.data import images_to_inputs, load_split
-from mnist_infer.inference import deletion_test
+from mnist_infer.inference import classify_images, deletion_test, predict_indices
 from mnist_infer.model.network import Architecture, Network, init_params
+from mnist_infer.serve.api import answer
 from mnist_infer.weights import load_network
 
 
@@ -174,3 +176,45 @@ def test_the_saliency_is_faithful_zeroing_its_50_pixels_beats_50_random_ink_pixe
 def test_explain_needs_a_digit_or_templates_but_not_both(args: list[str]) -> None:
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 2 and "give INDEX or --image FILE" in result.stderr
+
+
+# --- how sure: abstaining below a confidence, "not sure" -------------------------------------------------------------
+
+
+def test_evaluate_reject_gives_coverage_and_accuracy_when_the_network_may_abstain(tmp_path: Path) -> None:
+    report = run_json("evaluate", "--reject", "0.9")
+    _, probabilities = classify_images(load_network(), np.asarray(load_split("test").images))
+    answered = probabilities.max(axis=1) >= 0.9
+    assert report["answered"] == int(answered.sum()) == 7572 and report["coverage"] == 0.7572
+    assert round(report["accuracy"], 4) == 0.9930 and report["threshold"] == 0.9
+    curve = {point["threshold"]: point for point in report["curve"]}
+    assert curve[0.0]["coverage"] == 1.0 and curve[0.0]["accuracy"] == 0.9352 and curve[0.99]["coverage"] == 0.2851
+    bins = report["reliability"]
+    assert sum(b["count"] for b in bins) == 10_000 and bins[-1]["low"] == 0.9 and bins[-1]["count"] == 7572
+    figure = tmp_path / "reject.png"
+    result = CliRunner().invoke(cli, ["evaluate", "--reject", "0.9", "--save", str(figure)])
+    assert result.exit_code == 0 and figure.read_bytes().startswith(b"\x89PNG")
+    assert re.search(r"sample_weight.pkl +0.9 +7,572 +0.7572 +0.9930\n", result.stdout)
+    assert "Reliability of sample_weight.pkl" in result.stdout
+
+
+def test_reject_compares_networks_and_takes_a_trained_one(mine: Path) -> None:
+    reports = run_json("evaluate", "--reject", "0.5", "--limit", "500", "--weights", "deep_convnet_params.pkl",
+                       "--weights", str(mine))  # fmt: skip
+    assert [r["architecture"] for r in reports] == ["DeepConvNet", "784-50-100-10 relu batch norm dropout 0.2"]
+    assert all(r["total"] == 500 and r["coverage"] == r["answered"] / 500 for r in reports)
+    assert reports[0]["answered"] > 450 and reports[0]["accuracy"] > 0.99  # 1 epoch on 500 digits: rarely sure
+    result = CliRunner().invoke(cli, ["evaluate", "--save", "curves.png"])
+    assert result.exit_code == 2 and "--save draws" in result.stderr
+
+
+def test_predict_says_not_sure_below_the_threshold_and_the_library_knows_it() -> None:
+    result = CliRunner().invoke(cli, ["predict", "8", "--weights", "deep_convnet_params.pkl"])
+    assert "test[8]  not sure: perhaps 5 (68.1%, below 90%)  label 5" in result.stdout
+    assert "test[8]  prediction 5" in CliRunner().invoke(cli, ["predict", "8", "--weights", "deep_convnet_params.pkl",
+                                                               "--reject", "0"]).stdout  # fmt: skip
+    answers = run_json("predict", "8", "0", "--weights", "deep_convnet_params.pkl")["predictions"]
+    assert [(a["prediction"], a["sure"]) for a in answers] == [(5, False), (7, True)]
+    network, dataset = load_network("deep_convnet_params.pkl"), load_split("test")
+    assert [p.sure for p in predict_indices(network, dataset, [0], threshold=0.9999)] == [False]
+    assert answer(network, np.asarray(dataset.images[8]), "test[8]")["sure"] is False  # what the page receives

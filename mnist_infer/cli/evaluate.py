@@ -8,7 +8,16 @@ import click
 
 from ..catalog import DEFAULT_BATCH_SIZE
 from ..i18n import _
-from .options import ImageRange, command, data_dir_option, json_option, split_option, weights_option, workers
+from .options import (
+    ImageRange,
+    command,
+    data_dir_option,
+    figure_option,
+    json_option,
+    split_option,
+    weights_option,
+    workers,
+)
 
 
 @command(
@@ -23,7 +32,8 @@ mnist-infer evaluate
 mnist-infer evaluate --weights deep_convnet_params.pkl
 mnist-infer evaluate --weights params.pkl --weights deep_convnet_params.pkl
 mnist-infer evaluate --errors mistakes.png
-mnist-infer evaluate --batch-size 1 --limit 1000""",
+mnist-infer evaluate --batch-size 1 --limit 1000
+mnist-infer evaluate --reject 0.9 --save reject.png""",
 )
 @weights_option(multiple=True)
 @split_option
@@ -45,6 +55,14 @@ mnist-infer evaluate --batch-size 1 --limit 1000""",
 @click.option(
     "--errors-max", type=click.IntRange(min=1), default=100, show_default=True, help=_("Mistakes in the gallery.")
 )
+@click.option(
+    "--reject",
+    type=click.FloatRange(0, 1),
+    metavar="P",
+    help=_("Coverage and accuracy when the network may abstain below confidence P, the curve over P and a "
+           "reliability diagram."),
+)  # fmt: skip
+@figure_option
 @data_dir_option
 @json_option
 def evaluate(
@@ -54,9 +72,13 @@ def evaluate(
     limit: slice | None,
     errors_png: Path | None,
     errors_max: int,
+    reject: float | None,
+    save: Path | None,
     data_dir: Path | None,
     as_json: bool,
 ) -> None:
+    if save and reject is None:
+        raise click.UsageError(_("--save draws the curves of --reject"))
     from ..data.mnist import load_split
     from ..inference import Comparison
     from ..inference import evaluate as run
@@ -88,6 +110,14 @@ def evaluate(
             )
     if errors_png:
         _save_gallery(results[0], dataset.images, errors_png, errors_max)
+    if reject is not None:
+        from ..inference import Reliability
+        from ..views.explain import reliability_figure
+
+        result = Reliability(results, reject)
+        if save:
+            reliability_figure(result, save)
+        return emit(result, as_json)
     emit(results[0] if len(results) == 1 else Comparison(results), as_json)
 
 

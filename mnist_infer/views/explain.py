@@ -3,6 +3,8 @@ the saliency of a digit; each as blocks for the terminal and, with ``--save``, a
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from ..i18n import _
@@ -134,4 +136,56 @@ def templates_figure(result, path):
     return save_figure(fig, path)
 
 
-FIGURES = {"Explanation": explanation_figure, "Saliency": saliency_figure, "Templates": templates_figure}
+def reliability_view(result) -> list[Block]:
+    reports = result.reports()
+    shown = {0.0, 0.5, 0.9, 0.99, result.threshold}
+    rows = [
+        (Path(r["weights"]).name, f"{c['threshold']:g}", f"{round(c['coverage'] * r['total']):,}",
+         f"{c['coverage']:.4f}", "–" if c["accuracy"] is None else f"{c['accuracy']:.4f}")
+        for r in reports for c in r["curve"] if c["threshold"] in shown
+    ]  # fmt: skip
+    title = _("Answering only when at least P sure (its largest probability), on {total:,} images").format(
+        total=reports[0]["total"]
+    )
+    headers = (_("weights"), "P", _("answered"), _("coverage"), _("accuracy"))
+    blocks: list[Block] = [Table(title, headers, rows, frozenset({1, 2, 3, 4}))]
+    for r in reports:
+        rows = [
+            (f"{d['low']:.1f}–{d['high']:.1f}", f"{d['count']:,}", f"{d['confidence']:.3f}", f"{d['accuracy']:.3f}")
+            for d in r["reliability"]
+        ]
+        title = _("Reliability of {weights}: accuracy per tenth of confidence").format(weights=Path(r["weights"]).name)
+        headers = (_("confidence"), _("images"), _("mean confidence"), _("accuracy"))
+        blocks += [Text(""), Table(title, headers, rows, frozenset({1, 2, 3}))]
+    return blocks
+
+
+def reliability_figure(result, path):
+    """Accuracy against coverage as the threshold P rises (0.5, 0.9, 0.99 marked), and the reliability diagram."""
+    fig, axes = figure(11, 4.5, 2)
+    curve, diagram = axes[0]
+    for r in result.reports():
+        points = [c for c in r["curve"] if c["accuracy"] is not None]
+        line = curve.plot(
+            [c["coverage"] for c in points], [c["accuracy"] for c in points], label=Path(r["weights"]).name
+        )
+        for c in (c for c in points if c["threshold"] in (0.5, 0.9, 0.99)):
+            curve.plot(c["coverage"], c["accuracy"], "o", color=line[0].get_color())
+            curve.annotate(f"P={c['threshold']:g}", (c["coverage"], c["accuracy"]), fontsize=8, xytext=(4, -10),
+                           textcoords="offset points")  # fmt: skip
+        bins = r["reliability"]
+        diagram.plot(
+            [d["confidence"] for d in bins], [d["accuracy"] for d in bins], "o-", label=Path(r["weights"]).name
+        )
+    diagram.plot([0, 1], [0, 1], ":", color="grey", label=_("as sure as right"))
+    for axis, (x, y) in ((curve, (_("coverage (answered)"), _("accuracy on those answered"))),
+                         (diagram, (_("confidence (largest probability)"), _("accuracy")))):  # fmt: skip
+        axis.set_xlabel(x)
+        axis.set_ylabel(y)
+        axis.grid(alpha=0.3)
+        axis.legend(loc="lower left" if axis is curve else "upper left", fontsize=8)
+    return save_figure(fig, path)
+
+
+FIGURES = {"Explanation": explanation_figure, "Saliency": saliency_figure, "Templates": templates_figure,
+           "Reliability": reliability_figure}  # fmt: skip

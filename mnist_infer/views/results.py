@@ -114,9 +114,15 @@ def predictions_view(result, show_input: bool = False, saved: tuple[int, Path] |
             continue
         heading = _("{source}  prediction {digit}").format(source=item.source, digit=item.prediction)
         style = "bold"
+        if not item.sure:  # a dash is not "4, 95.9% sure"
+            confidence = float(item.probabilities[item.prediction])
+            heading = _("{source}  not sure: perhaps {digit} ({confidence:.1%}, below {threshold:.0%})").format(
+                source=item.source, digit=item.prediction, confidence=confidence, threshold=item.threshold
+            )
         if item.label is not None:
             heading += "  " + _("label {label}").format(label=item.label) + " " + verdict(item.label == item.prediction)
             style = "bold green" if item.label == item.prediction else "bold red"
+        style = style if item.sure else "bold yellow"
         blocks.append(Text(heading, style))
         if item.preview is None:
             blocks.append(Picture(item.image))
@@ -291,4 +297,5 @@ VIEWS = {
     "Explanation": explain.explanation_view,
     "Saliency": explain.saliency_view,
     "Templates": explain.templates_view,
+    "Reliability": explain.reliability_view,
 }
