@@ -288,6 +288,57 @@ class Reliability(NamedTuple):
         return reports
 
 
+def robustness(
+    network: Network,
+    images: np.ndarray,
+    labels: np.ndarray,
+    seed: int = 0,
+    progress: Callable[[int, int], None] | None = None,
+    workers: int = 1,
+) -> np.ndarray:
+    """Accuracy on the uint8 ``images`` as they are, then changed by each of :data:`~.data.augment.PERTURBATIONS` at
+    each strength (stored as uint8 again, as MNIST stores digits). Seeded: the same digits change the same way for
+    every network; a thousand images at a time, so that memory stays bounded."""
+    from .data.augment import PERTURBATIONS
+
+    changes = [(None, 0)] + [(change, s) for levels, change in PERTURBATIONS.values() for s in levels]
+    correct, step = np.zeros(len(changes), dtype=np.int64), 1000
+    for start in range(0, len(images), step):
+        pixels = np.asarray(images[start : start + step], dtype=np.float32) / np.float32(255)
+        for i, (change, strength) in enumerate(changes):
+            changed = pixels if change is None else change(pixels, strength, np.random.default_rng([seed, start, i]))
+            batch = np.rint(np.clip(changed, 0, 1) * 255).astype(np.uint8)
+            correct[i] += np.count_nonzero(
+                classify_images(network, batch, workers=workers)[0] == labels[start : start + step]
+            )
+            if progress is not None:
+                progress(start * len(changes) + (i + 1) * len(batch), len(images) * len(changes))
+    return correct / max(len(images), 1)
+
+
+class Robustness(NamedTuple):
+    """``evaluate --robustness``: each network's accuracy on the digits as they are and as each perturbation at each
+    strength changes them (a row of :func:`robustness` per network)."""
+
+    weights: list[Path]
+    architectures: list[str]
+    total: int
+    seed: int
+    accuracy: np.ndarray
+
+    def to_dict(self) -> dict[str, object]:
+        from .data.augment import PERTURBATIONS
+
+        networks = []
+        for path, architecture, row in zip(self.weights, self.architectures, self.accuracy, strict=True):
+            values = iter(row[1:].tolist())
+            changes = {name: [{"strength": s, "accuracy": next(values)} for s in levels]
+                       for name, (levels, _) in PERTURBATIONS.items()}  # fmt: skip
+            networks.append({"weights": str(path), "architecture": architecture, "clean": float(row[0]),
+                             "perturbations": changes})  # fmt: skip
+        return {"images": self.total, "seed": self.seed, "networks": networks}
+
+
 # --- single digits and pictures ----------------------------------------------------------------------------------
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import time
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +19,8 @@ from PIL import Image
 from conftest import TEST_FILES, mnist_like_split, packaged
 from mnist_infer.cli import cli
 from mnist_infer.data import images_to_inputs, load_split
-from mnist_infer.inference import classify_images, deletion_test, predict_indices
+from mnist_infer.data.augment import PERTURBATIONS
+from mnist_infer.inference import classify_images, deletion_test, predict_indices, robustness
 from mnist_infer.model.network import Architecture, Network, init_params
 from mnist_infer.serve.api import answer
 from mnist_infer.weights import load_network
@@ -218,3 +221,60 @@ def test_predict_says_not_sure_below_the_threshold_and_the_library_knows_it() ->
     network, dataset = load_network("deep_convnet_params.pkl"), load_split("test")
     assert [p.sure for p in predict_indices(network, dataset, [0], threshold=0.9999)] == [False]
     assert answer(network, np.asarray(dataset.images[8]), "test[8]")["sure"] is False  # what the page receives
+
+
+# --- how it bears changed digits -------------------------------------------------------------------------------------
+
+
+def test_each_perturbation_does_what_it_says() -> None:
+    digits = np.asarray(load_split("test").images[:50]).astype(np.float32) / 255
+    rng = np.random.default_rng(0)
+    rows, cols = np.indices((28, 28))
+
+    def centres(x: np.ndarray) -> np.ndarray:
+        mass = x.sum(axis=(1, 2))
+        return np.stack([(x * rows).sum(axis=(1, 2)) / mass, (x * cols).sum(axis=(1, 2)) / mass], axis=1)
+
+    def apply(name: str, strength: float) -> np.ndarray:
+        return PERTURBATIONS[name][1](digits, strength, rng)
+
+    moved = np.linalg.norm(centres(apply("shift", 2)) - centres(digits), axis=1)
+    assert np.median(moved) == pytest.approx(2, abs=0.2)
+    ink = digits.sum(axis=(1, 2))
+    assert np.all(apply("thicken", 1).sum(axis=(1, 2)) > ink) and np.all(apply("thin", 0.5).sum(axis=(1, 2)) < ink)
+    np.testing.assert_allclose(apply("blur", 1).sum(axis=(1, 2)), ink, rtol=0.01)  # the blur moves ink, keeps it
+    assert np.median(apply("rotate", 30).sum(axis=(1, 2)) / ink) == pytest.approx(1, abs=0.05)
+    scaled = apply("scale", 1.4).sum(axis=(1, 2)) / ink
+    assert {bool(r > 1.4) for r in scaled} == {True, False}  # larger or smaller, each digit its own way
+    noise = apply("noise", 0.1) - digits
+    assert noise[digits == 0].std() == pytest.approx(0.1 * 0.58, rel=0.1)  # half of it clipped at 0 (σ·√(1/2 - 1/2π))
+    assert all(len(levels) == 3 for levels, _ in PERTURBATIONS.values())
+
+
+def test_robustness_compares_networks_on_the_same_changed_digits(mine: Path, tmp_path: Path) -> None:
+    figure = tmp_path / "robustness.png"
+    args = ["evaluate", "--robustness", "--limit", "100", "--weights", "sample_weight.pkl", "--weights", str(mine)]
+    report = run_json(*args, "--save", str(figure))
+    assert figure.read_bytes().startswith(b"\x89PNG") and (report["images"], report["seed"]) == (100, 0)
+    book, ours = report["networks"]
+    plain = run_json("evaluate", "--limit", "100")
+    assert book["clean"] == plain["accuracy"] and ours["architecture"] == "784-50-100-10 relu batch norm dropout 0.2"
+    assert list(book["perturbations"]) == ["shift", "rotate", "scale", "thicken", "thin", "blur", "noise"]
+    for name in ("shift", "rotate", "scale"):
+        assert book["perturbations"][name][-1]["accuracy"] < book["clean"] - 0.2
+    assert run_json(*args)["networks"] == report["networks"]  # seeded
+    text = CliRunner().invoke(cli, args).stdout
+    assert re.search(r"rotate +45 degrees, either way +0\.\d{4} +0\.\d{4}\n", text)
+    result = CliRunner().invoke(cli, ["evaluate", "--robustness", "--reject", "0.9"])
+    assert result.exit_code == 2 and "one at a time" in result.stderr
+
+
+@pytest.mark.slow
+def test_robustness_of_the_books_network_on_the_10000_digits_takes_seconds_and_little_memory() -> None:
+    network, (images, labels) = load_network(), load_split("test")
+    tracemalloc.start()
+    start = time.process_time()
+    accuracy = robustness(network, images, labels)
+    seconds, (_, peak) = time.process_time() - start, tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert accuracy[0] == 0.9352 and len(accuracy) == 22 and seconds < 20 and peak < 64 << 20

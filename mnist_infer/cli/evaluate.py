@@ -33,7 +33,8 @@ mnist-infer evaluate --weights deep_convnet_params.pkl
 mnist-infer evaluate --weights params.pkl --weights deep_convnet_params.pkl
 mnist-infer evaluate --errors mistakes.png
 mnist-infer evaluate --batch-size 1 --limit 1000
-mnist-infer evaluate --reject 0.9 --save reject.png""",
+mnist-infer evaluate --reject 0.9 --save reject.png
+mnist-infer evaluate --robustness --weights deep_convnet_params.pkl""",
 )
 @weights_option(multiple=True)
 @split_option
@@ -62,6 +63,11 @@ mnist-infer evaluate --reject 0.9 --save reject.png""",
     help=_("Coverage and accuracy when the network may abstain below confidence P, the curve over P and a "
            "reliability diagram."),
 )  # fmt: skip
+@click.option(
+    "--robustness",
+    is_flag=True,
+    help=_("Accuracy as the digits are shifted, rotated, scaled, thickened, thinned, blurred or noised (seeded)."),
+)
 @figure_option
 @data_dir_option
 @json_option
@@ -73,12 +79,13 @@ def evaluate(
     errors_png: Path | None,
     errors_max: int,
     reject: float | None,
+    robustness: bool,
     save: Path | None,
     data_dir: Path | None,
     as_json: bool,
 ) -> None:
-    if save and reject is None:
-        raise click.UsageError(_("--save draws the curves of --reject"))
+    if (save and reject is None and not robustness) or (reject is not None and robustness):
+        raise click.UsageError(_("--save draws the curves of --reject or of --robustness, one at a time"))
     from ..data.mnist import load_split
     from ..inference import Comparison
     from ..inference import evaluate as run
@@ -94,6 +101,8 @@ def evaluate(
     dataset = load_split(split, data_dir)
     if limit is not None:
         dataset = dataset.part(limit.start, limit.stop)
+    if robustness:
+        return _robustness(paths, networks, dataset, save, as_json)
     results = []
     for path, network in zip(paths, networks, strict=True):
         with progress(f"{path.name} on {split}", as_json) as report:
@@ -133,3 +142,20 @@ def _save_gallery(result, images, path: Path, most: int) -> None:
     gallery = mistakes_gallery(images[wrong], result.labels[wrong], predicted, result.probabilities[wrong, predicted])
     save_picture(gallery, path)
     click.echo(_("saved the {count} most confident mistakes to {path}").format(count=len(wrong), path=path), err=True)
+
+
+def _robustness(paths: list[Path], networks: list, dataset, save: Path | None, as_json: bool) -> None:
+    import numpy as np
+
+    from ..inference import Robustness, robustness
+    from ..views import emit, progress
+    from ..views.explain import robustness_figure
+
+    rows = []
+    for path, network in zip(paths, networks, strict=True):
+        with progress(f"{path.name}: perturbed digits", as_json) as report:
+            rows.append(robustness(network, dataset.images, dataset.labels, progress=report, workers=workers()))
+    result = Robustness(paths, [n.architecture.summary() for n in networks], len(dataset), 0, np.array(rows))
+    if save:
+        robustness_figure(result, save)
+    emit(result, as_json)

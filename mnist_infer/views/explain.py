@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import N_
 from ..i18n import _
 from . import Bars, Block, Picture, Pictures, Table, Text
 from .plots import figure, save_figure
@@ -187,5 +188,46 @@ def reliability_figure(result, path):
     return save_figure(fig, path)
 
 
+_PIXELS = N_("pixels")
+_UNITS = {"shift": _PIXELS, "rotate": N_("degrees, either way"), "scale": N_("times larger or smaller"),
+          "thicken": _PIXELS, "thin": _PIXELS, "blur": N_("Gaussian σ, pixels"), "noise": N_("Gaussian σ")}  # fmt: skip
+
+
+def _changes(result) -> list[tuple[str, float, list[float]]]:
+    """(change, strength, accuracy of each network) rows, "none" first, from the result's JSON."""
+    report = result.to_dict()["networks"]
+    rows = [("none", 0.0, [n["clean"] for n in report])]
+    for name, points in report[0]["perturbations"].items():
+        rows += [(name, p["strength"], [n["perturbations"][name][i]["accuracy"] for n in report])
+                 for i, p in enumerate(points)]  # fmt: skip
+    return rows
+
+
+def robustness_view(result) -> list[Block]:
+    rows = [(name, f"{strength:g} {_(_UNITS[name])}" if strength else "", *(f"{a:.4f}" for a in accuracies))
+            for name, strength, accuracies in _changes(result)]  # fmt: skip
+    names = [Path(path).name for path in result.weights]
+    title = _("Accuracy on {total:,} test digits, changed (seed {seed})").format(total=result.total, seed=result.seed)
+    columns = frozenset(range(2, 2 + len(names)))
+    return [Table(title, (_("change"), _("strength"), *names), rows, columns)]
+
+
+def robustness_figure(result, path):
+    """A panel per change: accuracy against its strength (0: the digits as they are), a line per network."""
+    rows = _changes(result)
+    fig, axes = figure(12, 5.5, 4, 2)
+    clean = rows[0][2]
+    for axis, name in zip(axes.flat, dict.fromkeys(row[0] for row in rows[1:]), strict=False):
+        points = [(float(name == "scale"), clean)] + [(s, a) for n, s, a in rows if n == name]  # scale 1: unchanged
+        for k, label in enumerate(Path(path).name for path in result.weights):
+            axis.plot([p[0] for p in points], [p[1][k] for p in points], "o-", markersize=3, label=label)
+        axis.set_title(f"{name} ({_(_UNITS[name])})", fontsize=10)
+        axis.set_ylim(0, 1)
+        axis.grid(alpha=0.3)
+    axes.flat[0].legend(fontsize=7, loc="lower left")
+    axes.flat[-1].set_axis_off()
+    return save_figure(fig, path)
+
+
 FIGURES = {"Explanation": explanation_figure, "Saliency": saliency_figure, "Templates": templates_figure,
-           "Reliability": reliability_figure}  # fmt: skip
+           "Reliability": reliability_figure, "Robustness": robustness_figure}  # fmt: skip

@@ -298,4 +298,5 @@ VIEWS = {
     "Saliency": explain.saliency_view,
     "Templates": explain.templates_view,
     "Reliability": explain.reliability_view,
+    "Robustness": explain.robustness_view,
 }
