@@ -278,3 +278,21 @@ def test_robustness_of_the_books_network_on_the_10000_digits_takes_seconds_and_l
     seconds, (_, peak) = time.process_time() - start, tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert accuracy[0] == 0.9352 and len(accuracy) == 22 and seconds < 20 and peak < 64 << 20
+
+
+# --- the data itself -------------------------------------------------------------------------------------------------
+
+
+def test_show_mean_draws_the_average_digit_of_each_class_and_counts_them(mine: Path, tmp_path: Path) -> None:
+    report = run_json("show", "--mean")
+    assert report["counts"] == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009] and report["split"] == "test"
+    images, labels = load_split("test")
+    np.testing.assert_allclose(report["means"][3], np.asarray(images)[labels == 3].mean(axis=0), atol=5e-4)
+    trained_on = run_json("show", "--mean", "--split", "train", "--data-dir", str(mine.parent))
+    assert sum(trained_on["counts"]) == 500 and trained_on["split"] == "train"
+    figure = tmp_path / "means.png"
+    result = CliRunner().invoke(cli, ["show", "--mean", "--save", str(figure), "--scale", "2"])
+    assert "1       1,135  11.35%" in result.stdout and "saved to" in result.stdout
+    assert Image.open(figure).size == (10 * 28 * 2 + 9 * 2 * 2, 28 * 2)
+    for args in (["show"], ["show", "3", "--mean"]):
+        assert CliRunner().invoke(cli, args).exit_code == 2

@@ -229,5 +229,21 @@ def robustness_figure(result, path):
     return save_figure(fig, path)
 
 
+def class_means_view(result) -> list[Block]:
+    total = int(result.counts.sum())
+    title = _("The average {split} digit of each class, 0–4 above 5–9 ({total:,} images)").format(
+        split=result.split, total=total
+    )
+    rows = [(str(d), f"{n:,}", f"{n / max(total, 1):.2%}") for d, n in enumerate(result.counts.tolist())]
+    blocks: list[Block] = [Text(title, "bold"), Picture(mosaic(result.means, each=False))]
+    blocks.append(Table(_("Images of each digit"), (_("digit"), _("images"), _("share")), rows, frozenset({1, 2})))
+    if result.saved is not None:
+        path, (width, height) = result.saved
+        blocks.append(
+            Text(_("saved to {path} ({width}×{height} pixels)").format(path=path, width=width, height=height))
+        )
+    return blocks
+
+
 FIGURES = {"Explanation": explanation_figure, "Saliency": saliency_figure, "Templates": templates_figure,
            "Reliability": reliability_figure, "Robustness": robustness_figure}  # fmt: skip

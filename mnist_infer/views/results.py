@@ -299,4 +299,5 @@ VIEWS = {
     "Templates": explain.templates_view,
     "Reliability": explain.reliability_view,
     "Robustness": explain.robustness_view,
+    "ClassMeans": explain.class_means_view,
 }
