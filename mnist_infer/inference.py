@@ -16,11 +16,14 @@ from typing import NamedTuple
 import numpy as np
 
 from .catalog import DEFAULT_BATCH_SIZE, NOT_SURE_BELOW, NUM_CLASSES, KnownFile
+from .data.augment import PERTURBATIONS
 from .data.mnist import Dataset, images_to_inputs
 from .errors import N_, ImageError, InputError
 from .model import Network
 from .paths import is_packaged
 
+#: What ``evaluate --robustness`` measures, in order: the digits as they are ("none"), then each change and strength.
+CHANGES = [("none", 0), *((name, s) for name, (levels, _) in PERTURBATIONS.items() for s in levels)]
 #: Images per forward pass of a convolutional network: few enough that each layer's windows (im2col) stay in the
 #: processor's cache (measured: 16 images a batch take 60% of the time 128 take).
 CONVOLUTION_BATCH = 16
@@ -242,30 +245,10 @@ class Comparison:
         ]
 
 
-def abstaining(evaluation: Evaluation, threshold: float) -> tuple[int, float | None]:
-    """How many images a network answers when it may abstain below ``threshold`` (its largest probability), and its
-    accuracy on those (None: it answers none)."""
-    e = evaluation
-    answered = e.probabilities.max(axis=1) >= threshold
-    count = int(np.count_nonzero(answered))
-    return count, float(np.mean(e.predictions[answered] == e.labels[answered])) if count else None
-
-
-def reliability_diagram(evaluation: Evaluation) -> list[dict[str, float]]:
-    """Accuracy per tenth of confidence: a well calibrated network is right 95% of the time when 95% sure."""
-    e = evaluation
-    confidence, right = e.probabilities.max(axis=1), e.predictions == e.labels
-    tenth = np.minimum((confidence * 10).astype(int), 9)
-    return [
-        {"low": b / 10, "high": (b + 1) / 10, "count": int(np.sum(tenth == b)),
-         "confidence": float(confidence[tenth == b].mean()), "accuracy": float(right[tenth == b].mean())}
-        for b in range(10) if np.any(tenth == b)
-    ]  # fmt: skip
-
-
 class Reliability(NamedTuple):
-    """How sure networks should be (``evaluate --reject P``): for each, what it answers when it may abstain below a
-    confidence, over thresholds (the curve), and its reliability diagram."""
+    """How sure networks should be (``evaluate --reject P``): what each answers when it may abstain below a confidence
+    (its largest probability), at P and over P (the curve), and its reliability diagram: accuracy per tenth of
+    confidence (a network as sure as it is right follows the diagonal)."""
 
     evaluations: list[Evaluation]
     threshold: float
@@ -275,68 +258,60 @@ class Reliability(NamedTuple):
         return reports[0] if len(reports) == 1 else reports
 
     def reports(self) -> list[dict[str, object]]:
+        thresholds = sorted({*np.round(np.arange(0, 1, 0.01), 2).tolist(), 0.995, 0.999, self.threshold})
         reports = []
         for e in self.evaluations:
-            answered, accuracy = abstaining(e, self.threshold)
-            curve = [
-                {"threshold": p, "coverage": (a := abstaining(e, p))[0] / max(e.total, 1), "accuracy": a[1]}
-                for p in sorted({*np.round(np.arange(0, 1, 0.01), 2).tolist(), 0.995, 0.999, self.threshold})
-            ]
-            reports.append({"weights": str(e.weights), "architecture": e.architecture, "total": e.total,
-                            "threshold": self.threshold, "answered": answered, "coverage": answered / max(e.total, 1),
-                            "accuracy": accuracy, "curve": curve, "reliability": reliability_diagram(e)})  # fmt: skip
+            confidence, right = e.probabilities.max(axis=1), e.predictions == e.labels
+            curve = [{"threshold": p, "answered": int(a.sum()), "coverage": float(a.mean()),
+                      "accuracy": float(right[a].mean()) if a.any() else None}
+                     for p, a in ((p, confidence >= p) for p in thresholds)]  # fmt: skip
+            tenth = np.minimum((confidence * 10).astype(int), 9)
+            bins = [{"low": b / 10, "high": (b + 1) / 10, "count": int(np.sum(tenth == b)),
+                     "confidence": float(confidence[tenth == b].mean()), "accuracy": float(right[tenth == b].mean())}
+                    for b in range(10) if np.any(tenth == b)]  # fmt: skip
+            at = next(point for point in curve if point["threshold"] == self.threshold)
+            reports.append({"weights": str(e.weights), "architecture": e.architecture, "total": e.total, **at,
+                            "curve": curve, "reliability": bins})  # fmt: skip
         return reports
 
 
 def robustness(
-    network: Network,
-    images: np.ndarray,
-    labels: np.ndarray,
-    seed: int = 0,
-    progress: Callable[[int, int], None] | None = None,
-    workers: int = 1,
+    network: Network, images: np.ndarray, labels: np.ndarray, seed: int = 0, progress=None, workers: int = 1
 ) -> np.ndarray:
-    """Accuracy on the uint8 ``images`` as they are, then changed by each of :data:`~.data.augment.PERTURBATIONS` at
-    each strength (stored as uint8 again, as MNIST stores digits). Seeded: the same digits change the same way for
-    every network; a thousand images at a time, so that memory stays bounded."""
-    from .data.augment import PERTURBATIONS
-
-    changes = [(None, 0)] + [(change, s) for levels, change in PERTURBATIONS.values() for s in levels]
-    correct, step = np.zeros(len(changes), dtype=np.int64), 1000
+    """Accuracy on the uint8 ``images`` as they are, then as each of :data:`CHANGES` changes them (and stores them as
+    uint8 again, as MNIST stores digits). Seeded: the same digits change the same way for every network; a thousand
+    images at a time, so that memory stays bounded."""
+    correct, step = np.zeros(len(CHANGES), dtype=np.int64), 1000
     for start in range(0, len(images), step):
         pixels = np.asarray(images[start : start + step], dtype=np.float32) / np.float32(255)
-        for i, (change, strength) in enumerate(changes):
-            changed = pixels if change is None else change(pixels, strength, np.random.default_rng([seed, start, i]))
+        for i, (name, strength) in enumerate(CHANGES):
+            rng = np.random.default_rng([seed, start, i])
+            changed = PERTURBATIONS[name][1](pixels, strength, rng) if strength else pixels
             batch = np.rint(np.clip(changed, 0, 1) * 255).astype(np.uint8)
-            correct[i] += np.count_nonzero(
-                classify_images(network, batch, workers=workers)[0] == labels[start : start + step]
-            )
+            predictions = classify_images(network, batch, workers=workers)[0]
+            correct[i] += np.count_nonzero(predictions == labels[start : start + step])
             if progress is not None:
-                progress(start * len(changes) + (i + 1) * len(batch), len(images) * len(changes))
+                progress(start * len(CHANGES) + (i + 1) * len(batch), len(images) * len(CHANGES))
     return correct / max(len(images), 1)
 
 
 class Robustness(NamedTuple):
-    """``evaluate --robustness``: each network's accuracy on the digits as they are and as each perturbation at each
-    strength changes them (a row of :func:`robustness` per network)."""
+    """``evaluate --robustness``: networks' accuracies (a row of :func:`robustness` each) on the same changed digits."""
 
     weights: list[Path]
     architectures: list[str]
     total: int
     seed: int
-    accuracy: np.ndarray
+    accuracy: Sequence[np.ndarray]  #: a row per network, a value per change
 
     def to_dict(self) -> dict[str, object]:
-        from .data.augment import PERTURBATIONS
-
-        networks = []
-        for path, architecture, row in zip(self.weights, self.architectures, self.accuracy, strict=True):
-            values = iter(row[1:].tolist())
-            changes = {name: [{"strength": s, "accuracy": next(values)} for s in levels]
-                       for name, (levels, _) in PERTURBATIONS.items()}  # fmt: skip
-            networks.append({"weights": str(path), "architecture": architecture, "clean": float(row[0]),
-                             "perturbations": changes})  # fmt: skip
-        return {"images": self.total, "seed": self.seed, "networks": networks}
+        accuracy = np.asarray(self.accuracy)
+        networks = [
+            {"weights": str(w), "architecture": a} for w, a in zip(self.weights, self.architectures, strict=True)
+        ]
+        changes = [{"change": name, "strength": strength, "accuracy": accuracy[:, i].tolist()}
+                   for i, (name, strength) in enumerate(CHANGES)]  # fmt: skip
+        return {"images": self.total, "seed": self.seed, "networks": networks, "changes": changes}
 
 
 # --- single digits and pictures ----------------------------------------------------------------------------------

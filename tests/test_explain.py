@@ -256,13 +256,15 @@ def test_robustness_compares_networks_on_the_same_changed_digits(mine: Path, tmp
     args = ["evaluate", "--robustness", "--limit", "100", "--weights", "sample_weight.pkl", "--weights", str(mine)]
     report = run_json(*args, "--save", str(figure))
     assert figure.read_bytes().startswith(b"\x89PNG") and (report["images"], report["seed"]) == (100, 0)
-    book, ours = report["networks"]
-    plain = run_json("evaluate", "--limit", "100")
-    assert book["clean"] == plain["accuracy"] and ours["architecture"] == "784-50-100-10 relu batch norm dropout 0.2"
-    assert list(book["perturbations"]) == ["shift", "rotate", "scale", "thicken", "thin", "blur", "noise"]
-    for name in ("shift", "rotate", "scale"):
-        assert book["perturbations"][name][-1]["accuracy"] < book["clean"] - 0.2
-    assert run_json(*args)["networks"] == report["networks"]  # seeded
+    assert [n["architecture"] for n in report["networks"]] == ["784-50-100-10 sigmoid",
+                                                              "784-50-100-10 relu batch norm dropout 0.2"]  # fmt: skip
+    changes = {(c["change"], c["strength"]): c["accuracy"] for c in report["changes"]}
+    assert changes["none", 0][0] == run_json("evaluate", "--limit", "100")["accuracy"]
+    assert list(dict.fromkeys(c["change"] for c in report["changes"])) == [
+        "none", "shift", "rotate", "scale", "thicken", "thin", "blur", "noise"]  # fmt: skip
+    for strongest in (("shift", 4), ("rotate", 45), ("scale", 1.7)):
+        assert changes[strongest][0] < changes["none", 0][0] - 0.2
+    assert run_json(*args)["changes"] == report["changes"]  # seeded
     text = CliRunner().invoke(cli, args).stdout
     assert re.search(r"rotate +45 degrees, either way +0\.\d{4} +0\.\d{4}\n", text)
     result = CliRunner().invoke(cli, ["evaluate", "--robustness", "--reject", "0.9"])

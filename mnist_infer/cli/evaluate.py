@@ -102,7 +102,15 @@ def evaluate(
     if limit is not None:
         dataset = dataset.part(limit.start, limit.stop)
     if robustness:
-        return _robustness(paths, networks, dataset, save, as_json)
+        from ..inference import Robustness
+        from ..inference import robustness as changed
+
+        rows = []
+        for path, network in zip(paths, networks, strict=True):
+            with progress(f"{path.name}: changed digits", as_json) as report:
+                rows.append(changed(network, dataset.images, dataset.labels, progress=report, workers=workers()))
+        summaries = [network.architecture.summary() for network in networks]
+        return emit(Robustness(paths, summaries, len(dataset), 0, rows), as_json, save=save)
     results = []
     for path, network in zip(paths, networks, strict=True):
         with progress(f"{path.name} on {split}", as_json) as report:
@@ -121,12 +129,8 @@ def evaluate(
         _save_gallery(results[0], dataset.images, errors_png, errors_max)
     if reject is not None:
         from ..inference import Reliability
-        from ..views.explain import reliability_figure
 
-        result = Reliability(results, reject)
-        if save:
-            reliability_figure(result, save)
-        return emit(result, as_json)
+        return emit(Reliability(results, reject), as_json, save=save)
     emit(results[0] if len(results) == 1 else Comparison(results), as_json)
 
 
@@ -142,20 +146,3 @@ def _save_gallery(result, images, path: Path, most: int) -> None:
     gallery = mistakes_gallery(images[wrong], result.labels[wrong], predicted, result.probabilities[wrong, predicted])
     save_picture(gallery, path)
     click.echo(_("saved the {count} most confident mistakes to {path}").format(count=len(wrong), path=path), err=True)
-
-
-def _robustness(paths: list[Path], networks: list, dataset, save: Path | None, as_json: bool) -> None:
-    import numpy as np
-
-    from ..inference import Robustness, robustness
-    from ..views import emit, progress
-    from ..views.explain import robustness_figure
-
-    rows = []
-    for path, network in zip(paths, networks, strict=True):
-        with progress(f"{path.name}: perturbed digits", as_json) as report:
-            rows.append(robustness(network, dataset.images, dataset.labels, progress=report, workers=workers()))
-    result = Robustness(paths, [n.architecture.summary() for n in networks], len(dataset), 0, np.array(rows))
-    if save:
-        robustness_figure(result, save)
-    emit(result, as_json)

@@ -54,7 +54,6 @@ def explain(
         raise click.UsageError(_("give INDEX or --image FILE (with --why or not), or --templates alone"))
     from .. import inference
     from ..views import emit
-    from ..views.explain import FIGURES
     from ..weights import load_network, resolve
 
     path = resolve(weights, data_dir)
@@ -73,8 +72,4 @@ def explain(
             index = dataset.check_index(index)
             pixels, source, label = dataset.images[index], f"{split}[{index}]", int(dataset.labels[index])
         result = (inference.why if why else inference.explain)(network, pixels, source, label)
-    if save:
-        FIGURES[type(result).__name__](result, save)
-    emit(result, as_json)
-    if save and not as_json:
-        click.echo(_("saved the figure to {path}").format(path=save), err=True)
+    emit(result, as_json, save=save)

@@ -91,8 +91,15 @@ def to_terminal(stream: TextIO | None = None) -> bool:
         return False
 
 
-def emit(result: Any, as_json: bool = False, **options: Any) -> None:
-    """Write a result: its ``to_dict()`` as strict JSON, or its view (Rich on a terminal, plain lines elsewhere)."""
+def emit(result: Any, as_json: bool = False, save: os.PathLike[str] | None = None, **options: Any) -> None:
+    """Write a result: its ``to_dict()`` as strict JSON, or its view (Rich on a terminal, plain lines elsewhere); and
+    with ``save``, its figure (:data:`.explain.FIGURES`), before anything is printed."""
+    if save is not None:
+        from .explain import FIGURES
+
+        FIGURES[type(result).__name__](result, save)
+        if not as_json:
+            sys.stderr.write(_("saved the figure to {path}").format(path=save) + "\n")
     if as_json:
         return print_json(result.to_dict())
     from .results import view
