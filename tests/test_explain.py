@@ -95,7 +95,7 @@ def test_explain_shows_every_step_of_the_books_network_with_its_formula_shape_an
     np.testing.assert_allclose(steps["y"]["values"], probabilities, rtol=1e-6)
     assert (report["source"], report["label"], report["prediction"]) == ("test[8]", int(labels[8]), 6)
     text = CliRunner().invoke(cli, ["explain", "8"]).stdout
-    for words in ("test[8]  prediction 6  label 5", "a2 = z1·W2 + b2", "6: 6.72", "strongest units", "95.0%"):
+    for words in ("test[8]  prediction 6  label 5", "a2 = z1·W2 + b2", "6:6.72 4:3.38", "95.0%"):
         assert words in text
 
 

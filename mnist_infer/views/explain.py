@@ -63,9 +63,9 @@ def explanation_view(result) -> list[Block]:
     prediction, rows = int(np.argmax(result.probabilities)), []
     for name, formula, values in result.steps:
         units = values.reshape(len(values), -1).max(axis=1) if values.ndim == 3 else values
-        strongest = "  ".join(f"{i}: {units[i]:.3g}" for i in _strongest(values)[:3])
+        strongest = " ".join(f"{i}:{units[i]:.3g}" for i in _strongest(values)[:3])
         rows.append((name, "×".join(map(str, values.shape)), formula, strongest, _histogram(values)))
-    headers = (_("step"), _("shape"), _("computed as"), _("strongest units"), _("histogram (lowest to highest)"))
+    headers = (_("step"), _("shape"), _("computed as"), _("strongest units"), _("histogram"))
     title = _("The forward pass of {network}").format(network=result.architecture)
     blocks: list[Block] = [_heading(result, prediction), Picture(result.image), Table(title, headers, rows)]
     for name, _formula, values in result.steps:
