@@ -298,3 +298,12 @@ def test_show_mean_draws_the_average_digit_of_each_class_and_counts_them(mine: P
     assert Image.open(figure).size == (10 * 28 * 2 + 9 * 2 * 2, 28 * 2)
     for args in (["show"], ["show", "3", "--mean"]):
         assert CliRunner().invoke(cli, args).exit_code == 2
+
+
+def test_failures_are_one_line_and_come_before_any_work(tmp_path: Path) -> None:
+    nowhere = tmp_path / "missing" / "figure.png"
+    for args in (["explain", "8", "--save", str(nowhere)], ["evaluate", "--robustness", "--save", str(nowhere)],
+                 ["explain", "--image", str(tmp_path / "absent.png")], ["explain", "10000"]):  # fmt: skip
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 1 and result.stdout == "" and result.stderr.startswith("Error: "), args
+        assert len(result.stderr.strip().splitlines()) == 1 and not nowhere.parent.exists()

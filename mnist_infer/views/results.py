@@ -114,7 +114,7 @@ def predictions_view(result, show_input: bool = False, saved: tuple[int, Path] |
             continue
         heading = _("{source}  prediction {digit}").format(source=item.source, digit=item.prediction)
         style = "bold"
-        if not item.sure:  # a dash is not "4, 95.9% sure"
+        if not item.sure:  # softmax is not certainty (3.5.3): below the threshold the answer is a guess
             confidence = float(item.probabilities[item.prediction])
             heading = _("{source}  not sure: perhaps {digit} ({confidence:.1%}, below {threshold:.0%})").format(
                 source=item.source, digit=item.prediction, confidence=confidence, threshold=item.threshold
