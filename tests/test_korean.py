@@ -17,14 +17,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner, Result
 
 from catalogs import LOCALE_VARIABLES, PLACEHOLDER, compiled, extract, languages, mo_path, read, speaking, untranslated
 from conftest import mnist_like_split
+from mnist_infer.cli import cli
+from mnist_infer.training.experiments import EXPERIMENTS
 
 ROOT = Path(__file__).resolve().parent.parent
-COMMANDS = ("download", "evaluate", "predict", "serve", "show", "toy", "train")
+COMMANDS = tuple(cli.list_commands(click.Context(cli)))  # every command the tool finds in its folder
 
 # --- the catalogs --------------------------------------------------------------------------------------------
 
@@ -138,6 +141,12 @@ ALLOWED = {
     "book",
     "constant",
     "cosine",
+    # the experiments' names, typed as they are (`mnist-infer experiment optimizers`)
+    *EXPERIMENTS,
+    # the operations of a step's formula, as the book's code names them (Convolution's pad, Pooling's max, flatten)
+    "pad",
+    "max",
+    "flatten",
     # formats, encodings and protocols, as everyone writes them
     "PNG",
     "JPEG",
@@ -251,6 +260,16 @@ CASES = [
     ("train --limit 200 --epochs 2 --validation 50 --seed 1 --out mine.npz --plot curves.png", [], 0, ("--lang",)),
     ("train --limit 200 --epochs 1 --optimizer sgd --lr 100 --seed 1 --out chance.npz", [], 0, ("LANG",)),
     ("train --gradient-check", [], 0, ("--lang",)),
+    ("explain 8", [], 0, ("--lang",)),
+    ("explain 3 --weights deep_convnet_params.pkl --why", [], 0, ("LANG",)),
+    ("explain --templates", [], 0, ("--lang",)),
+    ("evaluate --reject 0.9 --limit 500", [], 0, ("--lang",)),
+    ("evaluate --robustness --limit 50", [], 0, ("LANG",)),
+    ("show --mean", [], 0, ("--lang",)),
+    ("predict 8 --weights deep_convnet_params.pkl", [], 0, ("--lang",)),  # "not sure"
+    ("experiment activations --quick", [], 0, ("--lang",)),
+    ("experiment optimizers --quick", [], 0, ("LANG",)),
+    ("train --limit 200 --epochs 1 --out mine.pkl", [], 1, ("--lang",)),
     ("--help", [], 0, ("--lang", "LANG")),
     *((f"{command} --help", [], 0, ("--lang", "LANG")) for command in COMMANDS),
     ("--version", [], 0, ("--lang",)),

@@ -8,7 +8,16 @@ import click
 
 from ..catalog import DEFAULT_BATCH_SIZE
 from ..i18n import _
-from .options import ImageRange, command, data_dir_option, json_option, split_option, weights_option, workers
+from .options import (
+    ImageRange,
+    command,
+    data_dir_option,
+    figure_option,
+    json_option,
+    split_option,
+    weights_option,
+    workers,
+)
 
 
 @command(
@@ -23,7 +32,9 @@ mnist-infer evaluate
 mnist-infer evaluate --weights deep_convnet_params.pkl
 mnist-infer evaluate --weights params.pkl --weights deep_convnet_params.pkl
 mnist-infer evaluate --errors mistakes.png
-mnist-infer evaluate --batch-size 1 --limit 1000""",
+mnist-infer evaluate --batch-size 1 --limit 1000
+mnist-infer evaluate --reject 0.9 --save reject.png
+mnist-infer evaluate --robustness --weights deep_convnet_params.pkl""",
 )
 @weights_option(multiple=True)
 @split_option
@@ -45,6 +56,19 @@ mnist-infer evaluate --batch-size 1 --limit 1000""",
 @click.option(
     "--errors-max", type=click.IntRange(min=1), default=100, show_default=True, help=_("Mistakes in the gallery.")
 )
+@click.option(
+    "--reject",
+    type=click.FloatRange(0, 1),
+    metavar="P",
+    help=_("Coverage and accuracy when the network may abstain below confidence P, the curve over P and a "
+           "reliability diagram."),
+)  # fmt: skip
+@click.option(
+    "--robustness",
+    is_flag=True,
+    help=_("Accuracy as the digits are shifted, rotated, scaled, thickened, thinned, blurred or noised (seeded)."),
+)
+@figure_option
 @data_dir_option
 @json_option
 def evaluate(
@@ -54,14 +78,18 @@ def evaluate(
     limit: slice | None,
     errors_png: Path | None,
     errors_max: int,
+    reject: float | None,
+    robustness: bool,
+    save: Path | None,
     data_dir: Path | None,
     as_json: bool,
 ) -> None:
+    if (save and reject is None and not robustness) or (reject is not None and robustness):
+        raise click.UsageError(_("--save draws the curves of --reject or of --robustness, one at a time"))
     from ..data.mnist import load_split
     from ..inference import Comparison, trained_elsewhere
     from ..inference import evaluate as run
-    from ..views import emit, progress
-    from ..views.results import split_name
+    from ..views import emit, progress, split_name
     from ..weights import identify, load_network, resolve
 
     if errors_png:
@@ -79,6 +107,16 @@ def evaluate(
                             weights=path.name, trained=trained, split=split), err=True)  # fmt: skip
     if limit is not None:
         dataset = dataset.part(limit.start, limit.stop)
+    if robustness:
+        from ..inference import Robustness
+        from ..inference import robustness as changed
+
+        rows = []
+        for path, network in zip(paths, networks, strict=True):
+            with progress(f"{path.name}: changed digits", as_json) as report:
+                rows.append(changed(network, dataset.images, dataset.labels, progress=report, workers=workers()))
+        summaries = [network.architecture.summary() for network in networks]
+        return emit(Robustness(paths, summaries, len(dataset), 0, rows), as_json, save=save)
     results = []
     for path, network in zip(paths, networks, strict=True):
         with progress(_("{weights} on {split}").format(weights=path.name, split=split_name(split)), as_json) as report:
@@ -95,6 +133,10 @@ def evaluate(
             )
     if errors_png:
         _save_gallery(results[0], dataset.images, errors_png, errors_max)
+    if reject is not None:
+        from ..inference import Reliability
+
+        return emit(Reliability(results, reject), as_json, save=save)
     emit(results[0] if len(results) == 1 else Comparison(results), as_json)
 
 

@@ -24,7 +24,7 @@ mnist-infer experiment optimizers --save optimizers.png
 mnist-infer experiment batch-norm --quick
 mnist-infer experiment overfit --seed 1 --json""",
 )
-@click.argument("name", type=Registry("mnist_infer.training.experiments", "EXPERIMENTS"), metavar="NAME")
+@click.argument("name", type=Registry("mnist_infer.training.experiments", "EXPERIMENTS"), metavar=_("NAME"))
 @click.option(
     "--seed",
     type=click.IntRange(min=0),

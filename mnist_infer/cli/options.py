@@ -168,3 +168,23 @@ class ImageRange(click.ParamType):
         if first < 0 or last <= first:
             self.fail(_("{value!r}: expected 0 <= START < STOP").format(value=text), param, ctx)
         return slice(first, last)
+
+
+def figure_option(func: Callable) -> Callable:
+    """``--save FILE.png``: what the command shows, drawn as a figure; the path is checked before any work."""
+
+    def check(_ctx: click.Context, _param: click.Parameter, value: Path | None) -> Path | None:
+        if value is not None:
+            from ..errors import N_
+            from ..paths import check_writable
+
+            check_writable(value, N_("the figure"))
+        return value
+
+    return click.option(
+        "--save",
+        type=click.Path(dir_okay=False, path_type=Path),
+        metavar=_("FILE.png"),
+        callback=check,
+        help=_("Also draw it as a PNG figure."),
+    )(func)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ..catalog import NOT_SURE_BELOW
 from ..i18n import _
 from .options import command, data_dir_option, json_option, split_option, weights_option
 
@@ -48,6 +49,14 @@ mnist-infer predict --image photos/ --save-input inputs/""",
     metavar=_("DIR"),
     help=_("Write the 28×28 inputs as PNG files into DIR."),
 )
+@click.option(
+    "--reject",
+    type=click.FloatRange(0, 1),
+    default=NOT_SURE_BELOW,
+    show_default=True,
+    metavar="P",
+    help=_('Say "not sure" when the largest probability is below P (0: never).'),
+)
 @json_option
 def predict(
     indices: tuple[int, ...],
@@ -57,6 +66,7 @@ def predict(
     data_dir: Path | None,
     show_input: bool,
     save_input: Path | None,
+    reject: float,
     as_json: bool,
 ) -> None:
     if not indices and not images:
@@ -72,9 +82,9 @@ def predict(
     items, data = [], None
     if indices:
         dataset = load_split(split, data_dir)
-        items, data = predict_indices(network, dataset, indices), dataset.images_path
+        items, data = predict_indices(network, dataset, indices, reject), dataset.images_path
     files = [found for given in images for found in image_files(given)]
-    items += predict_files(network, files)
+    items += predict_files(network, files, reject)
     result = Predictions(items, path, data)
     if result.failures and len(files) == 1 and not indices:  # a single picture: its error is the whole answer
         raise result.failures[0].error

@@ -19,10 +19,12 @@ mnist-infer show 0
 mnist-infer show 0 1 2 3
 mnist-infer show 0 --split train
 mnist-infer show 0 1 2 --save digits.png
-mnist-infer show 0 --json""",
+mnist-infer show 0 --json
+mnist-infer show --mean --save means.png""",
     numbers=True,
 )
-@click.argument("indices", nargs=-1, required=True, type=int, metavar=_("INDEX..."))
+@click.argument("indices", nargs=-1, type=int, metavar=_("[INDEX]..."))
+@click.option("--mean", is_flag=True, help=_("Draw the average digit of each class, and count each class."))
 @split_option
 @click.option(
     "--save",
@@ -36,16 +38,25 @@ mnist-infer show 0 --json""",
 @data_dir_option
 @json_option
 def show(
-    indices: tuple[int, ...], split: str, save: Path | None, scale: int, data_dir: Path | None, as_json: bool
+    indices: tuple[int, ...],
+    mean: bool,
+    split: str,
+    save: Path | None,
+    scale: int,
+    data_dir: Path | None,
+    as_json: bool,
 ) -> None:
-    from ..data.mnist import digits, load_split
+    if mean == bool(indices):
+        raise click.UsageError(_("give INDEX… or --mean"))
+    from ..data.mnist import class_means, digits, load_split
     from ..views import emit
 
     if save:
         from ..views.pictures import check_picture_path
 
         check_picture_path(save)  # before any work
-    result = digits(load_split(split, data_dir), indices)
+    dataset = load_split(split, data_dir)
+    result = class_means(dataset) if mean else digits(dataset, indices)
     if save:
         from ..views.pictures import digit_strip, save_picture
 

@@ -1,4 +1,5 @@
-"""Random changes of handwriting for training: shifts, rotations, scalings, slant and stroke thickness.
+"""Random changes of handwriting for training: shifts, rotations, scalings, slant and stroke thickness; and, for
+``evaluate --robustness``, the same changes (with blur and noise) at fixed strengths (:data:`PERTURBATIONS`).
 
 A training digit is seen slightly differently at each epoch, as another writer might have drawn it, so the
 weights learn the digit rather than the pixels, and read real handwriting (photos, drawing pads) better. A whole
@@ -115,3 +116,43 @@ def change_thickness(pixels: np.ndarray, amount: np.ndarray) -> np.ndarray:
     thicker += thinner
     thicker += pixels
     return thicker
+
+
+def _warped(pixels: np.ndarray, rng: np.random.Generator, angle=0.0, size=1.0, shift=0.0) -> np.ndarray:
+    """Each image turned by ``angle`` degrees either way, made ``size`` times larger or smaller, and shifted by
+    ``shift`` pixels in a random direction (each digit draws its own way)."""
+    count, dtype = len(pixels), pixels.dtype
+    turn, factor = np.deg2rad(angle) * rng.choice((-1, 1), count), size ** rng.choice((-1.0, 1.0), count)
+    cos, sin = np.cos(turn) / factor, np.sin(turn) / factor
+    inverse = np.stack([np.stack([cos, sin], axis=1), np.stack([-sin, cos], axis=1)], axis=1).astype(dtype)
+    heading = rng.uniform(0, 2 * np.pi, count)
+    return warp(pixels, inverse, (shift * np.stack([np.sin(heading), np.cos(heading)], axis=1)).astype(dtype))
+
+
+def _thickness(pixels: np.ndarray, amount: float) -> np.ndarray:
+    """Strokes thickened (``amount`` > 0) or thinned by ``amount`` pixels: whole dilations, then a blend."""
+    while abs(amount) > 1e-9:
+        step = max(-1.0, min(1.0, amount))
+        pixels, amount = change_thickness(pixels, np.full(len(pixels), step, pixels.dtype)), amount - step
+    return pixels
+
+
+def _blur(pixels: np.ndarray, sigma: float) -> np.ndarray:
+    """A Gaussian blur of ``sigma`` pixels, separable: along the rows, then the columns."""
+    radius = int(3 * sigma + 0.5)
+    kernel = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
+    framed = np.pad(pixels, ((0, 0), (radius, radius), (radius, radius)))
+    rows = sum(w * framed[:, i : i + IMAGE_SIDE] for i, w in enumerate(kernel / kernel.sum()))
+    return sum(w * rows[:, :, i : i + IMAGE_SIDE] for i, w in enumerate(kernel / kernel.sum())).astype(pixels.dtype)
+
+
+#: What ``evaluate --robustness`` does to the test digits: each change at three strengths, and how.
+PERTURBATIONS = {
+    "shift": ((1, 2, 4), lambda x, s, rng: _warped(x, rng, shift=s)),  # pixels, in a random direction
+    "rotate": ((15, 30, 45), lambda x, s, rng: _warped(x, rng, angle=s)),  # degrees, either way
+    "scale": ((1.2, 1.4, 1.7), lambda x, s, rng: _warped(x, rng, size=s)),  # times larger or smaller
+    "thicken": ((0.5, 1, 2), lambda x, s, rng: _thickness(x, s)),  # pixels
+    "thin": ((0.25, 0.5, 1), lambda x, s, rng: _thickness(x, -s)),  # pixels
+    "blur": ((0.5, 1, 1.5), lambda x, s, rng: _blur(x, s)),  # Gaussian σ, pixels
+    "noise": ((0.1, 0.25, 0.5), lambda x, s, rng: np.clip(x + rng.normal(0, s, x.shape).astype(x.dtype), 0, 1)),  # σ
+}

@@ -167,8 +167,10 @@ class Dropout(Layer):
                 self.mask = rng.random(x.shape, dtype=np.float32) > self.ratio
             self.trained = True
             return x * self.mask
-        self.trained = False
-        x *= x.dtype.type(1.0 - self.ratio)
+        self.trained, scale = False, x.dtype.type(1.0 - self.ratio)
+        if mode == "test":  # not in place: the activation before keeps its output for backward
+            return x * scale
+        x *= scale
         return x
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
@@ -348,8 +350,8 @@ class Convolution(Layer):
         W = self.params["W"]
         f, c, kh, kw = W.shape
         dout = dout.reshape(-1, f)
-        dW = self.col.T @ dout
-        self.grads = {"W": dW.reshape(kh, kw, c, f).transpose(3, 2, 0, 1), "b": dout.sum(axis=0)}
+        dW = dout.T @ self.col  # not col.T @ dout: with BLAS threads, that order crawls through the first layer's col
+        self.grads = {"W": dW.reshape(f, kh, kw, c).transpose(0, 3, 1, 2), "b": dout.sum(axis=0)}
         if not input_gradient:
             return None
         return col2im(dout @ self._filters().T, self.x_shape, kh, kw, self.stride, self.pad)

@@ -424,6 +424,14 @@ class Network:
                     grads[name] = grads[name] + weight_decay * layer.params[local]
         return grads
 
+    def input_gradient(self, dout: np.ndarray) -> np.ndarray:
+        """The gradient of ``Σ dout·scores`` with respect to the inputs of the last ``scores(x, mode="test")``:
+        backward through every layer, the first included (which pixels push a score up: ``explain --why``);
+        images come back as ``(N, 1, 28, 28)``."""
+        for layer in reversed(self.layers):
+            dout = layer.backward(dout)
+        return dout.transpose(0, 3, 1, 2) if dout.ndim == 4 else dout
+
     def gradient(self, x: np.ndarray, t: np.ndarray, weight_decay: float = 0.0) -> dict[str, np.ndarray]:
         """The book's ``gradient(x, t)``: forward into the loss, then backward."""
         self.loss(x, t, weight_decay)

@@ -184,7 +184,7 @@ def optimizers(data: Data, watch: Watch, seed: int, iterations=2000, batch_size=
     """Fig. 6-9 (6.1.8): SGD, Momentum, AdaGrad and Adam with the book's learning rates (0.01, 0.01, 0.01, 0.001)
     train 784-100-100-100-100-10 (ReLU, He's weights) from the same weights on the same mini-batches of 128: SGD's
     loss stays above the other three."""
-    runs = {"SGD": {}, "Momentum": {"optimizer": "momentum"}, "AdaGrad": {"optimizer": "adagrad"},
+    runs = {"SGD": {}, N_("Momentum"): {"optimizer": "momentum"}, "AdaGrad": {"optimizer": "adagrad"},
             "Adam": {"optimizer": "adam", "lr": 0.001}}  # fmt: skip
     series, summary = _losses(data, watch, seed, runs, iterations, batch_size, N_("optimizer"))
     smoothed = np.array([smooth(losses) for losses in series.values()])[:, iterations // 10 :]

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple, TextIO
 import numpy as np
 
 from ..errors import N_, MnistInferError
+from ..i18n import _
 
 
 class Cell(NamedTuple):
@@ -67,6 +68,21 @@ class Bars(NamedTuple):
 Block = Text | Table | Picture | Pictures | Bars
 
 
+#: The splits' names for people (the command line's values stay ``test`` and ``train``).
+SPLIT_NAMES = {"test": N_("test"), "train": N_("train"), "validation": N_("validation")}
+
+
+def split_name(split: str) -> str:
+    return _(SPLIT_NAMES[split]) if split in SPLIT_NAMES else split
+
+
+def source_name(source: str) -> str:
+    """Where a digit came from, for people: ``test[8]`` with the split's name translated; a file's path as it is."""
+    split, bracket, rest = source.partition("[")
+    return _("{split}[{index}]").format(split=split_name(split), index=rest[:-1]) if bracket and split in SPLIT_NAMES \
+        else source  # fmt: skip
+
+
 def cells(text: str) -> int:
     """The terminal cells ``text`` takes (a Hangul syllable takes two)."""
     from rich.cells import cell_len
@@ -91,8 +107,15 @@ def to_terminal(stream: TextIO | None = None) -> bool:
         return False
 
 
-def emit(result: Any, as_json: bool = False, **options: Any) -> None:
-    """Write a result: its ``to_dict()`` as strict JSON, or its view (``options``: what the command asked to see)."""
+def emit(result: Any, as_json: bool = False, save: os.PathLike[str] | None = None, **options: Any) -> None:
+    """Write a result: its ``to_dict()`` as strict JSON, or its view (``options``: what the command asked to see);
+    and with ``save``, its figure (:data:`.explain.FIGURES`), before anything is printed."""
+    if save is not None:
+        from .explain import FIGURES
+
+        FIGURES[type(result).__name__](result, save)
+        if not as_json:
+            sys.stderr.write(_("saved the figure to {path}").format(path=save) + "\n")
     if as_json:
         return print_json(result.to_dict())
     from .draw import draw

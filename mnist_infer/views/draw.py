@@ -24,7 +24,8 @@ from . import Bars, Block, Cell, Picture, Pictures, Table, Text, to_terminal
 ASCII_RAMP = " .:-=+*#%@"
 #: What stands for the characters the views use where the output cannot show them (an ASCII or Latin-1 terminal).
 ASCII = str.maketrans({"×": "x", "–": "-", "—": "-", "·": "*", "…": "...", "→": "->", "✓": "right", "✗": "wrong",
-                       "λ": "lambda", "²": "2", "█": "#", **dict.fromkeys("▏▎▍▌▋▊▉", "")})  # fmt: skip
+                       "λ": "lambda", "²": "2", "█": "#", "⊛": "(*)", "μ": "mu", "σ": "sd",
+                       **dict.fromkeys("▏▎▍▌▋▊▉", ""), **dict(zip("▁▂▃▄▅▆▇", "_.-:=+*", strict=True))})  # fmt: skip
 BAR_WIDTH = 30
 MIN_WIDTH = 20  #: no view is drawn narrower, whatever the terminal says (COLUMNS=0 still shows everything)
 _EIGHTHS = " ▏▎▍▌▋▊▉"

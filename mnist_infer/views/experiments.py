@@ -76,7 +76,7 @@ def _conclusion(result: Experiment) -> str:
     """The numbers that carry the book's conclusion, in a sentence."""
     s, name = result.summary, result.name
     if name in ("optimizers", "init"):
-        final = ", ".join(f"{label} {loss:.3f}" for label, loss in s["final_loss"].items())
+        final = ", ".join(f"{_(label)} {loss:.3f}" for label, loss in s["final_loss"].items())
         return _("Loss at the end (smoothed as the book does): {final}.").format(final=final)
     if name == "overfit":
         text = _("{label}: train {train:.3f}, test {test:.3f}, gap {gap:.3f}")
@@ -131,7 +131,7 @@ def _losses(result, _, top: float):
     fig, axes = figure(7, 5)
     ax = axes[0][0]
     for (label, losses), marker in zip(result.series.items(), "oxsD", strict=False):
-        ax.plot(np.arange(1, len(losses) + 1), smooth(losses), marker=marker, markevery=100, label=label)
+        ax.plot(np.arange(1, len(losses) + 1), smooth(losses), marker=marker, markevery=100, label=_(label))
     ax.set(xlabel=_("iterations"), ylabel=_("loss"), ylim=(0, top))
     ax.legend()
     return fig

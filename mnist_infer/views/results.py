@@ -10,10 +10,9 @@ from pathlib import Path
 import numpy as np
 
 from ..catalog import KnownFile
-from ..errors import N_
 from ..i18n import _
 from ..paths import is_packaged
-from . import Bars, Block, Cell, Picture, Pictures, Table, Text
+from . import Bars, Block, Cell, Picture, Pictures, Table, Text, explain, source_name, split_name
 from .experiments import experiment_view
 
 
@@ -25,14 +24,6 @@ def view(result, **options) -> list[Block]:
 def source(path: str | Path) -> str:
     """Where a file came from, for people: its path, or that it is the package's own copy."""
     return _("{name} (packaged with mnist-infer)").format(name=Path(path).name) if is_packaged(path) else str(path)
-
-
-#: The splits' names for people (the command line's values stay ``test`` and ``train``).
-SPLIT_NAMES = {"test": N_("test"), "train": N_("train"), "validation": N_("validation")}
-
-
-def split_name(split: str) -> str:
-    return _(SPLIT_NAMES[split]) if split in SPLIT_NAMES else split
 
 
 def network_name(summary: str) -> str:
@@ -132,16 +123,18 @@ def predictions_view(result, show_input: bool = False, saved: tuple[int, Path] |
                 )
             )
             continue
-        shown = (
-            item.source
-            if item.index is None
-            else _("{split}[{index}]").format(split=split_name(item.source.partition("[")[0]), index=item.index)
-        )
+        shown = source_name(item.source)
         heading = _("{source}  prediction {digit}").format(source=shown, digit=item.prediction)
         style = "bold"
+        if not item.sure:  # softmax is not certainty (3.5.3): below the threshold the answer is a guess
+            confidence = float(item.probabilities[item.prediction])
+            heading = _("{source}  not sure: perhaps {digit} ({confidence:.1%}, below {threshold:.0%})").format(
+                source=shown, digit=item.prediction, confidence=confidence, threshold=item.threshold
+            )
         if item.label is not None:
             heading += "  " + _("label {label}").format(label=item.label) + " " + verdict(item.label == item.prediction)
             style = "bold green" if item.label == item.prediction else "bold red"
+        style = style if item.sure else "bold yellow"
         blocks.append(Text(heading, style))
         if item.preview is None:
             blocks.append(Picture(item.image))
@@ -316,4 +309,10 @@ VIEWS = {
     "DownloadReport": downloads_view,
     "GradientCheck": gradient_check_view,
     "Experiment": experiment_view,
+    "Explanation": explain.explanation_view,
+    "Saliency": explain.saliency_view,
+    "Templates": explain.templates_view,
+    "Reliability": explain.reliability_view,
+    "Robustness": explain.robustness_view,
+    "ClassMeans": explain.class_means_view,
 }
