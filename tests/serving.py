@@ -7,7 +7,12 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
+import re
+import signal
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -81,3 +86,19 @@ def raw(server: PageServer, request: bytes, timeout: float = 5.0) -> bytes:
         while chunk := sock.recv(65536):
             chunks.append(chunk)
     return b"".join(chunks)
+
+
+@contextmanager
+def serve_command(*args: str, stderr: Path | None = None) -> Iterator[tuple[subprocess.Popen, int]]:
+    """``mnist-infer serve --port 0 ARGS`` in its own process, stderr to a file: (the process, its port). Stopped with
+    Ctrl-C at the end."""
+    command = [sys.executable, "-m", "mnist_infer", "serve", "--port", "0", *args]
+    with open(stderr or os.devnull, "wb") as err:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=err, text=True)
+    try:
+        port = re.search(r"http://127\.0\.0\.1:(\d+)/", process.stdout.readline())
+        assert port, "the server did not start"
+        yield process, int(port.group(1))
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)

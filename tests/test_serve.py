@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import io
 import json
@@ -24,7 +25,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from conftest import FIRST_TEST_LABELS, packaged
-from hostile import bad_images, png_claiming
+from hostile import bad_images, costly_pictures, png_claiming
 from mnist_infer.cli import cli
 from mnist_infer.data.idx import write_idx
 from mnist_infer.data.pictures import prepare_image
@@ -38,6 +39,7 @@ from serving import (  # noqa: F401 (fixtures)
     model_fixture,
     raw,
     running,
+    serve_command,
     served_data_fixture,
     server_fixture,
     strict_json,
@@ -293,21 +295,61 @@ def test_surprises_are_a_json_500_and_the_server_goes_on(
 
 
 @pytest.mark.slow
-def test_a_slow_body_holds_a_decoder_for_a_bounded_time(model: api.Model, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(server_module, "BODY_SECONDS", 0.5)
-    monkeypatch.setattr(server_module, "QUEUE_SECONDS", 0.2)
+def test_a_slow_client_never_holds_a_decoder(model: api.Model, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two clients trickling their bodies a byte at a time, with one decoder: other pictures are answered at once,
+    the slow ones get 408 when their time is up, and what they send after that is drained for a bounded time."""
+    monkeypatch.setattr(server_module, "BODY_SECONDS", 1.0)
+    monkeypatch.setattr(server_module, "DRAIN_SECONDS", 0.5)
     with running(model, decoders=1) as server:
-        slow = socket.create_connection(("127.0.0.1", server.server_port))
-        slow.sendall(f"POST /api/predict HTTP/1.1\r\nHost: localhost\r\nContent-Length: {len(SEVEN)}\r\n\r\n".encode())
-        slow.sendall(SEVEN[:100])  # ... and the rest never comes
-        time.sleep(0.1)
+        slow = [socket.create_connection(("127.0.0.1", server.server_port)) for _ in range(2)]
+        for client in slow:
+            head = f"POST /api/predict HTTP/1.1\r\nHost: localhost\r\nContent-Length: {len(SEVEN)}\r\n\r\n"
+            client.sendall(head.encode() + SEVEN[:100])
+        started = time.monotonic()
+        for _ in range(3):
+            assert call(server, "POST", "/api/predict", SEVEN)[0] == 200
+        assert time.monotonic() - started < 0.9  # before the slow ones' time is up
+        replies = [b"", b""]
+        deadline = time.monotonic() + 6
+        for client in slow:
+            client.settimeout(0.2)
+        while not all(reply.endswith(b"}") for reply in replies) and time.monotonic() < deadline:
+            for i, client in enumerate(slow):
+                with contextlib.suppress(OSError):
+                    client.sendall(b"x")  # still trickling, past the deadline
+                with contextlib.suppress(TimeoutError):
+                    replies[i] += client.recv(65536)
+        assert all(reply.startswith(b"HTTP/1.1 408") for reply in replies), replies
+        for client in slow:  # drained for a bounded time: then the server closes, though the client still sends
+            closed, ended = False, time.monotonic() + 3
+            while not closed and time.monotonic() < ended:
+                try:
+                    client.sendall(b"x")
+                    closed = client.recv(65536) == b""
+                except TimeoutError:
+                    continue
+                except OSError:  # reset: closed all the same
+                    closed = True
+            assert closed, "still drained"
+            client.close()
+        assert call(server, "POST", "/api/predict", SEVEN)[0] == 200
+
+
+def test_bodies_in_memory_are_bounded(model: api.Model, monkeypatch: pytest.MonkeyPatch) -> None:
+    """However many clients send at once: past BODIES bodies of the largest size, 503, never the memory."""
+    monkeypatch.setattr(server_module, "BODIES", 2)
+    with running(model, max_body=len(SEVEN)) as server:
+        held = [socket.create_connection(("127.0.0.1", server.server_port)) for _ in range(2)]
+        for client in held:  # all of a body but its last byte: held in memory
+            head = f"POST /api/predict HTTP/1.1\r\nHost: localhost\r\nContent-Length: {len(SEVEN)}\r\n\r\n"
+            client.sendall(head.encode() + SEVEN[:-1])
+        time.sleep(0.2)
         status, body, _ = call(server, "POST", "/api/predict", SEVEN)
         assert status == 503 and "busy" in body["error"]
-        time.sleep(0.3)
-        slow.sendall(SEVEN[100:200])  # still trickling after the deadline
-        reply = slow.recv(65536)
-        slow.close()
-        assert reply.startswith(b"HTTP/1.1 408")
+        for client in held:
+            client.sendall(SEVEN[-1:])
+            assert client.recv(65536).startswith(b"HTTP/1.1 200")
+            client.close()
         assert call(server, "POST", "/api/predict", SEVEN)[0] == 200
 
 
@@ -350,6 +392,36 @@ def test_100_concurrent_mixed_requests_all_answered(model: api.Model, monkeypatc
 
 
 # --- the command ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_memory_stays_bounded_while_pictures_are_decoded_at_once(weights_file: Path, tmp_path: Path) -> None:
+    """The costliest pictures, two of each at once: decoding shares one bound (MAX_DECODE_BYTES), the bodies
+    another (BODIES of 10 MB); the server's peak memory stays within them."""
+    from test_images import PICTURE_BOUND
+
+    refused = costly_pictures(tmp_path)
+    with serve_command("--weights", str(weights_file)) as (process, port):
+
+        def post(path: Path) -> tuple[int, str]:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+            connection.request("POST", "/api/predict", body=path.read_bytes())
+            response = connection.getresponse()
+            return response.status, response.read().decode()
+
+        def peak() -> int:
+            status = Path(f"/proc/{process.pid}/status").read_text()
+            return int(status.split("VmHWM:")[1].split()[0]) * 1024
+
+        assert post(tmp_path / "seven.png" if (tmp_path / "seven.png").write_bytes(SEVEN) else None)[0] == 200
+        idle = peak()
+        plan = [name for name in refused for _ in range(2)]
+        with ThreadPoolExecutor(len(plan)) as pool:
+            answers = dict(zip(plan, pool.map(post, [tmp_path / name for name in plan]), strict=True))
+        growth = peak() - idle
+    assert growth < PICTURE_BOUND + server_module.BODIES * server_module.MAX_BODY_BYTES, f"{growth / 1e6:.0f} MB"
+    for name, (status, body) in answers.items():
+        assert status in (200, 400) and ("decompression bomb" in body) == refused[name], (name, body)
 
 
 def test_port_in_use_is_an_error_with_the_way_out(weights_file: Path, runner: CliRunner) -> None:

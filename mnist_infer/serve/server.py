@@ -2,9 +2,11 @@
 
 - Only requests whose ``Host`` (and ``Origin``, when sent) name this server are answered (:mod:`.hosts`).
 - ``POST`` bodies need a ``Content-Length`` of at most ``max_body`` bytes, checked before a byte is read
-  (chunked bodies are refused); a body must arrive within ``BODY_SECONDS``.
-- At most ``decoders`` requests read and decode a picture at once; the others wait up to ``QUEUE_SECONDS``, then
-  get 503. So memory stays bounded however many clients come.
+  (chunked bodies are refused); a body must arrive within ``BODY_SECONDS``. Bodies in memory at once take at most
+  ``BODIES`` times ``max_body`` (beyond that: 503), and decoding them the bound of
+  :data:`~mnist_infer.data.pictures.MAX_DECODE_BYTES`. So memory stays bounded however many clients come.
+- A body is read before its request waits for one of the ``decoders``: a slow client never holds a decoder. The
+  others wait up to ``QUEUE_SECONDS``, then get 503.
 - Static files come from a fixed list read from the package at start-up: no directory listing, no other path.
 - Every error is a JSON ``{"error": "..."}`` with a 4xx or 5xx status, and the server goes on serving.
 """
@@ -36,8 +38,11 @@ DECODERS = max(2, min(4, os.cpu_count() or 2))
 QUEUE_SECONDS = 20.0  #: how long a request waits for a decoder before 503
 BODY_SECONDS = 20.0  #: how long a body may take to arrive
 IDLE_SECONDS = 15.0  #: a connection silent this long is closed
-#: After refusing a body unread, up to this much of it is drained (not kept) so the client reads the answer.
+#: After refusing a body unread, up to this much of it is drained (not kept), for at most DRAIN_SECONDS, so that
+#: the client reads the answer rather than a reset connection.
 DRAIN_BYTES = 64 * 1024 * 1024
+DRAIN_SECONDS = 2.0
+BODIES = 4  #: bodies of ``max_body`` bytes in memory at once, received and not yet answered
 
 SEND_THE_FILE = "send the image file's bytes as the body (curl --data-binary @digit.png)"
 _DIGIT_PATH = re.compile(r"/api/digit/(\d{1,9})")
@@ -63,6 +68,7 @@ class PageServer(ThreadingHTTPServer):
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.model, self.max_body, self.log = model, max_body, log
         self.decoding = threading.BoundedSemaphore(decoders)
+        self.held, self.holding = 0, threading.Lock()  # bytes of bodies in memory
         self.static = load_static()
         super().__init__((host, port), Handler)
         self.hosts = HostPolicy(host, self.server_address[0])
@@ -75,6 +81,14 @@ class PageServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         return f"http://{display_host(self.server_name)}:{self.server_port}/"
+
+    def hold(self, size: int) -> bool:
+        """Count ``size`` more bytes of bodies in memory (fewer, when negative); False if that would pass the bound."""
+        with self.holding:
+            if self.held + size > BODIES * self.max_body:
+                return False
+            self.held += size
+            return True
 
     def handle_error(self, request: object, client_address: tuple) -> None:
         """One line, not the standard library's traceback; nothing when the client merely went away."""
@@ -134,15 +148,20 @@ class Handler(BaseHTTPRequestHandler):
         length = self._body_length()
         if length is None:
             return
-        if not self.server.decoding.acquire(timeout=QUEUE_SECONDS):
-            self._send_error(HTTPStatus.SERVICE_UNAVAILABLE, "busy: too many pictures at once; try again", close=True)
-            return
+        self.held = 0
         try:
-            data = self._read_body(length)
-            if data is not None:
+            data = self._read_body(length)  # before waiting for a decoder: a slow client holds none
+            if data is None:
+                return
+            if not self.server.decoding.acquire(timeout=QUEUE_SECONDS):
+                self._send_error(HTTPStatus.SERVICE_UNAVAILABLE, "busy: too many pictures at once; try again")
+                return
+            try:
                 self._answer(lambda: api.predict_image(self.server.model.network, data))
+            finally:
+                self.server.decoding.release()
         finally:
-            self.server.decoding.release()
+            self.server.hold(-self.held)
 
     def handle_expect_100(self) -> bool:
         """``Expect: 100-continue``: refuse before the client sends the body, when it would be refused anyway."""
@@ -197,22 +216,26 @@ class Handler(BaseHTTPRequestHandler):
         return length
 
     def _read_body(self, length: int) -> bytes | None:
-        """Exactly ``length`` bytes, arriving within ``BODY_SECONDS``; None after refusing a slow or short one."""
-        chunks, received = [], 0
+        """Exactly ``length`` bytes, arriving within ``BODY_SECONDS``, counted in ``self.held`` (the caller lets them
+        go); None after refusing a slow or short one, or one that the memory for bodies cannot take now."""
+        chunks = []
         deadline = time.monotonic() + BODY_SECONDS
         try:
-            while received < length:
+            while self.held < length:
                 if time.monotonic() > deadline:
                     raise TimeoutError
-                chunk = self.rfile.read1(min(length - received, 1 << 20))
+                chunk = self.rfile.read1(min(length - self.held, 1 << 20))
                 if not chunk:
                     break
+                if not self.server.hold(len(chunk)):
+                    self._send_error(HTTPStatus.SERVICE_UNAVAILABLE, "busy: too many pictures at once; try again", True)
+                    return None
                 chunks.append(chunk)
-                received += len(chunk)
+                self.held += len(chunk)
         except TimeoutError:
             self._send_error(HTTPStatus.REQUEST_TIMEOUT, "the body arrived too slowly", close=True)
             return None
-        if received < length:
+        if self.held < length:
             self.close_connection = True  # the client went away mid-body: nobody to answer
             return None
         return b"".join(chunks)
@@ -271,8 +294,8 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             self.connection.shutdown(socket.SHUT_WR)
             self.connection.settimeout(1.0)
-            drained = 0
-            while drained < DRAIN_BYTES and (chunk := self.rfile.read1(1 << 16)):
+            drained, deadline = 0, time.monotonic() + DRAIN_SECONDS
+            while drained < DRAIN_BYTES and time.monotonic() < deadline and (chunk := self.rfile.read1(1 << 16)):
                 drained += len(chunk)
         except OSError:
             pass
