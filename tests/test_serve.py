@@ -266,6 +266,8 @@ def test_refused_bodies(server: PageServer) -> None:
     assert reply.startswith(b"HTTP/1.1 411") and b"not chunked" in reply
     assert raw(server, head + b"Connection: close\r\n\r\n").startswith(b"HTTP/1.1 411")
     assert raw(server, head + b"Content-Length: -5\r\n\r\n").startswith(b"HTTP/1.1 400")
+    reply = raw(server, head + b"Content-Length: " + b"9" * 5000 + b"\r\n\r\n")  # more digits than int() takes
+    assert reply.startswith(b"HTTP/1.1 413") and b"10,485,760" in reply
     status, body, _ = call(server, "POST", "/api/predict", b"x", {"Content-Type": "multipart/form-data; boundary=x"})
     assert status == 415 and "--data-binary" in body["error"]
     # A client that sends the whole oversized body anyway still reads the answer, not a reset connection.
@@ -292,6 +294,33 @@ def test_surprises_are_a_json_500_and_the_server_goes_on(
     # A GET with a body: answered, then the connection is closed (the body is not read as the next request).
     reply = raw(server, b"GET /api/info HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\nGET /")
     assert reply.startswith(b"HTTP/1.1 200") and reply.count(b"HTTP/1.1") == 1
+
+
+@pytest.mark.parametrize(
+    ("header", "words"),
+    [
+        ("Content-Length: \u00b2", b"is not a number"),  # a digit to str.isdigit(), not to int()
+        ("Content-Length: \u00b9\u00b2", b"is not a number"),
+        ("Content-Length: +5", b"is not a number"),
+        ("Content-Length: 5 5", b"is not a number"),
+        ("Content-Length: 0x10", b"is not a number"),
+        ("Content-Length: 5\r\nContent-Length: 5", b"is not a number"),  # which one would a proxy believe?
+        ("Content-Length: 5\r\nHost: evil.example", b"more than one Host header"),
+        ("Content-Length: 5\r\nOrigin: null", b"other sites"),
+    ],
+)
+def test_malformed_headers_are_answered_4xx(server: PageServer, header: str, words: bytes) -> None:
+    """Never a dropped connection: each is answered, with a 4xx and a JSON error, and the server goes on."""
+    head = f"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1:{server.server_port}\r\n{header}\r\n\r\n"
+    reply = raw(server, head.encode("latin-1") + b"hello")
+    assert re.match(rb"HTTP/1.1 4\d\d ", reply) and b'{"error":' in reply and words in reply, reply
+    assert call(server, "POST", "/api/predict", SEVEN)[0] == 200
+
+
+@pytest.mark.parametrize("path", ["//[", "/?[", "/\x1b[2J", "/api/digit/\u00b2", "/api/digit/99999999999999"])
+def test_odd_paths_are_answered(server: PageServer, path: str) -> None:
+    reply = raw(server, f"GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".encode("latin-1"))
+    assert re.match(rb"HTTP/1.1 [234]\d\d ", reply), reply  # answered, never dropped
 
 
 @pytest.mark.slow

@@ -7,6 +7,7 @@
   :data:`~mnist_infer.data.pictures.MAX_DECODE_BYTES`. So memory stays bounded however many clients come.
 - A body is read before its request waits for one of the ``decoders``: a slow client never holds a decoder. The
   others wait up to ``QUEUE_SECONDS``, then get 503.
+- Malformed requests get a 4xx.
 - Static files come from a fixed list read from the package at start-up: no directory listing, no other path.
 - Every error is a JSON ``{"error": "..."}`` with a 4xx or 5xx status, and the server goes on serving.
 """
@@ -24,7 +25,6 @@ import time
 from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
 
 from .. import __version__
 from ..errors import ImageError, MnistInferError
@@ -120,7 +120,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         if self.headers.get("Content-Length", "0").strip() != "0":
             self.close_connection = True  # a body nobody reads: the next request cannot be found after it
-        path = urlsplit(self.path).path
+        path = self.path.partition("?")[0]
         if path in self.server.static:
             body, content_type = self.server.static[path]
             self._send(HTTPStatus.OK, body, content_type, cache="no-cache")
@@ -139,7 +139,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         if self._refused():
             return
-        path = urlsplit(self.path).path
+        path = self.path.partition("?")[0]
         if path != "/api/predict":
             known = path in self.server.static or path == "/api/info" or _DIGIT_PATH.fullmatch(path)
             status = HTTPStatus.METHOD_NOT_ALLOWED if known else HTTPStatus.NOT_FOUND
@@ -172,16 +172,18 @@ class Handler(BaseHTTPRequestHandler):
     # --- checks -------------------------------------------------------------------------------------------
     def _refused(self) -> bool:
         """Refuse (and say why) a request that does not name this server: the DNS-rebinding guard."""
-        hosts = self.server.hosts
-        if not hosts.allows_host_header(self.headers.get("Host")):
-            host = self.headers.get("Host")
+        hosts, host, origins = self.server.hosts, self.headers.get("Host"), self.headers.get_all("Origin", [])
+        if len(self.headers.get_all("Host", [])) > 1:
+            self._send_error(HTTPStatus.BAD_REQUEST, "more than one Host header", close=True)
+            return True
+        if not hosts.allows_host_header(host):
             self._send_error(
                 HTTPStatus.FORBIDDEN if host else HTTPStatus.BAD_REQUEST,
                 f"Host {host!r} is not this server; use {self.server.url}" if host else "no Host header",
                 close=True,
             )
             return True
-        if not hosts.allows_origin(self.headers.get("Origin")):
+        if len(origins) > 1 or not hosts.allows_origin(origins[0] if origins else None):
             self._send_error(HTTPStatus.FORBIDDEN, "requests from other sites are refused", close=True)
             return True
         return False
@@ -191,19 +193,20 @@ class Handler(BaseHTTPRequestHandler):
         if "Transfer-Encoding" in self.headers:
             self._send_error(HTTPStatus.LENGTH_REQUIRED, "send the body with a Content-Length, not chunked", True)
             return None
-        declared = self.headers.get("Content-Length")
-        if declared is None:
+        declared = self.headers.get_all("Content-Length", [])
+        if not declared:
             self._send_error(HTTPStatus.LENGTH_REQUIRED, f"no Content-Length: {SEND_THE_FILE}", True)
             return None
-        if not declared.strip().isdigit():
-            self._send_error(HTTPStatus.BAD_REQUEST, f"Content-Length {declared!r} is not a number", close=True)
+        digits = declared[0].strip()
+        if len(declared) > 1 or not (digits.isascii() and digits.isdigit()):  # "²" and "٣" are digits to isdigit()
+            shown = ", ".join(declared)
+            self._send_error(HTTPStatus.BAD_REQUEST, f"Content-Length {shown[:40]!r} is not a number", close=True)
             return None
-        length = int(declared)
+        length = int(digits) if len(digits) < 16 else self.server.max_body + 1  # int() refuses 5,000 digits
         if length > self.server.max_body:
             self._send_error(
                 HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-                f"the picture is {length:,} bytes, more than the {self.server.max_body:,} accepted; "
-                "scale it down or crop it first",
+                f"the picture is larger than the {self.server.max_body:,} bytes accepted; scale it down or crop it",
                 close=True,
             )
             return None
