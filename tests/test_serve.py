@@ -323,6 +323,13 @@ def test_odd_paths_are_answered(server: PageServer, path: str) -> None:
     assert re.match(rb"HTTP/1.1 [234]\d\d ", reply), reply  # answered, never dropped
 
 
+def test_the_log_escapes_control_characters_in_process(model: api.Model, capfd: pytest.CaptureFixture) -> None:
+    with running(model, log=True) as server:
+        raw(server, b"GET /\x1b[2J\x07\x9b HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+    err = capfd.readouterr().err
+    assert '"GET /\\x1b[2J\\x07\\x9b HTTP/1.1" 404 -\n' in err and not re.search("[\x1b\x07\x9b]", err), repr(err)
+
+
 @pytest.mark.slow
 def test_a_slow_client_never_holds_a_decoder(model: api.Model, monkeypatch: pytest.MonkeyPatch) -> None:
     """Two clients trickling their bodies a byte at a time, with one decoder: other pictures are answered at once,
@@ -425,7 +432,7 @@ def test_100_concurrent_mixed_requests_all_answered(model: api.Model, monkeypatc
 
 @pytest.mark.slow
 def test_memory_stays_bounded_while_pictures_are_decoded_at_once(weights_file: Path, tmp_path: Path) -> None:
-    """The costliest pictures, two of each at once: decoding shares one bound (MAX_DECODE_BYTES), the bodies
+    """The costliest pictures, all at once: decoding shares one bound (MAX_DECODE_BYTES), the bodies
     another (BODIES of 10 MB); the server's peak memory stays within them."""
     from test_images import PICTURE_BOUND
 
@@ -442,15 +449,52 @@ def test_memory_stays_bounded_while_pictures_are_decoded_at_once(weights_file: P
             status = Path(f"/proc/{process.pid}/status").read_text()
             return int(status.split("VmHWM:")[1].split()[0]) * 1024
 
-        assert post(tmp_path / "seven.png" if (tmp_path / "seven.png").write_bytes(SEVEN) else None)[0] == 200
+        (tmp_path / "seven.png").write_bytes(SEVEN)
+        assert post(tmp_path / "seven.png")[0] == 200
         idle = peak()
-        plan = [name for name in refused for _ in range(2)]
-        with ThreadPoolExecutor(len(plan)) as pool:
-            answers = dict(zip(plan, pool.map(post, [tmp_path / name for name in plan]), strict=True))
+        with ThreadPoolExecutor(len(refused)) as pool:
+            answers = dict(zip(refused, pool.map(post, [tmp_path / name for name in refused]), strict=True))
         growth = peak() - idle
     assert growth < PICTURE_BOUND + server_module.BODIES * server_module.MAX_BODY_BYTES, f"{growth / 1e6:.0f} MB"
     for name, (status, body) in answers.items():
         assert status in (200, 400) and ("decompression bomb" in body) == refused[name], (name, body)
+
+
+@pytest.mark.slow
+def test_the_log_keeps_every_line_while_pictures_are_decoded(weights_file: Path, tmp_path: Path) -> None:
+    """Decoders silence file descriptor 2 while they run: the log is written past them, a whole line at a time."""
+    log = tmp_path / "log.txt"
+    with serve_command("--log", "--weights", str(weights_file), stderr=log) as (_, port):
+
+        def post(_: int) -> int:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            connection.request("POST", "/api/predict", body=SEVEN)
+            return connection.getresponse().status
+
+        with ThreadPoolExecutor(30) as pool:
+            assert list(pool.map(post, range(60))) == [200] * 60
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        connection.request("GET", "/api/info")
+        assert connection.getresponse().status == 200
+        time.sleep(0.2)
+    lines = log.read_text().splitlines()
+    assert sum('"POST /api/predict HTTP/1.1" 200' in line for line in lines) == 60, lines
+    assert '"GET /api/info HTTP/1.1" 200' in lines[-1]
+    assert all(re.fullmatch(r'127\.0\.0\.1 "(POST|GET) \S+ HTTP/1\.1" 200 -', line) for line in lines), lines
+
+
+@pytest.mark.slow
+def test_the_log_escapes_control_characters(weights_file: Path, tmp_path: Path) -> None:
+    """A request line that would retitle the terminal and clear it is logged with its control characters escaped."""
+    log = tmp_path / "log.txt"
+    with serve_command("--log", "--weights", str(weights_file), stderr=log) as (_, port):
+        with socket.create_connection(("127.0.0.1", port)) as client:
+            client.sendall(b"GET /\x1b]0;TITLE\x07\x1b[2J\x9b HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            assert client.recv(65536).startswith(b"HTTP/1.1 404")
+        time.sleep(0.2)
+    text = log.read_text("utf-8")
+    assert "/\\x1b]0;TITLE\\x07\\x1b[2J\\x9b" in text, text
+    assert not re.search(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]", text), repr(text)
 
 
 def test_port_in_use_is_an_error_with_the_way_out(weights_file: Path, runner: CliRunner) -> None:

@@ -52,9 +52,8 @@ def serve(
 
     model = load_model(resolve(weights, data_dir), data_dir)
     _unmap_freed_blocks()
-    log = (lambda line: click.echo(line, err=True)) if log_requests else None
     try:
-        server = PageServer(host, port, model, log=log)
+        server = PageServer(host, port, model, log=log_requests)
     except OSError as exc:
         raise MnistInferError(N_("{problem}"), problem=_listen_error(host, port, exc)) from None
     previous = signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as quietly as Ctrl-C

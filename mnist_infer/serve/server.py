@@ -7,13 +7,15 @@
   :data:`~mnist_infer.data.pictures.MAX_DECODE_BYTES`. So memory stays bounded however many clients come.
 - A body is read before its request waits for one of the ``decoders``: a slow client never holds a decoder. The
   others wait up to ``QUEUE_SECONDS``, then get 503.
-- Malformed requests get a 4xx.
+- Malformed requests get a 4xx; the log (``--log``) and errors go to stderr a whole line at a time, control
+  characters escaped.
 - Static files come from a fixed list read from the package at start-up: no directory listing, no other path.
 - Every error is a JSON ``{"error": "..."}`` with a 4xx or 5xx status, and the server goes on serving.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -43,6 +45,8 @@ IDLE_SECONDS = 15.0  #: a connection silent this long is closed
 DRAIN_BYTES = 64 * 1024 * 1024
 DRAIN_SECONDS = 2.0
 BODIES = 4  #: bodies of ``max_body`` bytes in memory at once, received and not yet answered
+#: What the log escapes, as http.server does: the C0 and C1 control characters (a terminal obeys them).
+_CONTROL = {code: f"\\x{code:02x}" for code in (*range(0x20), *range(0x7F, 0xA0))}
 
 SEND_THE_FILE = "send the image file's bytes as the body (curl --data-binary @digit.png)"
 _DIGIT_PATH = re.compile(r"/api/digit/(\d{1,9})")
@@ -63,12 +67,17 @@ class PageServer(ThreadingHTTPServer):
         *,
         max_body: int = MAX_BODY_BYTES,
         decoders: int = DECODERS,
-        log: Callable[[str], None] | None = None,
+        log: bool = False,
     ) -> None:
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.model, self.max_body, self.log = model, max_body, log
         self.decoding = threading.BoundedSemaphore(decoders)
         self.held, self.holding = 0, threading.Lock()  # bytes of bodies in memory
+        self.writing = threading.Lock()
+        try:  # stderr as it is now: decoders point file descriptor 2 at devnull while they run
+            self.stderr = os.dup(2)
+        except OSError:
+            self.stderr = -1
         self.static = load_static()
         super().__init__((host, port), Handler)
         self.hosts = HostPolicy(host, self.server_address[0])
@@ -81,6 +90,19 @@ class PageServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         return f"http://{display_host(self.server_name)}:{self.server_port}/"
+
+    def server_close(self) -> None:
+        super().server_close()
+        if self.stderr >= 0:
+            os.close(self.stderr)
+            self.stderr = -1
+
+    def say(self, line: str) -> None:
+        """One line on stderr, written whole whatever other threads write, control characters escaped."""
+        encoding = getattr(sys.stderr, "encoding", None) or "utf-8"
+        with self.writing, contextlib.suppress(OSError):
+            if self.stderr >= 0:
+                os.write(self.stderr, (line.translate(_CONTROL) + "\n").encode(encoding, "backslashreplace"))
 
     def hold(self, size: int) -> bool:
         """Count ``size`` more bytes of bodies in memory (fewer, when negative); False if that would pass the bound."""
@@ -95,7 +117,7 @@ class PageServer(ThreadingHTTPServer):
         error = sys.exc_info()[1]
         if isinstance(error, (ConnectionError, TimeoutError)):
             return
-        sys.stderr.write(f"mnist-infer serve: error while answering {client_address[0]}: {error!r}\n")
+        self.say(f"mnist-infer serve: error while answering {client_address[0]}: {error!r}")
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -254,7 +276,7 @@ class Handler(BaseHTTPRequestHandler):
         except MnistInferError as exc:
             self._send_error(HTTPStatus.INTERNAL_SERVER_ERROR, str(exc))
         except Exception as exc:  # never a traceback to the client, never a dead server
-            sys.stderr.write(f"mnist-infer serve: internal error on {self.command} {self.path}: {exc!r}\n")
+            self.server.say(f"mnist-infer serve: internal error on {self.command} {self.path}: {exc!r}")
             self._send_error(HTTPStatus.INTERNAL_SERVER_ERROR, f"internal error ({type(exc).__name__}: {exc})")
         else:
             self._send_json(HTTPStatus.OK, payload)
@@ -304,8 +326,8 @@ class Handler(BaseHTTPRequestHandler):
             pass
 
     def log_message(self, format: str, *args: object) -> None:
-        if self.server.log is not None:
-            self.server.log(f"{self.address_string()} {format % args}")
+        if self.server.log:
+            self.server.say(f"{self.address_string()} {format % args}")
 
     def log_error(self, format: str, *args: object) -> None:
         self.log_message(format, *args)  # timeouts of idle connections: not worth a line unless logging
