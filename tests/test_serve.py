@@ -176,10 +176,13 @@ def test_host_policy() -> None:
     everywhere = HostPolicy("0.0.0.0", "0.0.0.0")
     assert everywhere.allows_host_header("192.168.1.20:8000") and everywhere.allows_host_header("[fe80::1]:8000")
     assert not everywhere.allows_host_header("evil.example:8000")
-    assert local.allows_origin(None) and local.allows_origin("http://localhost:8000")
-    assert not any(
-        map(local.allows_origin, ["null", "http://evil.example", "file://", "http://[::1", "ftp://localhost"])
-    )
+    assert local.allows_origin(None) and local.allows_origin("http://localhost:8000", "127.0.0.1:8000")
+    assert local.allows_origin("http://127.0.0.1", "localhost") and local.allows_origin("http://[::1]:80", "[::1]")
+    refused = ["null", "http://evil.example", "file://", "http://[::1", "ftp://localhost", "http://localhost:99999"]
+    assert not any(local.allows_origin(origin, "localhost:8000") for origin in refused)
+    # The same host on another port or scheme is another site: another server of this machine, say.
+    for origin in ("http://localhost:9999", "https://localhost:8000", "http://localhost", "https://127.0.0.1"):
+        assert not local.allows_origin(origin, "localhost:8000"), origin
 
 
 @given(st.text(max_size=60))
@@ -238,9 +241,12 @@ def test_dns_rebinding_and_other_sites_are_refused(server: PageServer) -> None:
         assert status == 403 and "not this server" in body["error"], host
     for host in (f"localhost:{port}", f"127.0.0.1:{port}", "LOCALHOST"):
         assert call(server, "GET", "/api/info", headers={"Host": host})[0] == 200, host
-    status, body, _ = call(server, "POST", "/api/predict", SEVEN, {"Origin": "http://evil.example"})
-    assert status == 403 and "other sites" in body["error"]
-    assert call(server, "POST", "/api/predict", SEVEN, {"Origin": f"http://localhost:{port}"})[0] == 200
+    for origin in ("http://evil.example", "http://localhost:9999", "https://127.0.0.1", f"https://127.0.0.1:{port}",
+                   "http://127.0.0.1", f"http://127.0.0.1:{port + 1}"):  # fmt: skip
+        status, body, _ = call(server, "POST", "/api/predict", SEVEN, {"Origin": origin})
+        assert status == 403 and "other sites" in body["error"], origin
+    for origin in (f"http://localhost:{port}", f"http://127.0.0.1:{port}"):
+        assert call(server, "POST", "/api/predict", SEVEN, {"Origin": origin})[0] == 200
     reply = raw(server, b"GET /api/info HTTP/1.0\r\n\r\n")
     assert reply.startswith(b"HTTP/1.1 400") and b"no Host header" in reply
 

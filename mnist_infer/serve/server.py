@@ -205,7 +205,7 @@ class Handler(BaseHTTPRequestHandler):
                 close=True,
             )
             return True
-        if len(origins) > 1 or not hosts.allows_origin(origins[0] if origins else None):
+        if len(origins) > 1 or not hosts.allows_origin(origins[0] if origins else None, host):
             self._send_error(HTTPStatus.FORBIDDEN, "requests from other sites are refused", close=True)
             return True
         return False
