@@ -395,3 +395,14 @@ def test_training_that_ends_at_chance_level_says_so(runner: CliRunner, halves: P
             "--lr", "100", "--seed", "0", "--out", str(tmp_path / "w.npz")]  # fmt: skip
     result = runner.invoke(cli, args)
     assert result.exit_code == 0 and "chance level" in result.output and "--lr" in result.output
+
+
+@pytest.mark.slow
+def test_a_huge_loss_keeps_to_its_column(halves: Path, tmp_path: Path) -> None:
+    """A learning rate of 1e9 leaves the loss finite but huge: it is printed in its own column, not run into the
+    epoch's (in a pipe, as on a terminal the same line is drawn)."""
+    command = [sys.executable, "-m", "mnist_infer", "train", "--data-dir", str(halves), "--epochs", "1", "--lr", "1e9"]
+    result = subprocess.run([*command, "--seed", "1", "--out", str(tmp_path / "w.npz")], capture_output=True, text=True)
+    lines = result.stdout.splitlines()
+    epoch = lines[next(i for i, line in enumerate(lines) if line.split()[:2] == ["epoch", "loss"]) + 1].split()
+    assert len(epoch) == 6 and epoch[0] == "1" and float(epoch[1]) > 1e6, result.stdout

@@ -157,9 +157,9 @@ def print_json(payload: Any) -> None:
 
 
 def width() -> int | None:
-    """How wide plain lines may be: ``$COLUMNS`` if set (at least :data:`MIN_WIDTH`); else a pipe has no limit."""
-    value = os.environ.get("COLUMNS", "")
-    return max(int(value), MIN_WIDTH) if value.isdigit() else None
+    """How wide plain lines may be: ``$COLUMNS`` if it is a number (at least :data:`MIN_WIDTH`); else no limit."""
+    value = os.environ.get("COLUMNS", "").strip()
+    return max(int(value), MIN_WIDTH) if value.isascii() and value.isdigit() and len(value) < 10 else None
 
 
 def can_encode(text: str, stream: TextIO | None = None) -> bool:

@@ -4,7 +4,6 @@ the terminal has no colour or no Unicode, ASCII."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Sequence
 from typing import TextIO
@@ -33,10 +32,12 @@ from . import (
 
 def console(stream: TextIO | None = None) -> Console:
     """A Rich console for ``stream``, at least :data:`MIN_WIDTH` wide; strings printed as they are (no markup: a
-    path or "test[0]" is not a style)."""
-    columns = os.environ.get("COLUMNS", "")
-    width = int(columns) if columns.isdigit() and int(columns) > 0 else shutil.get_terminal_size().columns
-    return Console(file=stream, width=max(width, MIN_WIDTH), highlight=False, markup=False, emoji=False)
+    path or "test[0]" is not a style). Its size is ``$COLUMNS`` and ``$LINES`` where they are numbers above 0, else
+    the terminal's, as shutil reads them (Rich itself reads "²" as a number, then fails to convert it)."""
+    size = shutil.get_terminal_size()
+    return Console(
+        file=stream, width=max(size.columns, MIN_WIDTH), height=size.lines, highlight=False, markup=False, emoji=False
+    )
 
 
 def unicode_ok(console: Console) -> bool:

@@ -37,6 +37,11 @@ def _number(value: float | None) -> str:
     return f"{value:.4f}" if abs(value) < 1000 else f"{value:.3g}"
 
 
+def _row(cells) -> str:
+    """Cells right-aligned in their columns, and a space before each, however long (a loss of 4.26e+10)."""
+    return "".join(" " + cell.rjust(w - 1) for cell, w in zip(cells, _WIDTHS, strict=True))
+
+
 class TrainingDisplay:
     """Receives the training loop's callbacks and writes them for ``stream`` (None: nowhere)."""
 
@@ -65,7 +70,7 @@ class TrainingDisplay:
         self._write([Text(line) for line in lines])
         if not self.narrow:
             headers = (_("epoch"), _("loss"), _("train acc"), _("val acc"), _("test acc"), _("seconds"))
-            self._write([Text("".join(h.rjust(w) for h, w in zip(headers, _WIDTHS, strict=True)), "bold")])
+            self._write([Text(_row(headers), "bold")])
 
     def _width(self) -> int | None:
         if self.terminal:
@@ -112,7 +117,7 @@ class TrainingDisplay:
                 epoch=cells[0], loss=cells[1], train=cells[2], val=cells[3], test=cells[4], seconds=cells[5]
             )
         else:
-            line = "".join(cell.rjust(w) for cell, w in zip(cells, _WIDTHS, strict=True))
+            line = _row(cells)
         self._write([Text(line)])
         if record.interrupted:
             self._write(
