@@ -219,6 +219,8 @@ def test_a_learning_rate_far_too_high_is_an_error_not_nan_weights(
         (["--lr", "0"], "Invalid value for '--lr'"),
         (["--epochs", "0"], "Invalid value for '--epochs'"),
         (["--hidden", "0", "100"], "Invalid value for '--hidden'"),
+        (["--hidden", "50", "\u00b2"], "Invalid value for '--hidden'"),  # a digit to isdigit(), not to int()
+        (["--hidden", "9" * 5000], "Invalid value for '--hidden'"),  # more digits than int() takes
         (["--hidden", "50", "x"], "Got unexpected extra argument"),
         (["--dropout", "1"], "Invalid value for '--dropout'"),
         (["--model", "lenet"], "Invalid value for '--model'"),
@@ -373,12 +375,15 @@ def test_outputs_that_could_not_be_written_are_refused_before_training(runner: C
     (tmp_path / "link.npz").symlink_to(tmp_path / "target")
     (tmp_path / "dangling.npz").symlink_to(tmp_path / "nowhere")
     os.mkfifo(tmp_path / "fifo.npz")
-    for out in ("link.npz", "dangling.npz", "fifo.npz"):
+    for out in ("link.npz", "dangling.npz", "fifo.npz", os.devnull):
         result = runner.invoke(cli, ["train", "--data-dir", str(halves), "--out", str(tmp_path / out)])
         assert result.exit_code == 1 and "refusing to write over it" in result.output and "epoch" not in result.output
-    same = tmp_path / "same"
-    result = runner.invoke(cli, ["train", "--data-dir", str(halves), "--out", str(same), "--plot", str(same)])
-    assert result.exit_code == 1 and "--out and --plot name the same file" in result.output
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "also").symlink_to(tmp_path / "sub")
+    same = tmp_path / "sub" / "same"
+    for plot in (same, tmp_path / "sub" / ".." / "sub" / "same", tmp_path / "also" / "same"):  # one file, three names
+        result = runner.invoke(cli, ["train", "--data-dir", str(halves), "--out", str(same), "--plot", str(plot)])
+        assert result.exit_code == 1 and "--out and --plot name the same file" in result.output, plot
     assert (tmp_path / "target").read_bytes() == b"mine" and not same.exists()
 
 
@@ -406,3 +411,51 @@ def test_a_huge_loss_keeps_to_its_column(halves: Path, tmp_path: Path) -> None:
     lines = result.stdout.splitlines()
     epoch = lines[next(i for i, line in enumerate(lines) if line.split()[:2] == ["epoch", "loss"]) + 1].split()
     assert len(epoch) == 6 and epoch[0] == "1" and float(epoch[1]) > 1e6, result.stdout
+
+
+def _train(data: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "mnist_infer", "train", "--data-dir", str(data), "--seed", "0", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+def test_training_never_saves_weights_the_other_commands_refuse(halves: Path, tmp_path: Path, optimizer: str) -> None:
+    """Learning rates of 1e9 and 1e30 keep the loss finite for some networks: whatever the outcome, weights that are
+    saved load in evaluate, and weights that are not end in one Error: line naming the option to change."""
+    for activation in ("sigmoid", "relu"):
+        for lr in ("1e9", "1e30"):
+            out = tmp_path / f"{activation}-{lr}.npz"
+            trained = _train(halves, "--epochs", "1", "--optimizer", optimizer, "--activation", activation,
+                             "--lr", lr, "--out", str(out))  # fmt: skip
+            if trained.returncode == 0:
+                command = [sys.executable, "-m", "mnist_infer", "evaluate", "--data-dir", str(halves), "--weights"]
+                evaluated = subprocess.run([*command, str(out), "--json"], capture_output=True, text=True)
+                assert evaluated.returncode == 0, (activation, lr, evaluated.stderr)
+            else:
+                assert trained.returncode == 1 and trained.stderr.count("Error: ") == 1, trained.stderr
+                assert "--lr" in trained.stderr and not out.exists(), (activation, lr, trained.stderr)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["--hidden", "9000", "2"], "--hidden 9000 2"),  # more units than the loaders take
+        (["--hidden", "4100", "4100"], "--hidden 4100 4100"),  # more parameters
+        (["--init", "1e30"], "--init 1e+30"),  # initial weights the loaders refuse
+        (["--epochs", "5000"], "--epochs 5,000"),  # a history too long for the file's metadata
+        (["--weight-decay", "1e30"], "--weight-decay 1e+30"),  # not the learning rate's fault
+    ],
+)
+def test_settings_that_make_unusable_weights_are_named_before_an_epoch_ends(
+    halves: Path, tmp_path: Path, args: list[str], option: str
+) -> None:
+    out = tmp_path / "w.npz"
+    try:
+        trained = _train(halves, *args, "--out", str(out), timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{args}: trained on instead of refusing")
+    assert trained.returncode == 1 and trained.stderr.count("Error: ") == 1 and option in trained.stderr, trained
+    assert "--lr" not in trained.stderr and not out.exists()
+    assert not re.search(r"^ +1 ", trained.stdout, re.MULTILINE), trained.stdout  # no epoch ended

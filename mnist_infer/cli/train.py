@@ -21,10 +21,13 @@ class Sizes(click.ParamType):
     def convert(self, value, param, ctx) -> tuple[int, ...]:
         if isinstance(value, tuple):
             return value
-        parts = str(value).replace(",", " ").split()
-        if not parts or not all(part.isdigit() and int(part) >= 1 for part in parts):
-            self.fail(_("{value!r}: expected one or more sizes of at least 1").format(value=value), param, ctx)
-        return tuple(int(part) for part in parts)
+        parts = str(value).replace(",", " ").split()  # "²" is a digit to isdigit(), not to int()
+        sizes = [int(part) if part.isascii() and part.isdigit() and len(part) < 10 else 0 for part in parts]
+        if not sizes or min(sizes) < 1:
+            self.fail(
+                _("{value!r}: expected one or more sizes of at least 1").format(value=str(value)[:40]), param, ctx
+            )
+        return tuple(sizes)
 
 
 class Init(click.ParamType):
