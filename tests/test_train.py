@@ -12,6 +12,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -459,3 +460,38 @@ def test_settings_that_make_unusable_weights_are_named_before_an_epoch_ends(
     assert trained.returncode == 1 and trained.stderr.count("Error: ") == 1 and option in trained.stderr, trained
     assert "--lr" not in trained.stderr and not out.exists()
     assert not re.search(r"^ +1 ", trained.stdout, re.MULTILINE), trained.stdout  # no epoch ended
+
+
+@pytest.mark.slow
+def test_a_closed_pipe_stops_the_progress_not_the_training(halves: Path, tmp_path: Path) -> None:
+    """`mnist-infer train … | head -2`: the weights are the product, the lines on stdout are not."""
+    out = tmp_path / "w.npz"
+    command = [sys.executable, "-m", "mnist_infer", "train", "--data-dir", str(halves), "--epochs", "2"]
+    process = subprocess.Popen([*command, "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    for _ in range(2):
+        process.stdout.readline()
+    process.stdout.close()  # as head does once it has its lines
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 0 and "Traceback" not in stderr, stderr
+    assert read_weights(out).metadata["epochs"] == 2
+
+
+@pytest.mark.slow
+def test_a_second_ctrl_c_while_saving_keeps_the_weights(tmp_path: Path) -> None:
+    """Ctrl-C stops training after the batch; pressed again while the weights are saved, it is ignored: a network
+    of 16 million parameters takes seconds to save, and its run is not thrown away."""
+    mnist_like_split(tmp_path, "train", 0, 200)
+    mnist_like_split(tmp_path, "t10k", 200, 10)
+    out = tmp_path / "big.npz"
+    command = [sys.executable, "-m", "mnist_infer", "train", "--data-dir", str(tmp_path), "--hidden", "4096", "3200"]
+    process = subprocess.Popen([*command, "--epochs", "50", "--out", str(out)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)  # fmt: skip
+    while not process.stdout.readline().startswith("      1 "):  # the first epoch is done
+        pass
+    process.send_signal(signal.SIGINT)
+    time.sleep(1.5)  # the batch in progress ends, then the weights are saved (deflating 64 MB takes seconds)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130 and "Traceback" not in stderr, stderr
+    assert load_network(out).architecture.summary() == "784-4096-3200-10 sigmoid"
+    assert not list(tmp_path.glob("*.tmp"))  # nor a temporary file left behind
