@@ -228,29 +228,42 @@ def test_what_decoding_takes_is_counted_from_the_header(
 PICTURE_BOUND = 350_000_000
 
 
-@pytest.mark.slow
-def test_the_costliest_pictures_stay_under_the_memory_bound(tmp_path: Path) -> None:
-    """Pictures of at most 10 MB that cost the most to decode: each refused from its header, or decoded within the
-    bound; measured as the peak memory of `predict --image` beyond a drawn digit's."""
+def _peak_of_predict(*args: str) -> tuple[int, str]:
+    """The peak memory of ``mnist-infer predict ARGS --json`` (bytes) and the first line it wrote on stderr."""
     code = (
         "import atexit, runpy, sys\n"
         "atexit.register(lambda: print(*[l for l in open('/proc/self/status') if 'VmHWM' in l], file=sys.stderr))\n"
         "sys.argv = ['mnist-infer', *sys.argv[1:]]\n"
         "runpy.run_module('mnist_infer', run_name='__main__')\n"
     )
+    result = subprocess.run([sys.executable, "-c", code, "predict", *args, "--json"], capture_output=True, text=True)
+    return int(result.stderr.split("VmHWM:")[1].split()[0]) * 1024, result.stderr.splitlines()[0]
 
-    def predict(path: Path) -> tuple[int, str]:
-        result = subprocess.run([sys.executable, "-c", code, "predict", "--image", str(path), "--json"],
-                                capture_output=True, text=True)  # fmt: skip
-        return int(result.stderr.split("VmHWM:")[1].split()[0]) * 1024, result.stderr.splitlines()[0]
 
+@pytest.mark.slow
+def test_the_costliest_pictures_stay_under_the_memory_bound(tmp_path: Path) -> None:
+    """Pictures of at most 10 MB that cost the most to decode: each refused from its header, or decoded within the
+    bound; measured as the peak memory of `predict --image` beyond a drawn digit's."""
     refused = costly_pictures(tmp_path)
     (tmp_path / "seven.png").write_bytes(render(DIGITS[7]))
-    idle, _ = predict(tmp_path / "seven.png")
+    idle, _ = _peak_of_predict("--image", str(tmp_path / "seven.png"))
     for name, refuse in refused.items():
-        peak, error = predict(tmp_path / name)
+        peak, error = _peak_of_predict("--image", str(tmp_path / name))
         assert peak - idle < PICTURE_BOUND, f"{name}: {(peak - idle) / 1e6:.0f} MB"
         assert ("decompression bomb" in error) == refuse, (name, error)
+
+
+@pytest.mark.slow
+def test_pictures_that_fail_to_decode_do_not_add_up(tmp_path: Path) -> None:
+    """A folder of damaged pictures: each one's pixels go with it, not with the error kept for the report."""
+    buffer = io.BytesIO()
+    Image.new("RGBA", (3000, 3000), "white").save(buffer, format="PNG")
+    for count in (1, 4):
+        (tmp_path / str(count)).mkdir()
+        for i in range(count):
+            (tmp_path / str(count) / f"{i}.png").write_bytes(buffer.getvalue()[: len(buffer.getvalue()) * 9 // 10])
+    (one, _), (four, error) = (_peak_of_predict("--image", str(tmp_path / str(count))) for count in (1, 4))
+    assert "4 of 4 pictures could not be read" in error and four - one < 20e6, (one, four)
 
 
 def _saved(image: Image.Image, format: str, **options) -> bytes:
