@@ -145,7 +145,8 @@ def on_a_terminal(args: list[str], columns: str, cwd: Path) -> tuple[int, str]:
 
 @pytest.mark.slow
 def test_columns_0_on_a_real_terminal(data_dir: Path, tmp_path: Path) -> None:
-    """COLUMNS=0 on a terminal: every command shows what it computed (it once printed nothing, and exited 0)."""
+    """COLUMNS=0 on a terminal (and train's in a pipe): every command shows what it computed (each once printed
+    nothing, and exited 0)."""
     from conftest import mnist_like_split
     from strokes import DIGITS, render
 
@@ -163,6 +164,10 @@ def test_columns_0_on_a_real_terminal(data_dir: Path, tmp_path: Path) -> None:
     ):
         status, output = on_a_terminal(args, "0", tmp_path)
         assert status == 0 and words in " ".join(output.split()), (args, output)
+    # train drew with Rich in a pipe too
+    command = [sys.executable, "-m", "mnist_infer", "train", "--epochs", "1", "--out", "piped.npz", *data]
+    piped = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "COLUMNS": "0"})
+    assert piped.returncode == 0 and "Saved piped.npz" in " ".join(piped.stdout.split()), piped.stdout
 
 
 def run_main(args: list[str], monkeypatch: pytest.MonkeyPatch, encoding: str = "ascii") -> tuple[int, str, str]:

@@ -73,14 +73,12 @@ class PageServer(ThreadingHTTPServer):
         self.model, self.max_body, self.log = model, max_body, log
         self.decoding = threading.BoundedSemaphore(decoders)
         self.held, self.holding = 0, threading.Lock()  # bytes of bodies in memory
-        self.writing = threading.Lock()
-        try:  # stderr as it is now: decoders point file descriptor 2 at devnull while they run
-            self.stderr = os.dup(2)
-        except OSError:
-            self.stderr = -1
+        self.writing, self.stderr = threading.Lock(), -1
         self.static = load_static()
         super().__init__((host, port), Handler)
         self.hosts = HostPolicy(host, self.server_address[0])
+        with contextlib.suppress(OSError):  # stderr as it is now: decoders point descriptor 2 at devnull as they run
+            self.stderr = os.dup(2)
 
     def server_bind(self) -> None:
         # HTTPServer's own looks the host up in DNS (getfqdn); nothing here needs that.
