@@ -569,29 +569,34 @@ def flat_jpeg(width: int, height: int, components: int = 3, scans: str = "interl
     return head + tables + body + b"\xff\xd9"
 
 
-def one_strip_tiff(width: int, height: int, bits: int = 16, samples: int = 4) -> bytes:
+def one_strip_tiff(width: int, height: int, bits: int = 16, samples: int = 4, tile: int = 0) -> bytes:
     """A deflated TIFF of 1, 3 or 4 unsigned samples a pixel, all in one strip, which libtiff inflates whole: a black
-    square on white."""
-    pixels = np.full((height, width, samples), 2**bits - 1, dtype=f">u{bits // 8}")
+    square on white. With ``tile``, in one tile of ``tile``×``tile`` pixels instead, however small the picture."""
+    pixels = np.full((height, tile or width, samples), 2**bits - 1, dtype=f">u{bits // 8}")
     pixels[height // 4 : height * 3 // 4, width // 3 : width * 2 // 3, : min(samples, 3)] = 0
-    strip = zlib.compress(pixels.tobytes(), 1)
-    after = 8 + 2 + 12 * 11 + 4  # past the directory: the bits of each sample (when they do not fit in it), the strip
+    deflate = zlib.compressobj(1)
+    data = deflate.compress(pixels.tobytes())
+    white = np.full_like(pixels[0], 2**bits - 1).tobytes()
+    data += b"".join(deflate.compress(white) for _ in range(max(0, tile - height))) + deflate.flush()
+    after = 8 + 2 + 12 * (11 + bool(tile)) + 4  # past the directory: the bits of each sample (unless in it), the data
     listed = samples > 2
+    where = [(322, 4, 1, tile), (323, 4, 1, tile), (324, 4, 1, after + 2 * samples * listed), (325, 4, 1, len(data))]
+    if not tile:
+        where = [(273, 4, 1, after + 2 * samples * listed), (278, 4, 1, height), (279, 4, 1, len(data))]
     entries = [
         (256, 4, 1, width),
         (257, 4, 1, height),
         (258, 3, samples, after if listed else bits << 16),
         (259, 3, 1, 8 << 16),
         (262, 3, 1, (2 if samples >= 3 else 1) << 16),
-        (273, 4, 1, after + 2 * samples * listed),
         (277, 3, 1, samples << 16),
-        (278, 4, 1, height),
-        (279, 4, 1, len(strip)),
         (284, 3, 1, 1 << 16),
         (338, 3, 1, 2 << 16) if samples == 4 else (339, 3, 1, 1 << 16),  # alpha, else unsigned samples
+        *where,
     ]
+    entries.sort()
     ifd = struct.pack(">H", len(entries)) + b"".join(struct.pack(">HHII", *e) for e in entries) + b"\0\0\0\0"
-    return b"MM\0*" + struct.pack(">I", 8) + ifd + struct.pack(f">{samples}H", *[bits] * samples) * listed + strip
+    return b"MM\0*" + struct.pack(">I", 8) + ifd + struct.pack(f">{samples}H", *[bits] * samples) * listed + data
 
 
 def costly_pictures(directory: Path) -> dict[str, bool]:
@@ -614,6 +619,7 @@ def costly_pictures(directory: Path) -> dict[str, bool]:
         "separate-scans-cmyk-9000x9000.jpg": (lambda: flat_jpeg(9000, 9000, 4, "separate"), True),
         "lossless-6000x6000.webp": (lambda: webp(6000), True),
         "rgba-16-bit-6000x6000.tif": (lambda: one_strip_tiff(6000, 6000), True),
+        "64x64-in-a-tile-of-32768x32768.tif": (lambda: one_strip_tiff(64, 64, 8, 1, tile=32768), True),
         "progressive-cmyk-6300x6300.jpg": (lambda: flat_jpeg(6300, 6300, 4, "progressive"), False),
         "separate-scans-cmyk-6300x6300.jpg": (lambda: flat_jpeg(6300, 6300, 4, "separate"), False),
         "rgba-6300x6300.png": (lambda: png(6300), False),

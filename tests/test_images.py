@@ -190,35 +190,43 @@ def test_a_large_jpeg_is_counted_as_decoded(reference, tmp_path: Path, monkeypat
             prepare_image(tmp_path / name)  # refused before any pixel
 
 
+PICTURE = 400 * 300  #: pixels of the pictures below
+
+
 @pytest.mark.parametrize(
     ("name", "make", "cost"),
     [
-        ("grey.png", lambda: _saved(Image.new("L", (400, 300), 255), "PNG"), 4),
-        ("rgba.png", lambda: _saved(Image.new("RGBA", (400, 300)), "PNG"), 8),
-        ("grey-16-bit.png", lambda: _saved(Image.new("I;16", (400, 300)), "PNG"), 8),
-        ("rle.bmp", lambda: _saved(Image.new("P", (400, 300)), "BMP"), 6),
-        ("lossless.webp", lambda: _saved(Image.new("RGB", (400, 300)), "WEBP", lossless=True), 17),
-        ("rgba-16-bit-one-strip.tif", lambda: one_strip_tiff(400, 300), 12),
-        ("grey-one-strip.tif", lambda: one_strip_tiff(400, 300, bits=8, samples=1), 5),
-        ("cmyk-progressive.jpg", lambda: _saved(Image.new("CMYK", (400, 300)), "JPEG", progressive=True), 12),
-        ("separate-scans.jpg", lambda: flat_jpeg(400, 300, scans="separate"), 10),
+        ("grey.png", lambda: _saved(Image.new("L", (400, 300), 255), "PNG"), PICTURE * 4),
+        ("rgba.png", lambda: _saved(Image.new("RGBA", (400, 300)), "PNG"), PICTURE * 8),
+        ("grey-16-bit.png", lambda: _saved(Image.new("I;16", (400, 300)), "PNG"), PICTURE * 8),
+        ("rle.bmp", lambda: _saved(Image.new("P", (400, 300)), "BMP"), PICTURE * 6),
+        ("lossless.webp", lambda: _saved(Image.new("RGB", (400, 300)), "WEBP", lossless=True), PICTURE * 17),
+        ("rgba-16-bit-one-strip.tif", lambda: one_strip_tiff(400, 300), PICTURE * 12),
+        ("grey-one-strip.tif", lambda: one_strip_tiff(400, 300, bits=8, samples=1), PICTURE * 5),
+        ("cmyk-progressive.jpg", lambda: _saved(Image.new("CMYK", (400, 300)), "JPEG", progressive=True), PICTURE * 12),
+        ("separate-scans.jpg", lambda: flat_jpeg(400, 300, scans="separate"), PICTURE * 10),
+        (
+            "grey-in-a-larger-tile.tif",
+            lambda: one_strip_tiff(400, 300, bits=8, samples=1, tile=1024),
+            PICTURE * 4 + 1024**2,
+        ),
     ],
 )
 def test_what_decoding_takes_is_counted_from_the_header(
     name: str, make, cost: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Each format and mode by the bytes a pixel its decoding takes (measured: docs/security.md), not by its pixels
-    alone: a WebP or a 16-bit RGBA TIFF of 20 megapixels takes as much as 40 of grey."""
+    """Each format and mode by the bytes its decoding takes (measured: docs/security.md), not by its pixels alone: a
+    WebP or a 16-bit RGBA TIFF of 20 megapixels takes as much as 40 of grey, a TIFF's tile may be larger than it."""
     import mnist_infer.data.pictures as pictures
 
     path = tmp_path / name
     path.write_bytes(make())
-    monkeypatch.setattr(pictures, "MAX_DECODE_BYTES", 400 * 300 * cost)  # exactly enough: decoded
+    monkeypatch.setattr(pictures, "MAX_DECODE_BYTES", cost)  # exactly enough: decoded
     try:
         prepare_image(path)
     except ImageError as exc:  # a flat picture holds no digit: decoded all the same
         assert "no digit found" in str(exc), exc
-    monkeypatch.setattr(pictures, "MAX_DECODE_BYTES", 400 * 300 * cost - 1)
+    monkeypatch.setattr(pictures, "MAX_DECODE_BYTES", cost - 1)
     with pytest.raises(ImageError, match=rf"{name}: decoding these 400×300 pixels would take \d+ MB, more than"):
         prepare_image(path)
 

@@ -41,7 +41,7 @@ MAX_PIXELS = 40_000_000
 #: The memory decoding may take (:func:`_decode_bytes`), for one picture and for all those decoded at once: a
 #: 40-megapixel RGBA picture's. What it measures is in docs/security.md.
 MAX_DECODE_BYTES = 330_000_000
-BITS_PER_SAMPLE, SAMPLES_PER_PIXEL = 258, 277  #: TIFF tags
+BITS_PER_SAMPLE, SAMPLES_PER_PIXEL, TILE_WIDTH, TILE_LENGTH = 258, 277, 322, 323  #: TIFF tags
 MAX_IMAGE_FILE_BYTES = 512 * 1024 * 1024
 WORKING_SIZE = 512  #: pictures are reduced to at most this many pixels a side before any other work
 EXIF_ORIENTATION = 0x0112
@@ -201,15 +201,16 @@ def _decode_bytes(image, whole_pixels: int) -> int:
     """The memory decoding ``image`` (drafted) and bringing it to grey takes at most, from its header, as measured
     for each format and mode read: Pillow's pixels (4 bytes a pixel, counting the copies of a dithered picture),
     with either a copy while reducing (transparency, 16-bit grey) or what a decoder keeps besides (WebP its canvases,
-    a TIFF a strip of raw samples, a run-length BMP its runs); and libjpeg's coefficients of a JPEG it keeps whole
-    (``whole_pixels`` at full size, 2 bytes a sample)."""
-    copy = 4 if image.mode in ("RGBA", "LA", "PA") or image.mode.startswith("I;16") else 0
-    kept = {"WEBP": 13, "BMP": 2}.get(image.format, 0)
-    if image.format == "TIFF":
-        bits = image.tag_v2.get(BITS_PER_SAMPLE, (8,))
-        kept = max(image.tag_v2.get(SAMPLES_PER_PIXEL, 1), len(bits)) * max(bits) // 8
+    a TIFF a strip or a tile of raw samples, which may be larger than the picture, a run-length BMP its runs); and
+    libjpeg's coefficients of a JPEG it keeps whole (``whole_pixels`` at full size, 2 bytes a sample)."""
     pixels = image.size[0] * image.size[1]
-    return pixels * (4 + max(copy, kept)) + 2 * whole_pixels * len(getattr(image, "layer", ()))
+    copy = 4 * pixels if image.mode in ("RGBA", "LA", "PA") or image.mode.startswith("I;16") else 0
+    kept = {"WEBP": 13, "BMP": 2}.get(image.format, 0) * pixels
+    if image.format == "TIFF":
+        tags = image.tag_v2
+        bits, area = tags.get(BITS_PER_SAMPLE, (8,)), max(pixels, tags.get(TILE_WIDTH, 0) * tags.get(TILE_LENGTH, 0))
+        kept = area * max(tags.get(SAMPLES_PER_PIXEL, 1), len(bits)) * max(bits) // 8
+    return 4 * pixels + max(copy, kept) + 2 * whole_pixels * len(getattr(image, "layer", ()))
 
 
 class _Decoding:
