@@ -91,9 +91,10 @@ class PageServer(ThreadingHTTPServer):
 
     def server_close(self) -> None:
         super().server_close()
-        if self.stderr >= 0:
-            os.close(self.stderr)
-            self.stderr = -1
+        with self.writing:
+            if self.stderr >= 0:
+                os.close(self.stderr)
+                self.stderr = -1
 
     def say(self, line: str) -> None:
         """One line on stderr, written whole whatever other threads write, control characters escaped."""
