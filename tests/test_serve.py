@@ -300,6 +300,9 @@ def test_surprises_are_a_json_500_and_the_server_goes_on(
     # A GET with a body: answered, then the connection is closed (the body is not read as the next request).
     reply = raw(server, b"GET /api/info HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\nGET /")
     assert reply.startswith(b"HTTP/1.1 200") and reply.count(b"HTTP/1.1") == 1
+    chunked = b"GET /api/info HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nGET /\r\n0\r\n\r\n"
+    reply = raw(server, chunked)
+    assert reply.startswith(b"HTTP/1.1 200") and b"error" not in reply  # the chunks are not read as a request
 
 
 @pytest.mark.parametrize(

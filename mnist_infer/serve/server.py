@@ -139,7 +139,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if self._refused():
             return
-        if self.headers.get("Content-Length", "0").strip() != "0":
+        if self.headers.get("Content-Length", "0").strip() != "0" or "Transfer-Encoding" in self.headers:
             self.close_connection = True  # a body nobody reads: the next request cannot be found after it
         path = self.path.partition("?")[0]
         if path in self.server.static:
