@@ -101,4 +101,7 @@ def serve_command(*args: str, stderr: Path | None = None) -> Iterator[tuple[subp
         yield process, int(port.group(1))
     finally:
         process.send_signal(signal.SIGINT)
-        process.communicate(timeout=30)
+        try:
+            process.communicate(timeout=30)
+        finally:
+            process.kill()  # still running if SIGINT is ignored (as a shell's background jobs inherit it)
