@@ -406,7 +406,8 @@ def predict_files(
     for path in paths:
         try:
             prepared.append(prepare_image(path))
-        except ImageError as exc:
+        except ImageError as exc:  # kept without its traceback, which holds the decoder's frames and their pixels
+            exc.__traceback__ = exc.__context__ = None
             prepared.append(Failure(str(path), exc))
     readable = [item for item in prepared if not isinstance(item, Failure)]
     if not readable:

@@ -543,3 +543,90 @@ def _jpeg() -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(np.eye(64, dtype=np.uint8) * 255).save(buffer, format="JPEG")
     return buffer.getvalue()
+
+
+def flat_jpeg(width: int, height: int, components: int = 3, scans: str = "interleaved") -> bytes:
+    """A small JPEG of flat grey, written by hand: ``scans`` "interleaved" (one baseline scan, which libjpeg decodes a
+    band at a time), "separate" (a baseline scan per component) or "progressive" (one DC scan): libjpeg keeps every
+    coefficient of these two. Each block costs 2 bits (1 when progressive): a 24000×24000 grey one is 1.1 MB."""
+
+    def segment(marker: int, payload: bytes) -> bytes:
+        return struct.pack(">BBH", 0xFF, marker, len(payload) + 2) + payload
+
+    def scan(ids: range, per_block: int) -> bytes:  # each block: a DC difference of 0, then (if any) end of block
+        head = bytes([len(ids)]) + b"".join(bytes([i, 0]) for i in ids) + (b"\0\0\0" if per_block == 1 else b"\0?\0")
+        bits = per_block * blocks * len(ids)
+        return segment(0xDA, head) + bytes(bits // 8) + (bytes([0xFF >> bits % 8]) if bits % 8 else b"")
+
+    ids, blocks = range(1, components + 1), -(-width // 8) * -(-height // 8)
+    frame = struct.pack(">BHHB", 8, height, width, components) + b"".join(bytes([i, 0x11, 0]) for i in ids)
+    tables = b"".join(segment(0xC4, bytes([kind]) + bytes([1] + [0] * 15) + b"\0") for kind in (0x00, 0x10))
+    head = b"\xff\xd8" + segment(0xDB, b"\0" + b"\1" * 64) + segment(0xC2 if scans == "progressive" else 0xC0, frame)
+    if scans == "separate":
+        body = b"".join(scan(range(i, i + 1), 2) for i in ids)
+    else:
+        body = scan(ids, 1 if scans == "progressive" else 2)
+    return head + tables + body + b"\xff\xd9"
+
+
+def one_strip_tiff(width: int, height: int, bits: int = 16, samples: int = 4, tile: int = 0) -> bytes:
+    """A deflated TIFF of 1, 3 or 4 unsigned samples a pixel, all in one strip, which libtiff inflates whole: a black
+    square on white. With ``tile``, in one tile of ``tile``×``tile`` pixels instead, however small the picture."""
+    pixels = np.full((height, tile or width, samples), 2**bits - 1, dtype=f">u{bits // 8}")
+    pixels[height // 4 : height * 3 // 4, width // 3 : width * 2 // 3, : min(samples, 3)] = 0
+    deflate = zlib.compressobj(1)
+    data = deflate.compress(pixels.tobytes())
+    white = np.full_like(pixels[0], 2**bits - 1).tobytes()
+    data += b"".join(deflate.compress(white) for _ in range(max(0, tile - height))) + deflate.flush()
+    after = 8 + 2 + 12 * (11 + bool(tile)) + 4  # past the directory: the bits of each sample (unless in it), the data
+    listed = samples > 2
+    where = [(322, 4, 1, tile), (323, 4, 1, tile), (324, 4, 1, after + 2 * samples * listed), (325, 4, 1, len(data))]
+    if not tile:
+        where = [(273, 4, 1, after + 2 * samples * listed), (278, 4, 1, height), (279, 4, 1, len(data))]
+    entries = [
+        (256, 4, 1, width),
+        (257, 4, 1, height),
+        (258, 3, samples, after if listed else bits << 16),
+        (259, 3, 1, 8 << 16),
+        (262, 3, 1, (2 if samples >= 3 else 1) << 16),
+        (277, 3, 1, samples << 16),
+        (284, 3, 1, 1 << 16),
+        (338, 3, 1, 2 << 16) if samples == 4 else (339, 3, 1, 1 << 16),  # alpha, else unsigned samples
+        *where,
+    ]
+    entries.sort()
+    ifd = struct.pack(">H", len(entries)) + b"".join(struct.pack(">HHII", *e) for e in entries) + b"\0\0\0\0"
+    return b"MM\0*" + struct.pack(">I", 8) + ifd + struct.pack(f">{samples}H", *[bits] * samples) * listed + data
+
+
+def costly_pictures(directory: Path) -> dict[str, bool]:
+    """Pictures of at most 10 MB that cost the most to decode, written to ``directory``: each name, and whether the
+    tool refuses it (from its header: more than 40 megapixels, or 330 MB to decode) or decodes it (just under)."""
+    from PIL import Image
+
+    def webp(side: int) -> bytes:
+        buffer = io.BytesIO()
+        Image.new("RGB", (side, side), "white").save(buffer, format="WEBP", lossless=True)
+        return buffer.getvalue()
+
+    def png(side: int) -> bytes:
+        buffer = io.BytesIO()
+        Image.new("RGBA", (side, side), (0, 0, 0, 0)).save(buffer, format="PNG")
+        return buffer.getvalue()
+
+    pictures = {
+        "progressive-24000x24000.jpg": (lambda: flat_jpeg(24000, 24000, 1, "progressive"), True),
+        "separate-scans-cmyk-9000x9000.jpg": (lambda: flat_jpeg(9000, 9000, 4, "separate"), True),
+        "lossless-6000x6000.webp": (lambda: webp(6000), True),
+        "rgba-16-bit-6000x6000.tif": (lambda: one_strip_tiff(6000, 6000), True),
+        "64x64-in-a-tile-of-32768x32768.tif": (lambda: one_strip_tiff(64, 64, 8, 1, tile=32768), True),
+        "progressive-cmyk-6300x6300.jpg": (lambda: flat_jpeg(6300, 6300, 4, "progressive"), False),
+        "separate-scans-cmyk-6300x6300.jpg": (lambda: flat_jpeg(6300, 6300, 4, "separate"), False),
+        "rgba-6300x6300.png": (lambda: png(6300), False),
+        "lossless-4400x4400.webp": (lambda: webp(4400), False),
+        "rgba-16-bit-5200x5200.tif": (lambda: one_strip_tiff(5200, 5200), False),
+    }
+    for name, (make, _) in pictures.items():
+        (directory / name).write_bytes(make())
+        assert (directory / name).stat().st_size <= 10 * 1024 * 1024
+    return {name: refused for name, (_, refused) in pictures.items()}

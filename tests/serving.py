@@ -7,8 +7,13 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
+import re
+import signal
 import socket
 import struct
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -98,3 +103,22 @@ def compile_catalog(locales: Path, language: str, translations: dict[str, str]) 
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(struct.pack("<7I", 0x950412DE, 0, count, 28, 28 + 8 * count, 0, 28 + 16 * count) + table + data)
     return path
+
+
+@contextmanager
+def serve_command(*args: str, stderr: Path | None = None) -> Iterator[tuple[subprocess.Popen, int]]:
+    """``mnist-infer serve --port 0 ARGS`` in its own process, stderr to a file: (the process, its port). Stopped with
+    Ctrl-C at the end."""
+    command = [sys.executable, "-m", "mnist_infer", "serve", "--port", "0", *args]
+    with open(stderr or os.devnull, "wb") as err:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=err, text=True)
+    try:
+        port = re.search(r"http://127\.0\.0\.1:(\d+)/", process.stdout.readline())
+        assert port, "the server did not start"
+        yield process, int(port.group(1))
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.communicate(timeout=30)
+        finally:
+            process.kill()  # still running if SIGINT is ignored (as a shell's background jobs inherit it)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -446,3 +447,46 @@ def test_the_books_weights_by_name_from_any_folder(runner: CliRunner, tmp_path: 
 
 def test_a_data_directory_that_does_not_exist_is_an_error(runner: CliRunner, tmp_path: Path) -> None:
     assert_error(run(runner, "evaluate", "--data-dir", str(tmp_path / "fashon")), "fashon", "no such data directory")
+
+
+# --- closed streams, the environment ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["predict", "10000", "--json"], ["predict", "--bogus", "--json"], ["toy", "--x", "nan", "1", "--json"],
+     ["evaluate", "--weights", "missing.npz", "--json"]],
+    ids=["out-of-range", "usage", "not-finite", "no-weights"],
+)  # fmt: skip
+def test_with_stderr_closed_an_error_goes_nowhere_not_into_the_json(args: list[str], tmp_path: Path) -> None:
+    """`mnist-infer … --json 2>&- > out.json`: the Error: line must not end up in out.json."""
+    command = [sys.executable, "-m", "mnist_infer", *args]
+    result = subprocess.run(command, stdout=subprocess.PIPE, preexec_fn=lambda: os.close(2), cwd=tmp_path)
+    assert result.returncode in (1, 2) and result.stdout == b""
+
+
+def test_with_stderr_closed_the_json_is_whole() -> None:
+    command = [sys.executable, "-m", "mnist_infer", "predict", "1", "--json"]
+    result = subprocess.run(command, stdout=subprocess.PIPE, preexec_fn=lambda: os.close(2))
+    assert result.returncode == 0 and json.loads(result.stdout)["predictions"][0]["label"] == 2
+
+
+def test_a_relative_xdg_cache_home_is_ignored(tmp_path: Path) -> None:
+    """The XDG specification: a relative path in $XDG_CACHE_HOME is invalid and ignored (the cache of the parsed
+    test set went under the working directory)."""
+    (tmp_path / "work").mkdir()
+    env = {**os.environ, "HOME": str(tmp_path / "home"), "XDG_CACHE_HOME": "cache"}
+    command = [sys.executable, "-m", "mnist_infer", "evaluate", "--limit", "10", "--json"]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp_path / "work")
+    assert result.returncode == 0, result.stderr
+    assert not list((tmp_path / "work").iterdir())
+    assert list((tmp_path / "home" / ".cache" / "mnist-infer").rglob("*.npy"))
+
+
+def test_a_name_of_254_characters_is_written(data_dir: Path, tmp_path: Path) -> None:
+    """The longest names a file system allows are written: the temporary name beside them is short."""
+    name = tmp_path / ("d" * 250 + ".png")
+    command = [sys.executable, "-m", "mnist_infer", "show", "0", "--data-dir", str(data_dir), "--save", str(name)]
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert Image.open(name).size == (280, 280) and sorted(p.name for p in tmp_path.iterdir()) == ["data", name.name]

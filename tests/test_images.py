@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +17,7 @@ from PIL import Image
 
 import photos
 from conftest import TEST_FILES, fuzz_examples, packaged
-from hostile import bad_images
+from hostile import bad_images, costly_pictures, flat_jpeg, one_strip_tiff
 from mnist_infer.cli import cli
 from mnist_infer.data import load_split
 from mnist_infer.data.idx import read_images, read_labels
@@ -22,6 +25,7 @@ from mnist_infer.data.pictures import BOX, image_files, prepare_image, to_mnist
 from mnist_infer.errors import ImageError
 from mnist_infer.inference import predict_files
 from mnist_infer.weights import load_network
+from strokes import DIGITS, render
 
 
 @pytest.fixture(scope="module")
@@ -174,10 +178,106 @@ def test_a_large_jpeg_is_counted_as_decoded(reference, tmp_path: Path, monkeypat
     picture.save(tmp_path / "photo.jpg", quality=90)
     picture.save(tmp_path / "progressive.jpg", quality=90, progressive=True)
     picture.save(tmp_path / "photo.png")
+    (tmp_path / "interleaved.jpg").write_bytes(flat_jpeg(2000, 1500))
+    (tmp_path / "separate-scans.jpg").write_bytes(flat_jpeg(2000, 1500, scans="separate"))
     assert prepare_image(tmp_path / "photo.jpg").pixels.max() == 255  # decoded at half size: 750,000 pixels
-    for name in ("progressive.jpg", "photo.png"):  # libjpeg keeps every coefficient; a PNG has no smaller decoding
+    with pytest.raises(ImageError, match=r"interleaved\.jpg: no digit found"):  # decoded (flat grey) at half size
+        prepare_image(tmp_path / "interleaved.jpg")
+    # libjpeg keeps every coefficient of a progressive JPEG, and of one whose components come in separate scans;
+    # a PNG has no smaller decoding.
+    for name in ("progressive.jpg", "separate-scans.jpg", "photo.png"):
         with pytest.raises(ImageError, match=f"{name}: 2000×1500 pixels, more than the 1,000,000"):
             prepare_image(tmp_path / name)  # refused before any pixel
+
+
+PICTURE = 400 * 300  #: pixels of the pictures below
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "cost"),
+    [
+        ("grey.png", lambda: _saved(Image.new("L", (400, 300), 255), "PNG"), PICTURE * 4),
+        ("rgba.png", lambda: _saved(Image.new("RGBA", (400, 300)), "PNG"), PICTURE * 8),
+        ("grey-16-bit.png", lambda: _saved(Image.new("I;16", (400, 300)), "PNG"), PICTURE * 8),
+        ("rle.bmp", lambda: _saved(Image.new("P", (400, 300)), "BMP"), PICTURE * 6),
+        ("lossless.webp", lambda: _saved(Image.new("RGB", (400, 300)), "WEBP", lossless=True), PICTURE * 17),
+        ("rgba-16-bit-one-strip.tif", lambda: one_strip_tiff(400, 300), PICTURE * 12),
+        ("grey-one-strip.tif", lambda: one_strip_tiff(400, 300, bits=8, samples=1), PICTURE * 5),
+        ("cmyk-progressive.jpg", lambda: _saved(Image.new("CMYK", (400, 300)), "JPEG", progressive=True), PICTURE * 12),
+        ("separate-scans.jpg", lambda: flat_jpeg(400, 300, scans="separate"), PICTURE * 10),
+        (
+            "grey-in-a-larger-tile.tif",
+            lambda: one_strip_tiff(400, 300, bits=8, samples=1, tile=1024),
+            PICTURE * 4 + 1024**2,
+        ),
+    ],
+)
+def test_what_decoding_takes_is_counted_from_the_header(
+    name: str, make, cost: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each format and mode by the bytes its decoding takes (measured: docs/security.md), not by its pixels alone: a
+    WebP or a 16-bit RGBA TIFF of 20 megapixels takes as much as 40 of grey, a TIFF's tile may be larger than it."""
+    import mnist_infer.data.pictures as pictures
+
+    path = tmp_path / name
+    path.write_bytes(make())
+    monkeypatch.setattr(pictures, "MAX_DECODE_BYTES", cost)  # exactly enough: decoded
+    try:
+        prepare_image(path)
+    except ImageError as exc:  # a flat picture holds no digit: decoded all the same
+        assert "no digit found" in str(exc), exc
+    monkeypatch.setattr(pictures, "MAX_DECODE_BYTES", cost - 1)
+    with pytest.raises(ImageError, match=rf"{name}: decoding these 400×300 pixels would take \d+ MB, more than"):
+        prepare_image(path)
+
+
+#: What decoding one picture may take, as docs/security.md promises: MAX_DECODE_BYTES as estimated from the header,
+#: and the few MB of Pillow's and the preparation's own.
+PICTURE_BOUND = 350_000_000
+
+
+def _peak_of_predict(*args: str) -> tuple[int, str]:
+    """The peak memory of ``mnist-infer predict ARGS --json`` (bytes) and the first line it wrote on stderr."""
+    code = (
+        "import atexit, runpy, sys\n"
+        "atexit.register(lambda: print(*[l for l in open('/proc/self/status') if 'VmHWM' in l], file=sys.stderr))\n"
+        "sys.argv = ['mnist-infer', *sys.argv[1:]]\n"
+        "runpy.run_module('mnist_infer', run_name='__main__')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code, "predict", *args, "--json"], capture_output=True, text=True)
+    return int(result.stderr.split("VmHWM:")[1].split()[0]) * 1024, result.stderr.splitlines()[0]
+
+
+@pytest.mark.slow
+def test_the_costliest_pictures_stay_under_the_memory_bound(tmp_path: Path) -> None:
+    """Pictures of at most 10 MB that cost the most to decode: each refused from its header, or decoded within the
+    bound; measured as the peak memory of `predict --image` beyond a drawn digit's."""
+    refused = costly_pictures(tmp_path)
+    (tmp_path / "seven.png").write_bytes(render(DIGITS[7]))
+    idle, _ = _peak_of_predict("--image", str(tmp_path / "seven.png"))
+    for name, refuse in refused.items():
+        peak, error = _peak_of_predict("--image", str(tmp_path / name))
+        assert peak - idle < PICTURE_BOUND, f"{name}: {(peak - idle) / 1e6:.0f} MB"
+        assert ("decompression bomb" in error) == refuse, (name, error)
+
+
+@pytest.mark.slow
+def test_pictures_that_fail_to_decode_do_not_add_up(tmp_path: Path) -> None:
+    """A folder of damaged pictures: each one's pixels go with it, not with the error kept for the report."""
+    buffer = io.BytesIO()
+    Image.new("RGBA", (3000, 3000), "white").save(buffer, format="PNG")
+    for count in (1, 4):
+        (tmp_path / str(count)).mkdir()
+        for i in range(count):
+            (tmp_path / str(count) / f"{i}.png").write_bytes(buffer.getvalue()[: len(buffer.getvalue()) * 9 // 10])
+    (one, _), (four, error) = (_peak_of_predict("--image", str(tmp_path / str(count))) for count in (1, 4))
+    assert "4 of 4 pictures could not be read" in error and four - one < 20e6, (one, four)
+
+
+def _saved(image: Image.Image, format: str, **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=format, **options)
+    return buffer.getvalue()
 
 
 def test_exif_orientation_is_applied(reference, tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.client
 import io
 import json
@@ -27,7 +28,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from conftest import FIRST_TEST_LABELS, copy_packaged, packaged, shared_path
-from hostile import bad_images, png_claiming
+from hostile import bad_images, costly_pictures, png_claiming
 from mnist_infer import i18n
 from mnist_infer.cli import cli
 from mnist_infer.data.idx import write_idx
@@ -45,6 +46,7 @@ from serving import (  # noqa: F401 (fixtures)
     model_fixture,
     raw,
     running,
+    serve_command,
     served_data_fixture,
     server_fixture,
     strict_json,
@@ -325,7 +327,9 @@ def test_messages_and_errors_in_the_requests_language(
     assert api.language("ko", "en") == api.language(None, "ko-KR,ko;q=0.9,en;q=0.8") == api.language("xx", "ko") == "ko"
     assert api.language("en", "ko") == "en"  # ?lang= before Accept-Language
     with running(model) as server:
-        status, messages, _ = call(server, "GET", "/api/messages?lang=ko")  # no Korean catalog here: English
+        status, messages, _ = call(server, "GET", "/api/messages?lang=ko")  # the package's Korean catalog
+        assert status == 200 and set(messages) == set(PAGE_MESSAGES) and messages["Undo"] == "되돌리기"
+        status, messages, _ = call(server, "GET", "/api/messages?lang=fr")  # no French one: English
         assert status == 200 and messages == {message: message for message in PAGE_MESSAGES}
         korean = {
             "Draw a digit": "숫자를 그려 보세요",
@@ -360,10 +364,13 @@ def test_host_policy() -> None:
     everywhere = HostPolicy("0.0.0.0", "0.0.0.0")
     assert everywhere.allows_host_header("192.168.1.20:8000") and everywhere.allows_host_header("[fe80::1]:8000")
     assert not everywhere.allows_host_header("evil.example:8000")
-    assert local.allows_origin(None) and local.allows_origin("http://localhost:8000")
-    assert not any(
-        map(local.allows_origin, ["null", "http://evil.example", "file://", "http://[::1", "ftp://localhost"])
-    )
+    assert local.allows_origin(None) and local.allows_origin("http://localhost:8000", "127.0.0.1:8000")
+    assert local.allows_origin("http://127.0.0.1", "localhost") and local.allows_origin("http://[::1]:80", "[::1]")
+    refused = ["null", "http://evil.example", "file://", "http://[::1", "ftp://localhost", "http://localhost:99999"]
+    assert not any(local.allows_origin(origin, "localhost:8000") for origin in refused)
+    # The same host on another port or scheme is another site: another server of this machine, say.
+    for origin in ("http://localhost:9999", "https://localhost:8000", "http://localhost", "https://127.0.0.1"):
+        assert not local.allows_origin(origin, "localhost:8000"), origin
 
 
 @given(st.text(max_size=60))
@@ -422,9 +429,12 @@ def test_dns_rebinding_and_other_sites_are_refused(server: PageServer) -> None:
         assert status == 403 and "not this server" in body["error"], host
     for host in (f"localhost:{port}", f"127.0.0.1:{port}", "LOCALHOST"):
         assert call(server, "GET", "/api/info", headers={"Host": host})[0] == 200, host
-    status, body, _ = call(server, "POST", "/api/predict", SEVEN, {"Origin": "http://evil.example"})
-    assert status == 403 and "other sites" in body["error"]
-    assert call(server, "POST", "/api/predict", SEVEN, {"Origin": f"http://localhost:{port}"})[0] == 200
+    for origin in ("http://evil.example", "http://localhost:9999", "https://127.0.0.1", f"https://127.0.0.1:{port}",
+                   "http://127.0.0.1", f"http://127.0.0.1:{port + 1}"):  # fmt: skip
+        status, body, _ = call(server, "POST", "/api/predict", SEVEN, {"Origin": origin})
+        assert status == 403 and "other sites" in body["error"], origin
+    for origin in (f"http://localhost:{port}", f"http://127.0.0.1:{port}"):
+        assert call(server, "POST", "/api/predict", SEVEN, {"Origin": origin})[0] == 200
     reply = raw(server, b"GET /api/info HTTP/1.0\r\n\r\n")
     assert reply.startswith(b"HTTP/1.1 400") and b"no Host header" in reply
 
@@ -450,6 +460,8 @@ def test_refused_bodies(server: PageServer) -> None:
     assert reply.startswith(b"HTTP/1.1 411") and b"not chunked" in reply
     assert raw(server, head + b"Connection: close\r\n\r\n").startswith(b"HTTP/1.1 411")
     assert raw(server, head + b"Content-Length: -5\r\n\r\n").startswith(b"HTTP/1.1 400")
+    reply = raw(server, head + b"Content-Length: " + b"9" * 5000 + b"\r\n\r\n")  # more digits than int() takes
+    assert reply.startswith(b"HTTP/1.1 413") and b"10,485,760" in reply
     status, body, _ = call(server, "POST", "/api/predict", b"x", {"Content-Type": "multipart/form-data; boundary=x"})
     assert status == 415 and "--data-binary" in body["error"]
     # A client that sends the whole oversized body anyway still reads the answer, not a reset connection.
@@ -476,24 +488,101 @@ def test_surprises_are_a_json_500_and_the_server_goes_on(
     # A GET with a body: answered, then the connection is closed (the body is not read as the next request).
     reply = raw(server, b"GET /api/info HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\nGET /")
     assert reply.startswith(b"HTTP/1.1 200") and reply.count(b"HTTP/1.1") == 1
+    chunked = b"GET /api/info HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nGET /\r\n0\r\n\r\n"
+    reply = raw(server, chunked)
+    assert reply.startswith(b"HTTP/1.1 200") and b"error" not in reply  # the chunks are not read as a request
+
+
+@pytest.mark.parametrize(
+    ("header", "words"),
+    [
+        ("Content-Length: \u00b2", b"is not a number"),  # a digit to str.isdigit(), not to int()
+        ("Content-Length: \u00b9\u00b2", b"is not a number"),
+        ("Content-Length: +5", b"is not a number"),
+        ("Content-Length: 5 5", b"is not a number"),
+        ("Content-Length: 0x10", b"is not a number"),
+        ("Content-Length: 5\r\nContent-Length: 5", b"is not a number"),  # which one would a proxy believe?
+        ("Content-Length: 5\r\nHost: evil.example", b"more than one Host header"),
+        ("Content-Length: 5\r\nOrigin: null", b"other sites"),
+    ],
+)
+def test_malformed_headers_are_answered_4xx(server: PageServer, header: str, words: bytes) -> None:
+    """Never a dropped connection: each is answered, with a 4xx and a JSON error, and the server goes on."""
+    head = f"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1:{server.server_port}\r\n{header}\r\n\r\n"
+    reply = raw(server, head.encode("latin-1") + b"hello")
+    assert re.match(rb"HTTP/1.1 4\d\d ", reply) and b'{"error":' in reply and words in reply, reply
+    assert call(server, "POST", "/api/predict", SEVEN)[0] == 200
+
+
+@pytest.mark.parametrize("path", ["//[", "/?[", "/\x1b[2J", "/api/digit/\u00b2", "/api/digit/99999999999999"])
+def test_odd_paths_are_answered(server: PageServer, path: str) -> None:
+    reply = raw(server, f"GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".encode("latin-1"))
+    assert re.match(rb"HTTP/1.1 [234]\d\d ", reply), reply  # answered, never dropped
+
+
+def test_the_log_escapes_control_characters_in_process(model: api.Model, capfd: pytest.CaptureFixture) -> None:
+    with running(model, log=True) as server:
+        raw(server, b"GET /\x1b[2J\x07\x9b HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+    err = capfd.readouterr().err
+    assert '"GET /\\x1b[2J\\x07\\x9b HTTP/1.1" 404 -\n' in err and not re.search("[\x1b\x07\x9b]", err), repr(err)
 
 
 @pytest.mark.slow
-def test_a_slow_body_holds_a_decoder_for_a_bounded_time(model: api.Model, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(server_module, "BODY_SECONDS", 0.5)
-    monkeypatch.setattr(server_module, "QUEUE_SECONDS", 0.2)
+def test_a_slow_client_never_holds_a_decoder(model: api.Model, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two clients trickling their bodies a byte at a time, with one decoder: other pictures are answered at once,
+    the slow ones get 408 when their time is up, and what they send after that is drained for a bounded time."""
+    monkeypatch.setattr(server_module, "BODY_SECONDS", 1.0)
+    monkeypatch.setattr(server_module, "DRAIN_SECONDS", 0.5)
     with running(model, decoders=1) as server:
-        slow = socket.create_connection(("127.0.0.1", server.server_port))
-        slow.sendall(f"POST /api/predict HTTP/1.1\r\nHost: localhost\r\nContent-Length: {len(SEVEN)}\r\n\r\n".encode())
-        slow.sendall(SEVEN[:100])  # ... and the rest never comes
-        time.sleep(0.1)
+        slow = [socket.create_connection(("127.0.0.1", server.server_port)) for _ in range(2)]
+        for client in slow:
+            head = f"POST /api/predict HTTP/1.1\r\nHost: localhost\r\nContent-Length: {len(SEVEN)}\r\n\r\n"
+            client.sendall(head.encode() + SEVEN[:100])
+        started = time.monotonic()
+        for _ in range(3):
+            assert call(server, "POST", "/api/predict", SEVEN)[0] == 200
+        assert time.monotonic() - started < 0.9  # before the slow ones' time is up
+        replies = [b"", b""]
+        deadline = time.monotonic() + 6
+        for client in slow:
+            client.settimeout(0.2)
+        while not all(reply.endswith(b"}") for reply in replies) and time.monotonic() < deadline:
+            for i, client in enumerate(slow):
+                with contextlib.suppress(OSError):
+                    client.sendall(b"x")  # still trickling, past the deadline
+                with contextlib.suppress(TimeoutError):
+                    replies[i] += client.recv(65536)
+        assert all(reply.startswith(b"HTTP/1.1 408") for reply in replies), replies
+        for client in slow:  # drained for a bounded time: then the server closes, though the client still sends
+            closed, ended = False, time.monotonic() + 3
+            while not closed and time.monotonic() < ended:
+                try:
+                    client.sendall(b"x")
+                    closed = client.recv(65536) == b""
+                except TimeoutError:
+                    continue
+                except OSError:  # reset: closed all the same
+                    closed = True
+            assert closed, "still drained"
+            client.close()
+        assert call(server, "POST", "/api/predict", SEVEN)[0] == 200
+
+
+def test_bodies_in_memory_are_bounded(model: api.Model, monkeypatch: pytest.MonkeyPatch) -> None:
+    """However many clients send at once: past BODIES bodies of the largest size, 503, never the memory."""
+    monkeypatch.setattr(server_module, "BODIES", 2)
+    with running(model, max_body=len(SEVEN)) as server:
+        held = [socket.create_connection(("127.0.0.1", server.server_port)) for _ in range(2)]
+        for client in held:  # all of a body but its last byte: held in memory
+            head = f"POST /api/predict HTTP/1.1\r\nHost: localhost\r\nContent-Length: {len(SEVEN)}\r\n\r\n"
+            client.sendall(head.encode() + SEVEN[:-1])
+        time.sleep(0.2)
         status, body, _ = call(server, "POST", "/api/predict", SEVEN)
         assert status == 503 and "busy" in body["error"]
-        time.sleep(0.3)
-        slow.sendall(SEVEN[100:200])  # still trickling after the deadline
-        reply = slow.recv(65536)
-        slow.close()
-        assert reply.startswith(b"HTTP/1.1 408")
+        for client in held:
+            client.sendall(SEVEN[-1:])
+            assert client.recv(65536).startswith(b"HTTP/1.1 200")
+            client.close()
         assert call(server, "POST", "/api/predict", SEVEN)[0] == 200
 
 
@@ -536,6 +625,73 @@ def test_100_concurrent_mixed_requests_all_answered(model: api.Model, monkeypatc
 
 
 # --- the command ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_memory_stays_bounded_while_pictures_are_decoded_at_once(weights_file: Path, tmp_path: Path) -> None:
+    """The costliest pictures, all at once: decoding shares one bound (MAX_DECODE_BYTES), the bodies
+    another (BODIES of 10 MB); the server's peak memory stays within them."""
+    from test_images import PICTURE_BOUND
+
+    refused = costly_pictures(tmp_path)
+    with serve_command("--weights", str(weights_file)) as (process, port):
+
+        def post(path: Path) -> tuple[int, str]:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+            connection.request("POST", "/api/predict", body=path.read_bytes())
+            response = connection.getresponse()
+            return response.status, response.read().decode()
+
+        def peak() -> int:
+            status = Path(f"/proc/{process.pid}/status").read_text()
+            return int(status.split("VmHWM:")[1].split()[0]) * 1024
+
+        (tmp_path / "seven.png").write_bytes(SEVEN)
+        assert post(tmp_path / "seven.png")[0] == 200
+        idle = peak()
+        with ThreadPoolExecutor(len(refused)) as pool:
+            answers = dict(zip(refused, pool.map(post, [tmp_path / name for name in refused]), strict=True))
+        growth = peak() - idle
+    assert growth < PICTURE_BOUND + server_module.BODIES * server_module.MAX_BODY_BYTES, f"{growth / 1e6:.0f} MB"
+    for name, (status, body) in answers.items():
+        assert status in (200, 400) and ("decompression bomb" in body) == refused[name], (name, body)
+
+
+@pytest.mark.slow
+def test_the_log_keeps_every_line_while_pictures_are_decoded(weights_file: Path, tmp_path: Path) -> None:
+    """Decoders silence file descriptor 2 while they run: the log is written past them, a whole line at a time."""
+    log = tmp_path / "log.txt"
+    with serve_command("--log", "--weights", str(weights_file), stderr=log) as (_, port):
+
+        def post(_: int) -> int:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            connection.request("POST", "/api/predict", body=SEVEN)
+            return connection.getresponse().status
+
+        with ThreadPoolExecutor(30) as pool:
+            assert list(pool.map(post, range(60))) == [200] * 60
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        connection.request("GET", "/api/info")
+        assert connection.getresponse().status == 200
+        time.sleep(0.2)
+    lines = log.read_text().splitlines()
+    assert sum('"POST /api/predict HTTP/1.1" 200' in line for line in lines) == 60, lines
+    assert '"GET /api/info HTTP/1.1" 200' in lines[-1]
+    assert all(re.fullmatch(r'127\.0\.0\.1 "(POST|GET) \S+ HTTP/1\.1" 200 -', line) for line in lines), lines
+
+
+@pytest.mark.slow
+def test_the_log_escapes_control_characters(weights_file: Path, tmp_path: Path) -> None:
+    """A request line that would retitle the terminal and clear it is logged with its control characters escaped."""
+    log = tmp_path / "log.txt"
+    with serve_command("--log", "--weights", str(weights_file), stderr=log) as (_, port):
+        with socket.create_connection(("127.0.0.1", port)) as client:
+            client.sendall(b"GET /\x1b]0;TITLE\x07\x1b[2J\x9b HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            assert client.recv(65536).startswith(b"HTTP/1.1 404")
+        time.sleep(0.2)
+    text = log.read_text("utf-8")
+    assert "/\\x1b]0;TITLE\\x07\\x1b[2J\\x9b" in text, text
+    assert not re.search(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]", text), repr(text)
 
 
 def test_port_in_use_is_an_error_with_the_way_out(weights_file: Path, runner: CliRunner) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import signal
 import subprocess
@@ -93,6 +94,80 @@ def test_digits_scale_down_or_say_why_not(runner: CliRunner, data_dir: Path, wid
         assert "prediction 7" in predict and "99.7%" in predict
     else:
         assert "no picture: it needs 28 columns, the terminal has 20" in " ".join(show.split())
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(
+    "env",
+    [{"COLUMNS": "0"}, {"COLUMNS": "1"}, {"COLUMNS": "-3"}, {"COLUMNS": "\u00b2"}, {"COLUMNS": "9" * 5000},
+     {"COLUMNS": "99999999999"}, {"LINES": "\u00b2"}, {"LINES": "0", "COLUMNS": " 80"}],
+    ids=["0", "1", "negative", "superscript", "5000-digits", "huge", "lines-superscript", "lines-0"],
+)  # fmt: skip
+def test_any_terminal_size_still_shows_everything(runner: CliRunner, data_dir: Path, mode: str, env: dict) -> None:
+    """$COLUMNS and $LINES as a user or a broken terminal may set them: never nothing, never an internal error."""
+    env = {**MODES[mode], "COLUMNS": None, **env}
+    for args, words in (
+        (["toy"], "0.59374093"),
+        (["predict", "0"], "prediction 7"),
+        (["show", "0"], "label 7"),
+        (["evaluate", "--limit", "100"], "0.96"),
+    ):
+        result = runner.invoke(cli, [*args, "--data-dir", str(data_dir)] if args[0] != "toy" else args, env=env)
+        text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", result.stdout)
+        assert result.exit_code == 0 and words in " ".join(text.split()), (args, result.output)
+
+
+def on_a_terminal(args: list[str], columns: str, cwd: Path) -> tuple[int, str]:
+    """``mnist-infer ARGS`` on a pseudo-terminal 80 columns wide, ``$COLUMNS`` set: its exit status and output."""
+    import fcntl
+    import select
+    import struct
+    import termios
+
+    leader, follower = os.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    env = {**os.environ, "COLUMNS": columns}
+    command = [sys.executable, "-m", "mnist_infer", *args]
+    process = subprocess.Popen(command, stdin=follower, stdout=follower, stderr=follower, env=env, cwd=cwd)
+    os.close(follower)
+    output = b""
+    while select.select([leader], [], [], 60)[0]:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal is gone: the process ended
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(leader)
+    return process.wait(timeout=60), re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", output.decode("utf-8", "replace"))
+
+
+@pytest.mark.slow
+def test_columns_0_on_a_real_terminal(data_dir: Path, tmp_path: Path) -> None:
+    """COLUMNS=0 on a terminal (and train's in a pipe): every command shows what it computed (each once printed
+    nothing, and exited 0)."""
+    from conftest import mnist_like_split
+    from strokes import DIGITS, render
+
+    mnist_like_split(data_dir, "train", 0, 300)
+    (tmp_path / "seven.png").write_bytes(render(DIGITS[7]))
+    data = ["--data-dir", str(data_dir)]
+    for args, words in (
+        (["toy"], "0.59374093"),
+        (["show", "0", *data], "label 7"),
+        (["predict", "0", *data], "prediction 7"),
+        (["evaluate", "--limit", "100", *data], "0.96"),
+        (["predict", "--image", "seven.png", *data], "prediction 7"),
+        (["download", "--split", "test", "--no-weights", "--data-dir", "fetched"], "t10k-labels-idx1-ubyte.gz"),
+        (["train", "--epochs", "1", "--out", "w.npz", *data], "Saved w.npz"),
+    ):
+        status, output = on_a_terminal(args, "0", tmp_path)
+        assert status == 0 and words in " ".join(output.split()), (args, output)
+    # train drew with Rich in a pipe too
+    command = [sys.executable, "-m", "mnist_infer", "train", "--epochs", "1", "--out", "piped.npz", *data]
+    piped = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "COLUMNS": "0"})
+    assert piped.returncode == 0 and "Saved piped.npz" in " ".join(piped.stdout.split()), piped.stdout
 
 
 def run_main(args: list[str], monkeypatch: pytest.MonkeyPatch, encoding: str = "ascii") -> tuple[int, str, str]:

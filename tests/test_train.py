@@ -12,6 +12,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -219,6 +220,8 @@ def test_a_learning_rate_far_too_high_is_an_error_not_nan_weights(
         (["--lr", "0"], "Invalid value for '--lr'"),
         (["--epochs", "0"], "Invalid value for '--epochs'"),
         (["--hidden", "0", "100"], "Invalid value for '--hidden'"),
+        (["--hidden", "50", "\u00b2"], "Invalid value for '--hidden'"),  # a digit to isdigit(), not to int()
+        (["--hidden", "9" * 5000], "Invalid value for '--hidden'"),  # more digits than int() takes
         (["--hidden", "50", "x"], "Got unexpected extra argument"),
         (["--dropout", "1"], "Invalid value for '--dropout'"),
         (["--model", "lenet"], "Invalid value for '--model'"),
@@ -410,15 +413,18 @@ def test_outputs_that_could_not_be_written_are_refused_before_training(runner: C
     (tmp_path / "link.npz").symlink_to(tmp_path / "target")
     (tmp_path / "dangling.npz").symlink_to(tmp_path / "nowhere")
     os.mkfifo(tmp_path / "fifo.npz")
-    for out in ("link.npz", "dangling.npz", "fifo.npz"):
+    for out in ("link.npz", "dangling.npz", "fifo.npz", os.devnull):
         result = runner.invoke(cli, ["train", "--data-dir", str(halves), "--out", str(tmp_path / out)])
         assert result.exit_code == 1 and "refusing to write over it" in result.output and "epoch" not in result.output
     result = runner.invoke(cli, ["train", "--data-dir", str(halves), "--out", str(tmp_path / "mine.pkl")])
     assert result.exit_code == 1 and "weights are saved as .npz; name the file mine.npz" in result.output
     assert not (tmp_path / "mine.pkl").exists()
-    same = tmp_path / "same.npz"
-    result = runner.invoke(cli, ["train", "--data-dir", str(halves), "--out", str(same), "--plot", str(same)])
-    assert result.exit_code == 1 and "--out and --plot name the same file" in result.output
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "also").symlink_to(tmp_path / "sub")
+    same = tmp_path / "sub" / "same.npz"
+    for plot in (same, tmp_path / "sub" / ".." / "sub" / "same.npz", tmp_path / "also" / "same.npz"):  # three names
+        result = runner.invoke(cli, ["train", "--data-dir", str(halves), "--out", str(same), "--plot", str(plot)])
+        assert result.exit_code == 1 and "--out and --plot name the same file" in result.output, plot
     assert (tmp_path / "target").read_bytes() == b"mine" and not same.exists()
 
 
@@ -438,3 +444,97 @@ def test_training_that_ends_at_chance_level_says_so(runner: CliRunner, halves: P
     few = runner.invoke(cli, [*args[:-2], "--lr", "0.001", "--limit", "200", "--epochs", "1", *args[-2:]])
     assert few.exit_code == 0 and "chance level (1 in 10): 2 steps are too few" in few.output  # not the rate's fault
     assert "--lr" not in few.output
+
+
+@pytest.mark.slow
+def test_a_huge_loss_keeps_to_its_column(halves: Path, tmp_path: Path) -> None:
+    """A learning rate of 1e9 leaves the loss finite but huge: it is printed in its own column, not run into the
+    epoch's (in a pipe, as on a terminal the same line is drawn)."""
+    command = [sys.executable, "-m", "mnist_infer", "train", "--data-dir", str(halves), "--epochs", "1", "--lr", "1e9"]
+    result = subprocess.run([*command, "--seed", "1", "--out", str(tmp_path / "w.npz")], capture_output=True, text=True)
+    lines = result.stdout.splitlines()
+    epoch = lines[next(i for i, line in enumerate(lines) if line.split()[:2] == ["epoch", "loss"]) + 1].split()
+    assert len(epoch) == 6 and epoch[0] == "1" and float(epoch[1]) > 1e6, result.stdout
+
+
+def _train(data: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "mnist_infer", "train", "--data-dir", str(data), "--seed", "0", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+def test_training_never_saves_weights_the_other_commands_refuse(halves: Path, tmp_path: Path, optimizer: str) -> None:
+    """Learning rates of 1e9 and 1e30 keep the loss finite for some networks: whatever the outcome, weights that are
+    saved load in evaluate, and weights that are not end in one Error: line naming the option to change."""
+    for activation in ("sigmoid", "relu"):
+        for lr in ("1e9", "1e30"):
+            out = tmp_path / f"{activation}-{lr}.npz"
+            trained = _train(halves, "--epochs", "1", "--optimizer", optimizer, "--activation", activation,
+                             "--lr", lr, "--out", str(out))  # fmt: skip
+            if trained.returncode == 0:
+                command = [sys.executable, "-m", "mnist_infer", "evaluate", "--data-dir", str(halves), "--weights"]
+                evaluated = subprocess.run([*command, str(out), "--json"], capture_output=True, text=True)
+                assert evaluated.returncode == 0, (activation, lr, evaluated.stderr)
+            else:
+                assert trained.returncode == 1 and trained.stderr.count("Error: ") == 1, trained.stderr
+                assert "--lr" in trained.stderr and not out.exists(), (activation, lr, trained.stderr)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["--hidden", "9000", "2"], "--hidden 9000 2"),  # more units than the loaders take
+        (["--hidden", "4100", "4100"], "--hidden 4100 4100"),  # more parameters
+        (["--init", "1e30"], "--init 1e+30"),  # initial weights the loaders refuse
+        (["--epochs", "5000"], "--epochs 5,000"),  # a history too long for the file's metadata
+        (["--weight-decay", "1e30"], "--weight-decay 1e+30"),  # not the learning rate's fault
+    ],
+)
+def test_settings_that_make_unusable_weights_are_named_before_an_epoch_ends(
+    halves: Path, tmp_path: Path, args: list[str], option: str
+) -> None:
+    out = tmp_path / "w.npz"
+    try:
+        trained = _train(halves, *args, "--out", str(out), timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{args}: trained on instead of refusing")
+    assert trained.returncode == 1 and trained.stderr.count("Error: ") == 1 and option in trained.stderr, trained
+    assert "--lr" not in trained.stderr and not out.exists()
+    assert not re.search(r"^ +1 ", trained.stdout, re.MULTILINE), trained.stdout  # no epoch ended
+
+
+@pytest.mark.slow
+def test_a_closed_pipe_stops_the_progress_not_the_training(halves: Path, tmp_path: Path) -> None:
+    """`mnist-infer train … | head -2`: the weights are the product, the lines on stdout are not."""
+    out = tmp_path / "w.npz"
+    command = [sys.executable, "-m", "mnist_infer", "train", "--data-dir", str(halves), "--epochs", "2"]
+    process = subprocess.Popen([*command, "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    for _ in range(2):
+        process.stdout.readline()
+    process.stdout.close()  # as head does once it has its lines
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 0 and "Traceback" not in stderr, stderr
+    assert read_weights(out).metadata["epochs"] == 2
+
+
+@pytest.mark.slow
+def test_a_second_ctrl_c_while_saving_keeps_the_weights(tmp_path: Path) -> None:
+    """Ctrl-C stops training after the batch; pressed again while the weights are saved, it is ignored: a network
+    of 16 million parameters takes seconds to save, and its run is not thrown away."""
+    mnist_like_split(tmp_path, "train", 0, 200)
+    mnist_like_split(tmp_path, "t10k", 200, 10)
+    out = tmp_path / "big.npz"
+    command = [sys.executable, "-m", "mnist_infer", "train", "--data-dir", str(tmp_path), "--hidden", "4096", "3200"]
+    process = subprocess.Popen([*command, "--epochs", "50", "--out", str(out)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)  # fmt: skip
+    while not process.stdout.readline().startswith("      1 "):  # the first epoch is done
+        pass
+    process.send_signal(signal.SIGINT)
+    time.sleep(1.5)  # the batch in progress ends, then the weights are saved (deflating 64 MB takes seconds)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130 and "Traceback" not in stderr, stderr
+    assert load_network(out).architecture.summary() == "784-4096-3200-10 sigmoid"
+    assert not list(tmp_path.glob("*.tmp"))  # nor a temporary file left behind

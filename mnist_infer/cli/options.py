@@ -3,6 +3,7 @@ the ranges of images a command may take."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -37,6 +38,19 @@ def workers() -> int:
     """Threads for a forward pass over many images (see :func:`mnist_infer.cli.configure_blas`)."""
     obj = click.get_current_context().find_root().obj
     return obj.get("workers", 1) if isinstance(obj, dict) else 1
+
+
+def malloc_thresholds(mmap: int, trim: int | None = None) -> None:
+    """glibc's thresholds for blocks it maps apart (``mmap``) and for the free memory it keeps (``trim``): a
+    command's policy for the memory it frees (glibc only; elsewhere nothing). By default glibc raises the first up to
+    32 MiB as such blocks are freed, and keeps what a thread frees in that thread's arena."""
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError, TypeError):
+        mallopt = ctypes.CDLL(None).mallopt
+        mallopt(-3, mmap)  # M_MMAP_THRESHOLD
+        if trim is not None:
+            mallopt(-1, trim)  # M_TRIM_THRESHOLD
 
 
 def debug_requested(ctx: click.Context) -> bool:

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from ..i18n import _
-from .options import command, data_dir_option
+from .options import command, data_dir_option, malloc_thresholds
 
 
 @command(
@@ -61,9 +61,9 @@ def serve(
     from ..weights import resolve
 
     model = load_model([resolve(path, data_dir) for path in weights] or book_weights(data_dir), data_dir)
-    log = (lambda line: click.echo(line, err=True)) if log_requests else None
+    malloc_thresholds(mmap=1 << 20)  # see malloc_thresholds: a thread's freed picture goes back to the system
     try:
-        server = PageServer(host, port, model, log=log)
+        server = PageServer(host, port, model, log=log_requests)
     except OSError as exc:
         raise MnistInferError(N_("{problem}"), problem=_listen_error(host, port, exc)) from None
     previous = signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as quietly as Ctrl-C

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from ..i18n import _
-from .options import ImageRange, Registry, command, data_dir_option, json_option, workers
+from .options import ImageRange, Registry, command, data_dir_option, json_option, malloc_thresholds, workers
 
 
 class Sizes(click.ParamType):
@@ -24,10 +24,13 @@ class Sizes(click.ParamType):
     def convert(self, value, param, ctx) -> tuple[int, ...]:
         if isinstance(value, tuple):
             return value
-        parts = str(value).replace(",", " ").split()
-        if not parts or not all(part.isdigit() and int(part) >= 1 for part in parts):
-            self.fail(_("{value!r}: expected one or more sizes of at least 1").format(value=value), param, ctx)
-        return tuple(int(part) for part in parts)
+        parts = str(value).replace(",", " ").split()  # "²" is a digit to isdigit(), not to int()
+        sizes = [int(part) if part.isascii() and part.isdigit() and len(part) < 10 else 0 for part in parts]
+        if not sizes or min(sizes) < 1:
+            self.fail(
+                _("{value!r}: expected one or more sizes of at least 1").format(value=str(value)[:40]), param, ctx
+            )
+        return tuple(sizes)
 
 
 class Init(click.ParamType):
@@ -220,7 +223,9 @@ def train(
         init,
         schedule,
     )
-    _keep_freed_memory()
+    # A batch's blocks kept for the next batch: given back to the system, faulting their pages in again took a
+    # quarter of a CNN's training time (its system time).
+    malloc_thresholds(mmap=32 << 20, trim=256 << 20)
     # Everything that could make the output unusable or unwritable is checked before the first epoch.
     train_set, test_set = prepare(config, out, plot, data_dir, limit)
     with (
@@ -259,20 +264,6 @@ def train(
             err=True,
         )
         raise click.exceptions.Exit(130)
-
-
-@contextlib.contextmanager
-def _keep_freed_memory() -> None:
-    """Have glibc keep the large blocks a batch frees for the next batch: by default it returns them to the system,
-    and faulting their pages in again cost a quarter of a CNN's training time (measured: system time)."""
-    import ctypes
-
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):  # not glibc
-        return
-    mallopt(-3, 32 << 20)  # M_MMAP_THRESHOLD: blocks below 32 MiB come from the heap
-    mallopt(-1, 256 << 20)  # M_TRIM_THRESHOLD: and up to 256 MiB free stays there
 
 
 @contextlib.contextmanager

@@ -3,8 +3,9 @@
 MNIST digits are light on dark, fitted into a 20×20 box keeping their aspect ratio, and placed in a 28×28 field
 with their centre of mass at the centre. A photo, a scan or a drawing is brought to the same form:
 
-1. read safely: only PNG, JPEG, BMP, GIF, WebP and TIFF, and the memory its decoding takes, from the size its
-   header states, checked before any pixel is decoded; the EXIF orientation applied;
+1. read safely: only PNG, JPEG, BMP, GIF, WebP and TIFF, and the memory its decoding takes, from what its header
+   states, checked before any pixel is decoded (pictures decoded at once share that bound); the EXIF orientation
+   applied;
 2. transparency composited onto white, grey (16-bit keeps its range; a dithered two-level picture is averaged back
    to the greys its dots stand for);
 3. the background found from the border and the paper's local brightness, inverted if need be (light on dark);
@@ -14,10 +15,12 @@ with their centre of mass at the centre. A photo, a scan or a drawing is brought
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import threading
 import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
@@ -35,6 +38,10 @@ FORMAT_NAMES = "PNG, JPEG, BMP, GIF, WebP, TIFF"
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"})
 #: A 40-megapixel photo decodes; a picture whose decoding would take more is treated as a decompression bomb.
 MAX_PIXELS = 40_000_000
+#: The memory decoding may take (:func:`_decode_bytes`), for one picture and for all those decoded at once: a
+#: 40-megapixel RGBA picture's. What it measures is in docs/security.md.
+MAX_DECODE_BYTES = 330_000_000
+BITS_PER_SAMPLE, SAMPLES_PER_PIXEL, TILE_WIDTH, TILE_LENGTH = 258, 277, 322, 323  #: TIFF tags
 MAX_IMAGE_FILE_BYTES = 512 * 1024 * 1024
 WORKING_SIZE = 512  #: pictures are reduced to at most this many pixels a side before any other work
 EXIF_ORIENTATION = 0x0112
@@ -106,25 +113,29 @@ def decode_grey(stream: BinaryIO, source: str) -> np.ndarray:
     """Grey levels in [0, 1] (transparency composited onto white), at most WORKING_SIZE pixels a side.
 
     What decoding will cost is checked from the header before any pixel is decoded: at most MAX_PIXELS at the
-    size decoded (a baseline JPEG decodes at 1/2 to 1/8 when that is enough; a progressive one keeps every
-    coefficient of the full picture, so it counts at full size). Any failure of a decoder is an ImageError.
+    size decoded (a JPEG decoded a band at a time decodes at 1/2 to 1/8 when that is enough; one libjpeg keeps
+    whole counts at full size), and at most MAX_DECODE_BYTES of memory. Any failure of a decoder is an ImageError.
     """
     from PIL import Image, UnidentifiedImageError
 
+    # A picture's pixels in one block (Pillow's are 16 MiB): glibc maps a block that large apart and gives it back
+    # to the system when freed; blocks of 16 MiB it keeps, in each thread's arena, for the next picture.
+    Image.core.set_block_size(1 << 28)
     if not stream.read(1):
         raise ImageError(
             N_("{path}: the file is empty; expected an image ({formats})"), path=source, formats=FORMAT_NAMES
         )
     stream.seek(0)
     try:
-        with warnings.catch_warnings(), _quiet_stderr:
+        with warnings.catch_warnings(), _decoding() as reserve:
             warnings.simplefilter("ignore")  # EXIF and palette notes must not precede the one line of output
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(stream, formats=IMAGE_FORMATS) as image:
                 width, height = image.size
-                progressive = image.format == "JPEG" and image.info.get("progressive")
+                whole = image.format == "JPEG" and not _jpeg_in_bands(stream)
                 image.draft("L" if image.mode != "RGBA" else image.mode, (WORKING_SIZE, WORKING_SIZE))
-                if (width * height if progressive else image.size[0] * image.size[1]) > MAX_PIXELS:
+                cost = _decode_bytes(image, width * height if whole else 0)
+                if (width * height if whole else image.size[0] * image.size[1]) > MAX_PIXELS:
                     raise ImageError(
                         N_(
                             "{path}: {width}×{height} pixels, more than the {limit:,} this tool decodes (a "
@@ -135,7 +146,23 @@ def decode_grey(stream: BinaryIO, source: str) -> np.ndarray:
                         height=height,
                         limit=MAX_PIXELS,
                     )
-                return _to_grey(image)
+                if cost > MAX_DECODE_BYTES:
+                    raise ImageError(
+                        N_(
+                            "{path}: decoding these {width}×{height} pixels would take {megabytes:,} MB, more than "
+                            "the {limit:,} MB this tool allows (a decompression bomb?); scale the picture down first"
+                        ),
+                        path=source,
+                        width=width,
+                        height=height,
+                        megabytes=cost // 1_000_000,
+                        limit=MAX_DECODE_BYTES // 1_000_000,
+                    )
+                reserve(cost)  # waits while other decoders hold too much of MAX_DECODE_BYTES
+                try:
+                    return _to_grey(image)
+                finally:
+                    del image  # its memory (a WebP decoder's canvases with it) goes before the bytes are given back
     except ImageError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -153,15 +180,57 @@ def decode_grey(stream: BinaryIO, source: str) -> np.ndarray:
         ) from None
 
 
-class _QuietStderr:
-    """File descriptor 2 pointed at devnull while any decoder runs (libtiff prints its complaints there, where they
-    would precede the one line of an error): counted, so that threads decoding at once restore it exactly once."""
+def _jpeg_in_bands(stream: BinaryIO) -> bool:
+    """Whether libjpeg decodes this JPEG a band at a time: a sequential one (SOF0, SOF1) whose first scan holds every
+    component. Any other (progressive, its components in separate scans, anything unclear) it keeps whole."""
+    start, frame = stream.tell(), b""
+    try:
+        stream.seek(2)
+        while len(head := stream.read(4)) == 4 and head[0] == 0xFF:
+            marker, segment = head[1], stream.read(max(0, int.from_bytes(head[2:], "big") - 2))
+            if marker == 0xDA:  # the first scan: how many components it holds
+                return frame[:1] in (b"\xc0", b"\xc1") and len(frame) == 2 and segment[:1] == frame[1:]
+            if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # a frame: its kind and components
+                frame = b"?" if frame else bytes([marker]) + segment[5:6]
+        return False
+    finally:
+        stream.seek(start)
+
+
+def _decode_bytes(image, whole_pixels: int) -> int:
+    """The memory decoding ``image`` (drafted) and bringing it to grey takes at most, from its header, as measured
+    for each format and mode read: Pillow's pixels (4 bytes a pixel, counting the copies of a dithered picture),
+    with either a copy while reducing (transparency, 16-bit grey) or what a decoder keeps besides (WebP its canvases,
+    a TIFF a strip or a tile of raw samples, which may be larger than the picture, a run-length BMP its runs); and
+    libjpeg's coefficients of a JPEG it keeps whole (``whole_pixels`` at full size, 2 bytes a sample)."""
+    pixels = image.size[0] * image.size[1]
+    copy = 4 * pixels if image.mode in ("RGBA", "LA", "PA") or image.mode.startswith("I;16") else 0
+    kept = {"WEBP": 13, "BMP": 2}.get(image.format, 0) * pixels
+    if image.format == "TIFF":
+        tags = image.tag_v2
+        bits, area = tags.get(BITS_PER_SAMPLE, (8,)), max(pixels, tags.get(TILE_WIDTH, 0) * tags.get(TILE_LENGTH, 0))
+        kept = area * max(tags.get(SAMPLES_PER_PIXEL, 1), len(bits)) * max(bits) // 8
+    return 4 * pixels + max(copy, kept) + 2 * whole_pixels * len(getattr(image, "layer", ()))
+
+
+class _Decoding:
+    """What decoders running at once share: MAX_DECODE_BYTES of memory (``reserve(cost)`` waits until the cost fits;
+    given back when the block ends), and file descriptor 2, pointed at devnull while any runs (libtiff prints its
+    complaints there, where they would precede the one line of an error), restored by the last to finish."""
 
     def __init__(self) -> None:
-        self._lock, self._users, self._saved = threading.Lock(), 0, -1
+        self._changed, self._users, self._bytes, self._saved = threading.Condition(), 0, 0, -1
 
-    def __enter__(self) -> None:
-        with self._lock:
+    @contextlib.contextmanager
+    def __call__(self) -> Iterator[Callable[[int], None]]:
+        held = [0]
+
+        def reserve(cost: int) -> None:
+            with self._changed:
+                self._changed.wait_for(lambda: self._bytes + cost <= MAX_DECODE_BYTES)
+                self._bytes, held[0] = self._bytes + cost, held[0] + cost
+
+        with self._changed:
             self._users += 1
             if self._users == 1:
                 try:
@@ -171,17 +240,19 @@ class _QuietStderr:
                     os.close(devnull)
                 except OSError:  # no stderr at all: nothing to keep quiet
                     self._saved = -1
+        try:
+            yield reserve
+        finally:
+            with self._changed:
+                self._bytes, self._users = self._bytes - held[0], self._users - 1
+                if self._users == 0 and self._saved >= 0:
+                    os.dup2(self._saved, 2)
+                    os.close(self._saved)
+                    self._saved = -1
+                self._changed.notify_all()
 
-    def __exit__(self, *exc_info: object) -> None:
-        with self._lock:
-            self._users -= 1
-            if self._users == 0 and self._saved >= 0:
-                os.dup2(self._saved, 2)
-                os.close(self._saved)
-                self._saved = -1
 
-
-_quiet_stderr = _QuietStderr()
+_decoding = _Decoding()
 
 
 def _to_grey(image) -> np.ndarray:

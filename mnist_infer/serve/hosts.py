@@ -44,16 +44,19 @@ class HostPolicy:
             name = name.split(":", 1)[0]
         return self.allows_name(name)
 
-    def allows_origin(self, header: str | None) -> bool:
-        """No ``Origin`` (a plain request, or a same-origin GET), or one whose host names this server."""
+    def allows_origin(self, header: str | None, host: str | None = None) -> bool:
+        """No ``Origin`` (a plain request, or a same-origin GET), or this server's own: ``http``, a name of this
+        server, and the port the request was sent to (``host``'s, the Host header; 80 when it names none)."""
         if header is None:
             return True
         try:
-            parts = urlsplit(header.strip())
-            hostname = parts.hostname
-        except ValueError:
+            origin, target = urlsplit(header.strip()), urlsplit(f"//{host or ''}")
+            same_port = (origin.port or 80) == (target.port or 80)
+        except ValueError:  # a port that is no number, or out of range
             return False
-        return parts.scheme in ("http", "https") and hostname is not None and self.allows_name(hostname)
+        return (
+            origin.scheme == "http" and origin.hostname is not None and self.allows_name(origin.hostname) and same_port
+        )
 
 
 def lan_address() -> str | None:

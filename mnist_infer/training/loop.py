@@ -12,6 +12,7 @@ kept; without, the latest (the test set is reported, never used to choose).
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -36,6 +37,8 @@ MODEL_DEFAULTS = {
     "deep-convnet": {"epochs": 20, "init": "he", "schedule": "cosine"},
 }
 DEFAULT_INIT = {"sigmoid": "xavier", "tanh": "xavier", "relu": "he"}
+#: A weights file records every epoch (its metadata may hold 1 MiB: about 5,000 of them).
+MAX_EPOCHS = 4000
 
 
 @dataclass(frozen=True)
@@ -83,13 +86,20 @@ class TrainingConfig:
         for wrong, option, value in problems:
             if wrong:
                 raise InputError(N_("cannot train: {option} {value} cannot work"), option=option, value=value)
+        if self.planned_epochs > MAX_EPOCHS:
+            raise InputError(
+                N_("cannot train: --epochs {count:,} is more than the {limit:,} a weights file records"),
+                count=self.planned_epochs,
+                limit=MAX_EPOCHS,
+            )
         if train_images is not None and self.validation >= train_images:
             raise InputError(N_("cannot train: --validation {count:,} holds out all {total:,} training images"),
                              count=self.validation, total=train_images)  # fmt: skip
         try:
             return self.architecture()
         except ArchitectureError as exc:  # what the loaders would refuse: say it now, not after training
-            raise InputError(N_("cannot train this network: {problem}"), problem=exc) from None
+            setting = f"--hidden {' '.join(map(str, self.hidden))}" if self.model == "mlp" else f"--model {self.model}"
+            raise InputError(N_("cannot train {setting}: {problem}"), setting=setting, problem=exc) from None
 
     @property
     def planned_epochs(self) -> int:
@@ -203,7 +213,7 @@ def prepare(config: TrainingConfig, out, plot=None, data_dir=None, limit: slice 
                          path=out, name=Path(out).stem)  # fmt: skip
     if plot is not None:
         check_writable(plot, N_("the plot"))
-        if Path(plot).absolute() == Path(out).absolute() or (
+        if os.path.realpath(plot) == os.path.realpath(out) or (
             Path(out).exists() and Path(plot).exists() and Path(out).samefile(plot)
         ):
             raise InputError(N_("--out and --plot name the same file {path}: the plot would replace the weights"),
@@ -227,17 +237,34 @@ def prepare(config: TrainingConfig, out, plot=None, data_dir=None, limit: slice 
 
 def check_trained(result: TrainingResult) -> None:
     """Refuse weights the loaders would refuse (a learning rate so large that they overflow), naming the setting."""
+    if not _loadable(result.network.architecture, result.network.params):
+        raise MnistInferError(
+            N_(
+                "training made weights too large to use ({option} {value:g} is far too large for {optimizer}); "
+                "nothing saved: try {option} {smaller:g}"
+            ),
+            optimizer=result.config.optimizer,
+            **_to_blame(result.config),
+        )
+
+
+def _loadable(architecture: Architecture, params: dict[str, np.ndarray]) -> bool:
     from ..weights import check_values
 
     try:
-        check_values(result.network.architecture, result.network.params, "")
+        check_values(architecture, params, "")
     except MnistInferError:
-        config = result.config
-        raise MnistInferError(N_("training made weights too large to use (the learning rate {lr:g} or the weight "
-                                 "decay {decay:g} is far too large for {optimizer}); nothing saved: try --lr "
-                                 "{smaller:g}"),
-                              lr=config.learning_rate, decay=config.weight_decay,
-                              optimizer=config.optimizer, smaller=config.learning_rate / 100) from None  # fmt: skip
+        return False
+    return True
+
+
+def _to_blame(config: TrainingConfig) -> dict[str, object]:
+    """The setting that made training blow up, and a value to try: the weight decay when it alone is absurd (at
+    least 1, and shrinking the weights past 0 in a step: λ·lr ≥ 1), else the learning rate."""
+    if config.weight_decay >= 1 and config.weight_decay * config.learning_rate >= 1:
+        return {"option": "--weight-decay", "value": config.weight_decay, "smaller": min(config.weight_decay / 10, 0.1)}
+    lr = config.learning_rate
+    return {"option": "--lr", "value": lr, "smaller": min(lr / 10, default_lr(config.optimizer))}
 
 
 def fresh_seed() -> int:
@@ -275,6 +302,12 @@ def train(
     rng = np.random.default_rng(seed)
     if network is None:
         network = Network(architecture, init_params(architecture, config.initialisation, rng), rng=rng)
+    if not isinstance(config.initialisation, str) and not _loadable(architecture, network.params):  # --init 1e30
+        raise InputError(
+            N_("cannot train: --init {std:g} makes weights too large to use; try --init {name}"),
+            std=config.initialisation,
+            name=MODEL_DEFAULTS[config.model].get("init") or DEFAULT_INIT[config.activation],
+        )
     run = _Run(config, network, rng, train_set, count, test, on_batch, should_stop, workers)
     fingerprints = {"train": train_set.fingerprint(), "test": test.fingerprint() if test is not None else None}
     result = TrainingResult(config, seed, train_images=count, data=train_set.images_path.name,
@@ -340,11 +373,16 @@ class _Run:
                 x = self.augment(batch, self.rng) if self.augment else images_to_inputs(batch)
                 loss, right, grads = self._step(x, t)
                 if not math.isfinite(loss):
-                    raise MnistInferError(N_("training diverged in epoch {epoch} (the loss became {loss}): the "
-                                             "learning rate {lr} is too large for {optimizer}; try --lr {smaller:g}"),
-                                          epoch=epoch, loss=loss, lr=config.learning_rate,
-                                          optimizer=config.optimizer,
-                                          smaller=config.learning_rate / 10)  # fmt: skip
+                    raise MnistInferError(
+                        N_(
+                            "training diverged in epoch {epoch} (the loss became {loss}): {option} {value:g} is too "
+                            "large for {optimizer}; try {option} {smaller:g}"
+                        ),
+                        epoch=epoch,
+                        loss=loss,
+                        optimizer=config.optimizer,
+                        **_to_blame(config),
+                    )
                 run_done = (epoch - 1 + (done - 1) / self.batches) / config.planned_epochs
                 self.optimizer.lr = config.learning_rate * self.schedule(min(run_done, 1.0))
                 self.optimizer.update(learnable, grads)

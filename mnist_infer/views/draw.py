@@ -13,7 +13,7 @@ from typing import TextIO
 
 import numpy as np
 from rich.box import HEAVY_HEAD
-from rich.console import Console, RenderableType
+from rich.console import Console, Group, RenderableType
 from rich.measure import Measurement
 from rich.table import Table as RichTable
 from rich.text import Text as RichText
@@ -35,10 +35,14 @@ def console(stream: TextIO | None = None) -> Console:
     """A console for ``stream`` (stdout by default): a terminal's width, else ``$COLUMNS``, else (a pipe) any width;
     at least :data:`MIN_WIDTH`. Strings are printed as they are (no markup: "test[0]" is not a style)."""
     stream = sys.stdout if stream is None else stream
-    terminal, columns = to_terminal(stream), os.environ.get("COLUMNS", "")
-    width = int(columns) if columns.isdigit() else shutil.get_terminal_size().columns if terminal else 1 << 14
-    return Console(file=stream, width=max(width, MIN_WIDTH), force_terminal=terminal, highlight=False, markup=False,
-                   emoji=False, soft_wrap=False)  # fmt: skip
+    terminal, columns = to_terminal(stream), os.environ.get("COLUMNS", "").strip()
+    # shutil reads $COLUMNS and $LINES where they are numbers above 0, else asks the terminal; Rich alone would take
+    # "²" for a number, then fail to convert it.
+    size = shutil.get_terminal_size()
+    number = columns.isascii() and columns.isdigit() and len(columns) < 10
+    width = int(columns) if number else size.columns if terminal else 1 << 14
+    return Console(file=stream, width=max(width, MIN_WIDTH), height=size.lines, force_terminal=terminal,
+                   highlight=False, markup=False, emoji=False, soft_wrap=False)  # fmt: skip
 
 
 def unicode_ok(console: Console) -> bool:
@@ -80,14 +84,14 @@ def fits(console: Console, renderable: RenderableType) -> bool:
 def _table(block: Table, console: Console) -> RenderableType:
     cells = [[cell if isinstance(cell, Cell) else Cell(cell) for cell in row] for row in block.rows]
     boxed = console.is_terminal  # into a pipe: plain columns two spaces apart, for scripts and grep
-    table = RichTable(title=block.title or None, title_justify="left", title_style="bold", box=HEAVY_HEAD if boxed
-                      else None, show_edge=boxed, pad_edge=boxed, header_style="bold" if boxed else "")  # fmt: skip
+    table = RichTable(box=HEAVY_HEAD if boxed else None, show_edge=boxed, pad_edge=boxed,
+                      header_style="bold" if boxed else "")  # fmt: skip
     for index, header in enumerate(block.headers):
         table.add_column(_ascii(header, console), justify="right" if index in block.right else "left", no_wrap=True)
     for row in cells:
         table.add_row(*(RichText(_ascii(cell.text, console), style=cell.style) for cell in row))
-    if fits(console, table):
-        return table
+    if fits(console, table):  # the title its own line above: as wide as it needs, however narrow the columns
+        return Group(RichText(_ascii(block.title, console), style="bold"), table) if block.title else table
     text = RichText(block.title + "\n" if block.title else "", style="bold")
     for number, row in enumerate(cells):
         texts = [cell.text for cell in row]

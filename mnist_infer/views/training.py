@@ -54,7 +54,11 @@ class TrainingDisplay:
                      Text(_("{epochs} epochs; {held}{tested}").format(epochs=config.planned_epochs, held=held,
                                                                       tested=tested))])  # fmt: skip
         if not self.narrow:
-            self._write([Text("".join(justify(h, w) for h, w in zip(headers, self.widths, strict=True)), "bold")])
+            self._write([Text(self._row(headers), "bold")])
+
+    def _row(self, cells) -> str:
+        """Cells right-aligned in their columns, and a space before each, however long (a loss of 4.26e+10)."""
+        return "".join(" " + justify(cell, w - 1) for cell, w in zip(cells, self.widths, strict=True))
 
     def __enter__(self) -> TrainingDisplay:
         return self
@@ -98,7 +102,7 @@ class TrainingDisplay:
                 epoch=cells[0], loss=cells[1], train=cells[2], val=cells[3], test=cells[4], seconds=cells[5]
             )
         else:
-            line = "".join(cell.rjust(w) for cell, w in zip(cells, self.widths, strict=True))
+            line = self._row(cells)
         self._write([Text(line)])
         if record.interrupted:
             self._write([Text(_("* interrupted: its scores are over the {count:,} batches it trained").format(
