@@ -24,7 +24,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from measure import ROOT, SHARED, run
+from measure import ROOT, SHARED, blas_kernel, run
 from performance import install
 
 ANCHORS = Path(__file__).resolve().parent / "anchors"
@@ -144,7 +144,8 @@ def main() -> None:
         env = {"MNIST_INFER_HOME": str(root / "home"), "XDG_CACHE_HOME": str(root / "cache")}
         results = {
             "date": datetime.date.today().isoformat(),
-            "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+            f"{blas_kernel(str(bin_dir / 'python'))}",
             "pairs": pairs,
             "evaluate": evaluate_pairs(bin_dir, anchors, root, pairs, env),
             "train": train_pairs(bin_dir, anchors, root, max(1, pairs // 2), epochs, env),

@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from measure import ROOT, run
+from measure import ROOT, blas_kernel, run, user_environment
 
 BENCHMARKS = ROOT / "benchmarks"
 DOC = ROOT / "docs" / "performance.md"
@@ -75,7 +75,7 @@ picture[150:450, 250:550] *= 1 - 0.8 * ink[..., None]
 Image.fromarray(np.clip(picture, 0, 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(1)).save(
     {str(root / "photo.jpg")!r}, quality=90)
 """
-    env = {**os.environ, "XDG_CACHE_HOME": str(root / "prep")}
+    env = user_environment({"XDG_CACHE_HOME": str(root / "prep")})
     subprocess.run([python, "-c", script], check=True, env=env, cwd=root)  # not the source tree's mnist_infer
 
 
@@ -183,6 +183,7 @@ def main() -> None:
         root = Path(tmp)
         os.chdir(root)  # every run as a user runs it: away from the source tree
         bin_dir = install(root / "venv")
+        kernel = blas_kernel(str(bin_dir / "python"))
         prepare(root, str(bin_dir / "python"))
         (root / "empty-home").mkdir()
         cache = root / "cache"
@@ -200,6 +201,7 @@ def main() -> None:
                         results["evaluate_peak_rss_mib"][condition] = figures["peak_rss_mib"]
                     print(f"{condition:5} {target.label:45} {figures['ratio']:.3f}", file=sys.stderr)
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    machine += f", {kernel}"
     date = datetime.date.today().isoformat()
     results.update(machine=machine, date=date, pairs=pairs)
     results["all_met"] = all(
