@@ -24,7 +24,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from measure import ROOT, SHARED, blas_kernel, run
+from measure import ROOT, SHARED, blas_kernel, run, write_table
 from performance import install
 
 ANCHORS = Path(__file__).resolve().parent / "anchors"
@@ -152,9 +152,7 @@ def main() -> None:
         }
     text = table(results)
     if "--write" in sys.argv:
-        doc = DOC.read_text(encoding="utf-8")
-        start, end = doc.index(MARKERS[0]) + len(MARKERS[0]), doc.index(MARKERS[1])
-        DOC.write_text(doc[:start] + "\n" + text + "\n" + doc[end:], encoding="utf-8")
+        write_table(DOC, MARKERS, text)
     print(json.dumps(results, indent=2) if "--json" in sys.argv else text)
 
 

@@ -60,6 +60,13 @@ def blas_kernel(python: str) -> str:
                           env=user_environment()).stdout.strip()  # fmt: skip
 
 
+def write_table(doc: Path, markers: tuple[str, str], text: str) -> None:
+    """Put ``text`` into ``doc`` between its two ``markers`` (what was there before goes)."""
+    page = doc.read_text(encoding="utf-8")
+    start, end = page.index(markers[0]) + len(markers[0]), page.index(markers[1])
+    doc.write_text(page[:start] + "\n" + text + "\n" + page[end:], encoding="utf-8")
+
+
 def median(values: list[float]) -> float:
     return statistics.median(values)
 

@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from measure import ROOT, blas_kernel, run, user_environment
+from measure import ROOT, blas_kernel, run, user_environment, write_table
 
 BENCHMARKS = ROOT / "benchmarks"
 DOC = ROOT / "docs" / "performance.md"
@@ -209,9 +209,7 @@ def main() -> None:
     ) and all(value <= 64 for value in results["evaluate_peak_rss_mib"].values())
     text = table(results, machine, date, pairs)
     if "--write" in sys.argv:
-        doc = DOC.read_text(encoding="utf-8")
-        start, end = doc.index(MARKERS[0]) + len(MARKERS[0]), doc.index(MARKERS[1])
-        DOC.write_text(doc[:start] + "\n" + text + "\n" + doc[end:], encoding="utf-8")
+        write_table(DOC, MARKERS, text)
     print(json.dumps(results, indent=2) if "--json" in sys.argv else text)
 
 

@@ -377,6 +377,17 @@ def test_threads_share_a_convolutional_batch_without_changing_what_it_learns(hal
         np.testing.assert_allclose(shared.network.params[name], array, rtol=1e-3, atol=1e-5)
 
 
+@pytest.mark.parametrize("model", ["simple-convnet", "deep-convnet"])
+def test_a_seed_repeats_a_convolutional_run_bit_for_bit_on_threads(halves: Path, model: str) -> None:
+    # The threads' shares of a batch and each replica's Dropout masks come from the seed: nothing from the schedule.
+    data = part(load_split("train", halves), 200)
+    runs = [train(TrainingConfig(model=model, epochs=1, seed=seed, augment=True, batch_size=50), data, workers=2)
+            for seed in (7, 7, 8)]  # fmt: skip
+    for name, array in runs[0].network.params.items():
+        assert np.array_equal(runs[1].network.params[name], array), name
+    assert not np.array_equal(runs[2].network.params["W1"], runs[0].network.params["W1"])
+
+
 def test_weights_evaluated_on_other_data_than_they_were_trained_on_get_a_warning(
     runner: CliRunner, halves: Path, tmp_path: Path
 ) -> None:
