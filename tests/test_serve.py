@@ -53,7 +53,7 @@ from serving import (  # noqa: F401 (fixtures)
     server_fixture,
     strict_json,
 )
-from strokes import DIGITS, render
+from strokes import DIGITS, TEE, render
 
 
 def png_of(pixels: np.ndarray, fmt: str = "PNG") -> bytes:
@@ -294,7 +294,7 @@ def test_not_sure_below_the_threshold(networks: api.Model) -> None:
     """The page says "not sure" where predict does: below catalog.NOT_SURE_BELOW, sent once in /api/info."""
     assert api.info(networks)["not_sure_below"] == NOT_SURE_BELOW == 0.9
     blank = api.answer(networks, np.zeros((28, 28), np.uint8), "blank")
-    tee = api.predict_image(networks, render([[(0.25, 0.25), (0.75, 0.25)], [(0.5, 0.25), (0.5, 0.8)]]))
+    tee = api.predict_image(networks, render(TEE))
     for answer in (blank, tee):  # every network unsure of an empty picture, and of a T
         assert answer["sure"] is False and max(answer["probabilities"]) < NOT_SURE_BELOW
         assert [each["sure"] for each in answer["answers"]] == [False, False]
