@@ -773,7 +773,8 @@
     if (templates) {
       const [, height, width] = templates.shape;
       tiles(canvas, [1, height, width]);
-      paintTiles(canvas, bytesOf(templates.pixels).subarray(index * height * width, (index + 1) * height * width));
+      templates.bytes = templates.bytes || bytesOf(templates.pixels); // decoded once
+      paintTiles(canvas, templates.bytes.subarray(index * height * width, (index + 1) * height * width));
     }
     $("unit-about").textContent = templates
       ? t("What it looks for: its weights as a picture, on its own scale: bright where ink raises its input sum, dark where ink lowers it.")
