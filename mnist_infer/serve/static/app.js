@@ -751,6 +751,7 @@
   function chooseUnit(layer, index) {
     unit = { layer, index };
     showUnit();
+    $("unit").scrollIntoView({ block: "nearest" }); // on a phone it is far below the squares
   }
 
   // The unit (or map) clicked last: what it looks for, when its weights come from the pixels (the first layer's, as
