@@ -329,6 +329,22 @@ def test_which_pixels_decided(networks: api.Model, name: str) -> None:
             assert lead(pixels, classes) < lead(np.where(saliency < 0, 0, pixels), classes)
 
 
+def test_a_saliency_map_that_overflows_is_left_out_not_the_answer() -> None:
+    """Weights whose forward pass stays finite but whose gradient does not (W1·W2 beyond float32, a faint pixel):
+    the answer comes, without its map."""
+    from mnist_infer.model.network import Network, mlp
+
+    architecture = mlp((1,), "relu")
+    params = {"W1": np.full((784, 1), 1e20), "b1": np.zeros(1), "W2": np.zeros((1, 10)), "b2": np.zeros(10)}
+    params["W2"][0, 9] = 1e19
+    model = api.Model({"huge.npz": api.Net(Network(architecture, params), Path("huge.npz"))})
+    faint = np.zeros((28, 28), np.uint8)
+    faint[14, 14] = 3
+    answer = api.answer(model, faint, "faint")
+    assert answer["prediction"] == 9 and answer["saliency"] is None
+    assert strict_json(json.dumps(answer, allow_nan=False))["sums"]["a2"][9] == pytest.approx(3 / 255 * 1e39, rel=1e-3)
+
+
 def test_answers_at_the_same_time_are_each_their_own(networks: api.Model) -> None:
     """The server answers requests on threads: the saliency's backward pass, which reads what the forward pass left
     in each layer, never reads another request's."""

@@ -130,8 +130,11 @@ def answer(
     mine = answers[list(model.networks).index(chosen)]
     prediction = Prediction(source, index, label, mine["prediction"], np.array(mine["probabilities"]), pixels)
     # The gradient needs what each layer keeps during the forward pass: layers of its own (the weights are shared),
-    # as another request may be going through the network's at the same time.
-    saliency = why(Network(net.network.architecture, net.network.params, net.network.dtype), pixels)
+    # as another request may be going through the network's at the same time. A gradient that overflows (weights
+    # too large for its dtype) leaves the map out, not the answer.
+    with np.errstate(all="ignore"):
+        saliency = why(Network(net.network.architecture, net.network.params, net.network.dtype), pixels)
+    finite = bool(np.isfinite(saliency.map).all())
     return {
         **prediction.to_dict(),
         "network": chosen,
@@ -139,7 +142,7 @@ def answer(
         "activations": {**{name: _floats(steps[name]) for name in _drawn(net.network, 1)}, "y": mine["probabilities"]},
         "sums": {step.name: _floats(steps[step.name]) for step in net.network.steps if step.spec["type"] == "affine"},
         "maps": {name: _grey(steps[name]) for name in _drawn(net.network, 3)},
-        "saliency": [_floats(row) for row in saliency.map],
+        "saliency": [_floats(row) for row in saliency.map] if finite else None,
         "versus": saliency.classes[1],
         "answers": answers,
     }

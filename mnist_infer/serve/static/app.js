@@ -469,7 +469,7 @@
   // ink argued for the answer, blue where it argued for the runner-up, the stronger the more it did.
   function paintInput() {
     const answer = shownAnswer;
-    const saliency = answer && $("saliency-toggle").checked ? answer.saliency.flat() : null;
+    const saliency = answer && answer.saliency && $("saliency-toggle").checked ? answer.saliency.flat() : null;
     const scale = saliency ? Math.max(...saliency.map(Math.abs)) || 1 : 1;
     const view = $("input28").getContext("2d");
     const image = view.createImageData(28, 28);
