@@ -252,13 +252,8 @@ def _grey(maps: np.ndarray, axes: tuple[int, ...] | None = None) -> dict[str, ob
     (each map's own, with ``axes`` (1, 2)), so that a map is a grey picture; ``min`` and ``max`` are the layer's."""
     low, high = maps.min(axis=axes, keepdims=True), maps.max(axis=axes, keepdims=True)
     scale = _floats([low.min(), high.max()])  # finite, or the error
-    pixels = np.rint((maps - low) * (255 / np.maximum(high - low, 1e-30))).astype(np.uint8)
-    return {
-        "shape": list(maps.shape),
-        "min": scale[0],
-        "max": scale[1],
-        "pixels": base64.b64encode(pixels.tobytes()).decode(),
-    }
+    pixels = np.rint((maps - low) * (255 / np.maximum(high - low, 1e-30))).astype(np.uint8, order="C")
+    return {"shape": list(maps.shape), "min": scale[0], "max": scale[1], "pixels": base64.b64encode(pixels).decode()}
 
 
 def _floats(values: np.ndarray) -> list[float]:
