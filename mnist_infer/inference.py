@@ -566,6 +566,6 @@ class Templates(NamedTuple):
 
 
 def templates(network: Network, weights: Path = Path("")) -> Templates:
-    W = network.params["W1"]
+    W = network.first_weights
     pictures = W[:, 0] if W.ndim == 4 else W.T.reshape(len(W.T), 28, 28)
     return Templates(weights, network.architecture.summary(), pictures)

@@ -289,6 +289,14 @@ def test_architectures_of_any_depth_and_the_books() -> None:
     assert from_shapes({"W1": (3, 3)}) == mlp((), inputs=3, classes=3) and from_shapes({"x": (1,)}) is None
 
 
+def test_the_first_layers_weights_without_naming_them() -> None:
+    """What the units of the first layer look for (the page's templates, ``explain --templates``): its ``W``."""
+    for architecture, shape in [(mlp((30, 20), batch_norm=True), (784, 30)), (simple_convnet(8), (8, 1, 5, 5)),
+                                (deep_convnet(), (16, 1, 3, 3)), (mlp(()), (784, 10))]:  # fmt: skip
+        network = Network(architecture, init_params(architecture, "he", np.random.default_rng(0)))
+        assert network.first_weights.shape == shape and network.first_weights is network.params["W1"]
+
+
 @pytest.mark.parametrize(
     ("layers", "problem"),
     [

@@ -30,11 +30,13 @@ from PIL import Image
 from conftest import FIRST_TEST_LABELS, copy_packaged, packaged, shared_path
 from hostile import bad_images, costly_pictures, png_claiming
 from mnist_infer import i18n
+from mnist_infer.catalog import NOT_SURE_BELOW
 from mnist_infer.cli import cli
 from mnist_infer.data.idx import write_idx
 from mnist_infer.data.mnist import images_to_inputs
 from mnist_infer.data.pictures import prepare_image
 from mnist_infer.errors import ImageError
+from mnist_infer.inference import why
 from mnist_infer.serve import api
 from mnist_infer.serve import server as server_module
 from mnist_infer.serve.hosts import HostPolicy, lan_address
@@ -51,7 +53,7 @@ from serving import (  # noqa: F401 (fixtures)
     server_fixture,
     strict_json,
 )
-from strokes import DIGITS, render
+from strokes import DIGITS, TEE, render
 
 
 def png_of(pixels: np.ndarray, fmt: str = "PNG") -> bytes:
@@ -254,6 +256,103 @@ def test_what_a_cnn_sees_its_feature_maps_and_filters(networks: api.Model) -> No
     assert (
         len(json.dumps(answer)) < 100_000 < len(json.dumps({name: trace[name][0].tolist() for name in answer["maps"]}))
     )
+
+
+# --- looking inside: what a unit looks for, its input sum, "not sure", which pixels decided ----------------------
+
+
+def test_each_unit_of_the_first_layer_its_template_input_sum_and_value(networks: api.Model) -> None:
+    """What the page shows for a unit it is clicked on: the unit's weights as a picture (sent once, in /api/info),
+    its input sum a = x·W + b and its value for the digit shown (in each answer); for a CNN, a map's filter."""
+    chapter_3, chapter_8 = api.info(networks)["networks"]
+    network = networks.networks["sample_weight.pkl"].network
+    W1, b1 = network.params["W1"], network.params["b1"]
+    templates = chapter_3["templates"]
+    assert templates["layer"] == "z1" and templates["shape"] == [50, 28, 28]
+    for unit in (0, 7, 49):  # unit k's template is the column k of W1, as a 28×28 picture on its own scale
+        column = W1[:, unit].reshape(28, 28)
+        expected = (column - column.min()) / (column.max() - column.min()) * 255
+        np.testing.assert_allclose(grey(templates)[unit], expected, atol=0.5 + 1e-3)
+    assert (templates["min"], templates["max"]) == pytest.approx((W1.min(), W1.max()))
+    # A CNN's first maps are its filters' (the same pictures as its `filters`).
+    assert chapter_8["templates"] == {**chapter_8["filters"], "layer": "z1"}
+
+    answer = api.test_digit(networks, 3)
+    x = networks.test_set().images[3].reshape(784) / np.float32(255)
+    assert list(answer["sums"]) == ["a1", "a2", "a3"]
+    np.testing.assert_allclose(answer["sums"]["a1"], x @ W1 + b1, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        answer["activations"]["z1"], 1 / (1 + np.exp(-np.array(answer["sums"]["a1"]))), 1e-5, 1e-7
+    )
+    a3 = np.array(answer["sums"]["a3"])
+    np.testing.assert_allclose(np.exp(a3) / np.exp(a3).sum(), answer["probabilities"], rtol=1e-5)
+    deep = api.test_digit(networks, 3, DEEP)
+    assert [(name, len(values)) for name, values in deep["sums"].items()] == [("a7", 50), ("a8", 10)]
+
+
+def test_not_sure_below_the_threshold(networks: api.Model) -> None:
+    """The page says "not sure" where predict does: below catalog.NOT_SURE_BELOW, sent once in /api/info."""
+    assert api.info(networks)["not_sure_below"] == NOT_SURE_BELOW == 0.9
+    blank = api.answer(networks, np.zeros((28, 28), np.uint8), "blank")
+    tee = api.predict_image(networks, render(TEE))
+    for answer in (blank, tee):  # every network unsure of an empty picture, and of a T
+        assert answer["sure"] is False and max(answer["probabilities"]) < NOT_SURE_BELOW
+        assert [each["sure"] for each in answer["answers"]] == [False, False]
+    eight = api.test_digit(networks, 8)  # sure, and wrong: 95% a 6 (sure is not right)
+    assert eight["sure"] is True and eight["prediction"] == 6 and eight["label"] == 5
+    assert [(each["prediction"], each["sure"]) for each in eight["answers"]] == [(6, True), (5, False)]
+    assert api.test_digit(networks, 0)["sure"] is True  # a clear 7
+
+
+@pytest.mark.parametrize("name", ["sample_weight.pkl", DEEP])
+def test_which_pixels_decided(networks: api.Model, name: str) -> None:
+    """The saliency map is explain --why's, and its signs mean what the page's legend says: without the ink it marks
+    for the answer (red), the answer's lead over the runner-up (`versus`) falls; for the MLP, without the ink marked
+    against it (blue), the lead grows."""
+    network = networks.networks[name].network
+
+    def lead(picture: np.ndarray, classes: tuple[int, int]) -> float:
+        p = api.answer(networks, picture.astype(np.uint8), "test", name)["probabilities"]
+        return float(np.log(p[classes[0]]) - np.log(p[classes[1]]))
+
+    for index in range(6):
+        pixels = np.array(networks.test_set().images[index])
+        answer = api.answer(networks, pixels, "test", name)
+        saliency, classes = np.array(answer["saliency"]), (answer["prediction"], answer["versus"])
+        assert saliency.shape == (28, 28) and classes[0] != classes[1]
+        assert np.all(saliency[pixels == 0] == 0) and saliency.max() > 0  # input × gradient: only ink counts
+        expected = why(network, pixels)
+        assert expected.classes == classes
+        np.testing.assert_allclose(saliency, expected.map, rtol=1e-6)
+        assert lead(np.where(saliency > 0, 0, pixels), classes) < lead(pixels, classes)
+        if name == "sample_weight.pkl":
+            assert lead(pixels, classes) < lead(np.where(saliency < 0, 0, pixels), classes)
+
+
+def test_a_saliency_map_that_overflows_is_left_out_not_the_answer() -> None:
+    """Weights whose forward pass stays finite but whose gradient does not (W1·W2 beyond float32, a faint pixel):
+    the answer comes, without its map."""
+    from mnist_infer.model.network import Network, mlp
+
+    architecture = mlp((1,), "relu")
+    params = {"W1": np.full((784, 1), 1e20), "b1": np.zeros(1), "W2": np.zeros((1, 10)), "b2": np.zeros(10)}
+    params["W2"][0, 9] = 1e19
+    model = api.Model({"huge.npz": api.Net(Network(architecture, params), Path("huge.npz"))})
+    faint = np.zeros((28, 28), np.uint8)
+    faint[14, 14] = 3
+    answer = api.answer(model, faint, "faint")
+    assert answer["prediction"] == 9 and answer["saliency"] is None
+    assert strict_json(json.dumps(answer, allow_nan=False))["sums"]["a2"][9] == pytest.approx(3 / 255 * 1e39, rel=1e-3)
+
+
+def test_answers_at_the_same_time_are_each_their_own(networks: api.Model) -> None:
+    """The server answers requests on threads: the saliency's backward pass, which reads what the forward pass left
+    in each layer, never reads another request's."""
+    images = networks.test_set().images[:12]
+    alone = [api.answer(networks, image, "test", DEEP)["saliency"] for image in images]
+    with ThreadPoolExecutor(6) as pool:
+        together = list(pool.map(lambda image: api.answer(networks, image, "test", DEEP)["saliency"], images))
+    assert together == alone
 
 
 def test_the_network_parameter_over_http(networks: api.Model, tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ from mnist_infer.data.idx import write_idx
 from mnist_infer.serve import api
 from mnist_infer.serve.server import PageServer
 from serving import call, model_fixture, running, served_data_fixture, server_fixture  # noqa: F401 (fixtures)
-from strokes import DIGITS, Stroke, render
+from strokes import DIGITS, TEE, Stroke, render
 
 pytestmark = pytest.mark.slow
 
@@ -529,6 +529,136 @@ def test_a_wrong_test_digit_marks_its_label_and_a_dash_still_gets_a_digit(page) 
     no_browser_errors(page)
 
 
+# --- looking inside: what a unit looks for, which pixels decided, "not sure" (issue 24) -----------------------------
+
+
+def unit_panel(driver) -> dict[str, object]:
+    """The unit panel: shown or not, its texts, the sum and value it holds for the answer shown, its picture (red
+    channel) if it shows one."""
+    return driver.execute_script(
+        "const panel = document.getElementById('unit'), canvas = document.getElementById('unit-weights');"
+        "const picture = canvas.hidden ? null"
+        "  : Array.from(canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data)"
+        "    .filter((_, i) => i % 4 === 0);"
+        "return {shown: !panel.hidden && panel.offsetHeight > 0, text: panel.innerText, sum: panel.dataset.sum,"
+        " value: panel.dataset.value, size: [canvas.width, canvas.height], picture};"
+    )
+
+
+def click_map(driver, canvas_id: str, index: int) -> None:
+    """Click the middle of map ``index`` of a tiled canvas (8 maps a row)."""
+    driver.execute_script(
+        "const c = document.getElementById(arguments[0]), [count, h, w] = c.dataset.shape.split(',').map(Number);"
+        "const box = c.getBoundingClientRect(), m = arguments[1];"
+        "const x = box.left + ((m % 8) * (w + 1) + w / 2) * box.width / c.width;"
+        "const y = box.top + (Math.floor(m / 8) * (h + 1) + h / 2) * box.height / c.height;"
+        "c.dispatchEvent(new MouseEvent('click', {clientX: x, clientY: y, bubbles: true}));",
+        canvas_id,
+        index,
+    )
+
+
+def input_pixels(driver) -> np.ndarray:
+    """The 28×28 input canvas as (28, 28, 3) colours."""
+    data = driver.execute_script(
+        "return Array.from(document.getElementById('input28').getContext('2d').getImageData(0, 0, 28, 28).data)"
+    )
+    return np.array(data, dtype=np.int64).reshape(28, 28, 4)[..., :3]
+
+
+def test_a_click_on_a_unit_shows_what_it_looks_for(page, server: PageServer) -> None:
+    """A unit of the first layer, clicked: its template (its column of W1 as a picture), its input sum and its value
+    for the digit drawn, updated as the drawing changes; a unit of a later layer: its sum and value, no picture."""
+    assert not unit_panel(page)["shown"]
+    draw(page, DIGITS[7])
+    answer = assert_page_agrees_with_api(page, server)
+    page.find_element("css selector", '#layer-z1 .cell[data-index="3"]').click()
+    panel = unit_panel(page)
+    assert panel["shown"] and panel["text"].startswith("z1, unit 3")
+    assert float(panel["sum"]) == answer["sums"]["a1"][3] and float(panel["value"]) == answer["activations"]["z1"][3]
+    assert f"Input sum a1[3] = {js_number(answer['sums']['a1'][3])}" in panel["text"]
+    assert f"Value z1[3] = {js_number(answer['activations']['z1'][3])}" in panel["text"]
+    assert "What it looks for" in panel["text"]
+    templates = call(server, "GET", "/api/info")[1]["networks"][0]["templates"]
+    assert panel["size"] == [28, 28]
+    np.testing.assert_array_equal(np.array(panel["picture"]).reshape(28, 28), grey(templates)[3])
+    assert page.execute_script("return document.querySelector('#layer-z1 .cell.selected').dataset.index") == "3"
+
+    draw(page, [[(0.3, 0.6), (0.7, 0.6)]])  # the drawing changes: the same unit, its new sum and value
+    changed = assert_page_agrees_with_api(page, server)
+    panel = unit_panel(page)
+    assert float(panel["sum"]) == changed["sums"]["a1"][3] != answer["sums"]["a1"][3]
+    page.find_element("css selector", '#layer-y .cell[data-index="7"]').click()  # the output: a3, y; no picture
+    panel = unit_panel(page)
+    assert panel["text"].startswith("y, unit 7") and panel["picture"] is None
+    assert float(panel["sum"]) == changed["sums"]["a3"][7] and float(panel["value"]) == changed["probabilities"][7]
+    assert "only the first layer's make a picture" in panel["text"]
+    page.find_element("id", "clear").click()  # no digit: no values, the unit stays chosen
+    wait_idle(page)
+    panel = unit_panel(page)
+    assert panel["shown"] and (panel["sum"], panel["value"]) == ("", "") and "Input sum a3[7] = –" in panel["text"]
+    no_browser_errors(page)
+
+
+def test_a_click_on_a_cnns_feature_map_shows_its_filter(browser, networks_server: PageServer) -> None:
+    browser.get(networks_server.url)
+    wait_idle(browser)
+    choose(browser, DEEP)
+    show_test_digit(browser, 8)
+    click_map(browser, "maps-z1", 10)
+    panel = unit_panel(browser)
+    filters = next(each for each in call(networks_server, "GET", "/api/info")[1]["networks"] if each["id"] == DEEP)
+    assert panel["shown"] and panel["text"].startswith("z1, map 10") and "z1, map 10: values 0 to" in panel["text"]
+    assert panel["size"] == [3, 3]
+    np.testing.assert_array_equal(np.array(panel["picture"]).reshape(3, 3), grey(filters["filters"])[10])
+    click_map(browser, "maps-z3", 0)  # a later layer's maps: their weights are not a picture
+    assert unit_panel(browser)["picture"] is None and unit_panel(browser)["text"].startswith("z3, map 0")
+    choose(browser, "sample_weight.pkl")  # another network: no unit chosen
+    assert not unit_panel(browser)["shown"]
+    no_browser_errors(browser)
+
+
+def test_which_pixels_decided_over_the_input(page, server: PageServer) -> None:
+    """The toggle draws the saliency map over the input: red where the API's map is positive (ink for the answer),
+    blue where negative (for the runner-up), with the legend "why 7 and not …"."""
+    draw(page, DIGITS[7])
+    answer = assert_page_agrees_with_api(page, server)
+    grey_input = input_pixels(page)
+    assert (grey_input == np.array(answer["input"])[..., None]).all()  # off: the input as it is
+    assert not page.find_element("id", "saliency-legend").is_displayed()
+    page.find_element("id", "saliency-toggle").click()
+    colours, saliency = input_pixels(page), np.array(answer["saliency"])
+    strong = np.abs(saliency) > 0.2 * np.abs(saliency).max()
+    red, blue = colours[..., 0] > colours[..., 2] + 60, colours[..., 2] > colours[..., 0] + 60
+    assert (saliency > 0)[strong].any() and np.array_equal(red[strong], (saliency > 0)[strong])
+    assert np.array_equal(blue[strong], (saliency < 0)[strong])
+    assert not (red | blue)[np.array(answer["input"]) == 0].any()  # no ink, no argument
+    legend = page.find_element("id", "saliency-legend")
+    versus = answer["versus"]
+    assert legend.text == f"Why 7 and not {versus}: red pixels pushed the answer towards 7, blue ones towards {versus}."
+    page.find_element("id", "saliency-toggle").click()
+    assert (input_pixels(page) == grey_input).all() and not legend.is_displayed()
+    no_browser_errors(page)
+
+
+def test_an_unsure_answer_says_not_sure(page, server: PageServer) -> None:
+    """Below 90% the page does not present the digit as its answer: it says "not sure: perhaps 7 (…, below 90%)"."""
+    draw(page, TEE)
+    answer = assert_page_agrees_with_api(page, server)
+    assert answer["sure"] is False and answer["prediction"] == 7
+    not_sure = page.find_element("id", "not-sure")
+    assert not_sure.is_displayed()
+    assert not_sure.text == f"Not sure: perhaps 7 ({answer['probabilities'][7] * 100:.1f}%, below 90.0%)"
+    assert "unsure" in page.find_element("id", "prediction").get_attribute("class")
+    page.find_element("id", "clear").click()
+    wait_idle(page)
+    assert not not_sure.is_displayed()
+    draw(page, DIGITS[7])
+    assert assert_page_agrees_with_api(page, server)["sure"] is True
+    assert not not_sure.is_displayed() and "unsure" not in page.find_element("id", "prediction").get_attribute("class")
+    no_browser_errors(page)
+
+
 def test_the_page_speaks_the_browsers_language(
     tmp_path_factory: pytest.TempPathFactory, model: api.Model, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -611,6 +741,37 @@ def test_the_page_is_korean_for_a_korean_browser(tmp_path_factory: pytest.TempPa
             # the switch names each language in its own words; keys are named as printed on them
             words = english(text + "\n" + labels, echoed=("English", "Backspace", "Delete"))
             assert words == [], words
+            no_browser_errors(driver)
+    finally:
+        driver.quit()
+
+
+def test_the_instruments_in_korean(tmp_path_factory: pytest.TempPathFactory, model: api.Model) -> None:
+    """The package's Korean catalog: "not sure", a unit's panel and the saliency legend in Korean, no English word."""
+    from test_korean import english
+
+    driver = start_browser(tmp_path_factory.mktemp("korean-instruments"), "ko-KR")
+    try:
+        with running(model) as server:
+            driver.get(server.url)
+            wait_idle(driver)
+            draw(driver, TEE)
+            answer = assert_page_agrees_with_api(driver, server)
+            percent = f"{answer['probabilities'][7] * 100:.1f}%"
+            assert driver.find_element("id", "not-sure").text == f"확신 없음: 아마도 7 ({percent}, 90.0% 미만)"
+            driver.find_element("css selector", '#layer-z1 .cell[data-index="3"]').click()
+            panel = unit_panel(driver)
+            assert panel["text"].startswith("z1, 뉴런 3") and "입력 총합 a1[3] = " in panel["text"]
+            driver.find_element("id", "saliency-toggle").click()
+            legend = driver.find_element("id", "saliency-legend").text
+            assert legend.startswith(f"왜 {answer['versus']}이(가) 아니라 7인가: 빨간 픽셀은")
+            text = driver.execute_script("return document.body.innerText")
+            labels = driver.execute_script(
+                "return [...document.querySelectorAll('[aria-label],[title]')]"
+                ".flatMap(e => [e.getAttribute('aria-label'), e.title]).filter(Boolean).join('\\n')"
+            )
+            assert english(text + "\n" + labels, echoed=("English", "Backspace", "Delete")) == []
+            assert driver.execute_script("return document.body.dataset.missing") == ""
             no_browser_errors(driver)
     finally:
         driver.quit()

@@ -441,6 +441,12 @@ class Network:
         """The ``W`` of every affine and convolution layer (what weight decay penalises)."""
         return [array for name, array in self.params.items() if name[0] == "W"]
 
+    @property
+    def first_weights(self) -> np.ndarray:
+        """The first affine or convolution layer's ``W``: what its units look for in the pixels, ``(784, units)``
+        (a column a unit) or ``(filters, channels, height, width)``."""
+        return self.weights()[0]
+
     def learnable(self) -> dict[str, np.ndarray]:
         """The parameters an optimiser updates (not the running statistics)."""
         return {name: array for name, array in self.params.items() if not name.startswith("running_")}

@@ -5,8 +5,11 @@ and testable alone.
 The server runs one network or several (the page switches between them). A picture goes through exactly what
 ``predict --image`` does (:func:`mnist_infer.data.pictures.prepare_image`), then each network's one forward pass.
 The answer is the chosen network's ``Prediction.to_dict()`` — one entry of ``predict --json`` — plus its name
-(``network``), the 28×28 ``input`` it saw, its dense layers' ``activations`` (``z1``, ``z2``, ``y``), its
-convolution layers' feature ``maps`` (one byte a pixel, see :func:`_grey`), and every network's ``answers``.
+(``network``), the 28×28 ``input`` it saw, and what :func:`~mnist_infer.inference.explain` (the forward pass step by
+step) and :func:`~mnist_infer.inference.why` (which pixels decided) find: its dense layers' ``activations`` (``z1``,
+``z2``, ``y``) and their input ``sums`` (``a1``, ``a2``, ``a3``), its convolution layers' feature ``maps`` (one byte
+a pixel, see :func:`_grey`), the ``saliency`` map against the runner-up (``versus``); and every network's
+``answers``.
 """
 
 from __future__ import annotations
@@ -22,11 +25,11 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
-from ..catalog import BOOK_WEIGHTS, KnownFile
+from ..catalog import BOOK_WEIGHTS, NOT_SURE_BELOW, KnownFile
 from ..data.mnist import Dataset, images_to_inputs
 from ..errors import N_, MnistInferError, WeightsError
 from ..i18n import LANGUAGES
-from ..inference import Prediction
+from ..inference import Prediction, explain, templates, why
 from ..model import Network
 from .page import PAGE_MESSAGES
 
@@ -116,22 +119,31 @@ def answer(
 ) -> dict[str, object]:
     """Every network's answer for one 28×28 uint8 input, and the one called ``network`` in detail (see the module)."""
     chosen, net = model.net(network)
-    answers, trace = [], {}
+    steps = {name: values for name, _, values in explain(net.network, pixels).steps}
+    answers = []
     for name, each in model.networks.items():
         inputs = images_to_inputs(pixels[np.newaxis], each.network.dtype)
-        probabilities = _floats(each.network.forward(inputs, trace if name == chosen else None)[0])
-        answers.append({"network": name, "prediction": int(np.argmax(probabilities)), "probabilities": probabilities})
+        probabilities = _floats(steps["y"] if name == chosen else each.network.forward(inputs)[0])
+        top = int(np.argmax(probabilities))
+        sure = probabilities[top] >= NOT_SURE_BELOW
+        answers.append({"network": name, "prediction": top, "sure": sure, "probabilities": probabilities})
     mine = answers[list(model.networks).index(chosen)]
     prediction = Prediction(source, index, label, mine["prediction"], np.array(mine["probabilities"]), pixels)
+    # The gradient needs what each layer keeps during the forward pass: layers of its own (the weights are shared),
+    # as another request may be going through the network's at the same time. A gradient that overflows (weights
+    # too large for its dtype) leaves the map out, not the answer.
+    with np.errstate(all="ignore"):
+        saliency = why(Network(net.network.architecture, net.network.params, net.network.dtype), pixels)
+    finite = bool(np.isfinite(saliency.map).all())
     return {
         **prediction.to_dict(),
         "network": chosen,
         "input": pixels.astype(int).tolist(),
-        "activations": {
-            **{name: _floats(trace[name][0]) for name in _drawn(net.network, 1)},
-            "y": mine["probabilities"],
-        },
-        "maps": {name: _grey(trace[name][0]) for name in _drawn(net.network, 3)},
+        "activations": {**{name: _floats(steps[name]) for name in _drawn(net.network, 1)}, "y": mine["probabilities"]},
+        "sums": {step.name: _floats(steps[step.name]) for step in net.network.steps if step.spec["type"] == "affine"},
+        "maps": {name: _grey(steps[name]) for name in _drawn(net.network, 3)},
+        "saliency": [_floats(row) for row in saliency.map] if finite else None,
+        "versus": saliency.classes[1],
         "answers": answers,
     }
 
@@ -156,8 +168,9 @@ def test_digit(model: Model, index: int, network: str | None = None) -> dict[str
 
 
 def info(model: Model, translate: Callable[[str], str] = str) -> dict[str, object]:
-    """What the page needs to know: each network (its weights, its layers, its first filters), the languages the
-    page speaks, the test set; ``weights`` and ``layers`` are the first network's."""
+    """What the page needs to know: each network (its weights, its layers, its first filters, what its first layer's
+    units look for), the languages the page speaks, the test set, the probability below which an answer is "not
+    sure"; ``weights`` and ``layers`` are the first network's."""
     try:
         count = len(model.test_set())
         test_set: dict[str, object] = {"available": True, "count": count}
@@ -165,7 +178,8 @@ def info(model: Model, translate: Callable[[str], str] = str) -> dict[str, objec
         test_set = {"available": False, "reason": exc.render(translate)}
     networks = [{"id": name, **_describe(net)} for name, net in model.networks.items()]
     first = {key: networks[0][key] for key in ("weights", "layers")}
-    return {"version": __version__, **first, "networks": networks, "languages": list(LANGUAGES), "test_set": test_set}
+    return {"version": __version__, **first, "networks": networks, "languages": list(LANGUAGES), "test_set": test_set,
+            "not_sure_below": NOT_SURE_BELOW}  # fmt: skip
 
 
 def messages(translate: Callable[[str], str]) -> dict[str, str]:
@@ -182,7 +196,9 @@ def language(*wanted: str | None) -> str:
 
 def _describe(net: Net) -> dict[str, object]:
     network, known = net.network, net.known
-    first = network.params.get("W1")
+    # What each unit (or map) of the first layer looks for, each to its own range, as ``explain --templates`` has it.
+    pictures = _grey(templates(network).templates, axes=(1, 2))
+    units = _first_units(network)
     return {
         "weights": {
             "path": str(net.weights_path),
@@ -198,8 +214,22 @@ def _describe(net: Net) -> dict[str, object]:
         "maps": _drawn(network, 3),
         "steps": [{**step.spec, "name": step.name, "shape": _chw(step.output_shape)} for step in network.steps],
         # The first layer's filters, as ch07's visualize_filter.py draws them: channel 0, each to its own range.
-        "filters": _grey(first[:, 0], axes=(1, 2)) if first is not None and first.ndim == 4 else None,
+        "filters": pictures if network.is_convolutional else None,
+        "templates": {**pictures, "layer": units} if units else None,
     }
+
+
+def _first_units(network: Network) -> str | None:
+    """The layer the page draws whose units (or maps) are the first weighted layer's: the activation after it, ``y``
+    when that layer is the output; None when another weighted layer comes first."""
+    weighted = [i for i, step in enumerate(network.steps) if step.spec["type"] in ("affine", "conv")]
+    drawn = _drawn(network, 1) + _drawn(network, 3)
+    for step in network.steps[weighted[0] + 1 :]:
+        if step.name in drawn:
+            return step.name
+        if step.spec["type"] in ("affine", "conv"):
+            return None
+    return "y"
 
 
 def _drawn(network: Network, dims: int) -> list[str]:
@@ -222,7 +252,7 @@ def _grey(maps: np.ndarray, axes: tuple[int, ...] | None = None) -> dict[str, ob
     (each map's own, with ``axes`` (1, 2)), so that a map is a grey picture; ``min`` and ``max`` are the layer's."""
     low, high = maps.min(axis=axes, keepdims=True), maps.max(axis=axes, keepdims=True)
     scale = _floats([low.min(), high.max()])  # finite, or the error
-    pixels = np.rint((maps - low) * (255 / np.maximum(high - low, 1e-30))).astype(np.uint8)
+    pixels = np.rint((maps - low) * (255 / np.maximum(high - low, 1e-30))).astype(np.uint8, order="C")
     return {"shape": list(maps.shape), "min": scale[0], "max": scale[1], "pixels": base64.b64encode(pixels).decode()}
 
 

@@ -28,7 +28,7 @@ PAGE_MESSAGES = [
     N_("Inside the network"), N_("What the network sees: the 28×28 input after preprocessing"),
     N_("What the network sees"), N_("x: 28×28 = 784 inputs, light digit on dark, fitted into 20×20 and centred"),
     N_("Each layer's colours are scaled to its own range, written under it: its lowest value is dark, its highest "
-       "bright. Hover or tap a square or a map to read its values."),
+       "bright. Hover over a square or a map to read its values; click or tap it to see what it looks for."),
     N_("Runs on this computer only: nothing is sent anywhere else."), N_("Your drawing reads as"),
     N_("The server does not answer: is mnist-infer serve still running?"), N_("The server answered {status}."),
     N_("chapter {chapter}: {architecture}"), N_("softmax {percent}"), N_("true label"), N_("Draw a digit on the pad."),
@@ -43,6 +43,13 @@ PAGE_MESSAGES = [
     N_("Test digit {index}, label {label}: the network is right; it reads"),
     N_("Test digit {index}, label {label}: the network is wrong; it reads"), N_("{count} test digits, 0 to {last}."),
     N_("The MNIST test set is not in the data directory: mnist-infer download --split test fetches it."),
+    N_("Not sure: perhaps {digit} ({percent}, below {threshold})"), N_("Show which pixels decided"),
+    N_("Why {top} and not {other}: red pixels pushed the answer towards {top}, blue ones towards {other}."),
+    N_("{name}, unit {index}"), N_("{name}, map {index}"), N_("Its weights as a picture"),
+    N_("What it looks for: its weights as a picture, on its own scale: bright where ink raises its input sum, dark "
+       "where ink lowers it."),
+    N_("Its weights come from the layer before it, not from the pixels: only the first layer's make a picture."),
+    N_("Input sum {name} = {value}"), N_("Value {name} = {value}"),
 ]
 # fmt: on
 SECURITY_HEADERS = {

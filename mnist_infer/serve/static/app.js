@@ -13,6 +13,8 @@
   const LANGUAGE_NAMES = { en: "English", ko: "한국어" }; // each in its own language
   const MAPS_PER_ROW = 8; // as ch07's visualize_filter.py draws filters
   const GAP = [207, 212, 220]; // between the maps of a layer
+  const FOR = [220, 38, 38]; // saliency: ink that argued for the answer (red)
+  const AGAINST = [37, 99, 235]; // ink that argued for the runner-up (blue)
 
   const $ = (id) => document.getElementById(id);
   const pad = $("pad");
@@ -34,6 +36,8 @@
 
   let info = null; // api/info
   let selected = null; // the id of the network shown in detail
+  let shownAnswer = null; // the answer shown, or null (a blank or a problem)
+  let unit = null; // the unit (or map) clicked last, shown in the unit panel: {layer, index}
   let language = "en";
   let messages = null; // message -> translation, from api/messages
   const missing = new Set(); // messages the server did not list (for tests: every text is a message)
@@ -362,6 +366,7 @@
   function choose(id) {
     if (id === selected) return;
     selected = id;
+    unit = null;
     store("network", id);
     for (const button of $("networks").children) {
       button.setAttribute("aria-pressed", String(button.dataset.network === id));
@@ -377,7 +382,15 @@
     const label = answer.label;
     $("prediction").textContent = String(top);
     $("confidence").textContent = t("softmax {percent}", { percent: percent(probabilities[top]) });
-    $("inline-answer").textContent = `→ ${top}`;
+    $("inline-answer").textContent = answer.sure ? `→ ${top}` : `→ ${top}?`;
+    // Below the threshold the digit is a guess, as predict says: "not sure: perhaps 4 (62.3%, below 90%)".
+    $("prediction").classList.toggle("unsure", !answer.sure);
+    $("not-sure").hidden = answer.sure;
+    $("not-sure").textContent = answer.sure
+      ? ""
+      : t("Not sure: perhaps {digit} ({percent}, below {threshold})", {
+        digit: top, percent: percent(probabilities[top]), threshold: info ? percent(info.not_sure_below) : "–",
+      });
     $("subject").textContent = about;
     setStatus("");
     for (const item of bars.children) {
@@ -397,8 +410,11 @@
       button.querySelector(".network-answer").textContent =
         `${each.prediction} · ${percent(each.probabilities[each.prediction])}${verdict}`;
       button.classList.toggle("wrong", label !== null && each.prediction !== label);
+      button.classList.toggle("unsure", !each.sure);
     }
-    drawInput(answer.input);
+    shownAnswer = answer;
+    paintInput();
+    showUnit();
     if (answer.network !== selected) return; // an answer from before a switch: its layers are not these
     for (const [name, values] of Object.entries(answer.activations)) paintLayer(name, values);
     for (const [name, maps] of Object.entries(answer.maps)) paintMaps(name, maps);
@@ -409,6 +425,8 @@
     $("prediction").textContent = "";
     $("confidence").textContent = "";
     $("inline-answer").textContent = "";
+    $("prediction").classList.remove("unsure");
+    $("not-sure").hidden = true;
     $("subject").textContent = message || t("Draw a digit on the pad.");
     for (const item of bars.children) {
       item.dataset.p = "";
@@ -419,9 +437,11 @@
     }
     for (const button of $("networks").children) {
       button.querySelector(".network-answer").textContent = "–";
-      button.classList.remove("wrong");
+      button.classList.remove("wrong", "unsure");
     }
-    drawInput(null);
+    shownAnswer = null;
+    paintInput();
+    showUnit();
     for (const name of Object.keys(layers)) paintLayer(name, null);
     for (const name of Object.keys(mapLayers)) paintMaps(name, null);
   }
@@ -445,15 +465,35 @@
     return Math.abs(v) >= 1000 || (v !== 0 && Math.abs(v) < 0.001) ? v.toExponential(2) : String(+v.toPrecision(3));
   }
 
-  function drawInput(rows) {
+  // The 28×28 input the network saw; with the toggle on, which pixels decided over it (explain --why): red where
+  // ink argued for the answer, blue where it argued for the runner-up, the stronger the more it did.
+  function paintInput() {
+    const answer = shownAnswer;
+    const saliency = answer && answer.saliency && $("saliency-toggle").checked ? answer.saliency.flat() : null;
+    const scale = saliency ? Math.max(...saliency.map(Math.abs)) || 1 : 1;
     const view = $("input28").getContext("2d");
     const image = view.createImageData(28, 28);
     for (let i = 0; i < 28 * 28; i++) {
-      const v = rows ? rows[Math.floor(i / 28)][i % 28] : 0;
-      image.data.set([v, v, v, 255], 4 * i);
+      const v = answer ? answer.input[Math.floor(i / 28)][i % 28] : 0;
+      if (!saliency) {
+        image.data.set([v, v, v, 255], 4 * i);
+        continue;
+      }
+      const s = saliency[i] / scale;
+      const f = Math.sqrt(Math.abs(s)); // faint arguments still show
+      image.data.set([...(s > 0 ? FOR : AGAINST).map((c) => Math.round(0.4 * v + (c - 0.4 * v) * f)), 255], 4 * i);
     }
     view.putImageData(image, 0, 0);
+    const legend = $("saliency-legend");
+    legend.hidden = !saliency;
+    legend.textContent = saliency
+      ? t("Why {top} and not {other}: red pixels pushed the answer towards {top}, blue ones towards {other}.", {
+        top: answer.prediction, other: answer.versus,
+      })
+      : "";
   }
+
+  $("saliency-toggle").addEventListener("change", paintInput);
 
   // ---- inside the chosen network: built from its steps in api/info ------------------------------------------
   let layers = {}; // dense layer name -> list of cells
@@ -536,6 +576,7 @@
       if (net.layers.includes(step.name)) holder.append(arrow(), denseFigure(step.name, explained(step, i), step.shape[0]));
     });
     holder.append(arrow(), denseFigure("y", formula.y, weights.sizes[weights.sizes.length - 1]));
+    showUnit();
   }
 
   function denseFigure(name, formula, size) {
@@ -555,7 +596,11 @@
       layers[name].push(cell);
     }
     grid.addEventListener("pointerover", describeCell);
-    grid.addEventListener("click", describeCell);
+    grid.addEventListener("click", (event) => {
+      describeCell(event);
+      const cell = event.target.closest(".cell");
+      if (cell) chooseUnit(name, Number(cell.dataset.index));
+    });
     const sizeText = name === "y" ? t("10 outputs, digits 0–9") : t("{size} neurons", { size });
     return figure([grid, caption(name, formula, sizeText, "colours")]);
   }
@@ -614,19 +659,28 @@
     mapLayers[step.name] = canvas;
     const describe = (event) => {
       const m = tileAt(canvas, event);
-      if (m < 0 || !canvas.pixels) return;
-      const bytes = canvas.pixels.subarray(m * height * width, (m + 1) * height * width);
-      const [low, high] = [Math.min(...bytes), Math.max(...bytes)].map((b) => canvas.low + (b / 255) * canvas.span);
-      $("cell-value").textContent = t("{name}, map {index}: values {low} to {high}", {
-        name: step.name, index: m, low: number(low), high: number(high),
-      });
+      if (m >= 0 && canvas.pixels) $("cell-value").textContent = mapValues(step.name, m);
     };
     canvas.addEventListener("pointermove", describe);
-    canvas.addEventListener("click", describe);
+    canvas.addEventListener("click", (event) => {
+      describe(event);
+      const m = tileAt(canvas, event);
+      if (m >= 0) chooseUnit(step.name, m);
+    });
     paintTiles(canvas, null);
     const holder = figure([canvas, caption(step.name, formula, sizeText, "grey")]);
     holder.classList.add("maps-layer");
     return holder;
+  }
+
+  // A feature map's values in the answer shown: "z1, map 3: values 0 to 2.41" (empty without an answer).
+  function mapValues(name, m) {
+    const canvas = mapLayers[name];
+    if (!canvas.pixels) return "";
+    const [, height, width] = canvas.dataset.shape.split(",").map(Number);
+    const bytes = canvas.pixels.subarray(m * height * width, (m + 1) * height * width);
+    const [low, high] = [Math.min(...bytes), Math.max(...bytes)].map((b) => canvas.low + (b / 255) * canvas.span);
+    return t("{name}, map {index}: values {low} to {high}", { name, index: m, low: number(low), high: number(high) });
   }
 
   function filtersFigure(filters) {
@@ -692,6 +746,63 @@
     const cell = event.target.closest(".cell");
     if (!cell) return;
     $("cell-value").textContent = cell.title;
+  }
+
+  function chooseUnit(layer, index) {
+    unit = { layer, index };
+    showUnit();
+    $("unit").scrollIntoView({ block: "nearest" }); // on a phone it is far below the squares
+  }
+
+  // The unit (or map) clicked last: what it looks for, when its weights come from the pixels (the first layer's, as
+  // a picture: api/info's templates), its input sum a = x·W + b and its value for the digit shown.
+  function showUnit() {
+    for (const cell of document.querySelectorAll(".cell.selected")) cell.classList.remove("selected");
+    const panel = $("unit");
+    panel.hidden = unit === null;
+    if (unit === null) return;
+    const { layer, index } = unit;
+    const net = network();
+    const isMap = layer in mapLayers;
+    if (layers[layer]) layers[layer][index].classList.add("selected");
+    $("unit-title").textContent = isMap
+      ? t("{name}, map {index}", { name: layer, index })
+      : t("{name}, unit {index}", { name: layer, index });
+    const templates = net.templates && net.templates.layer === layer ? net.templates : null;
+    const canvas = $("unit-weights");
+    canvas.hidden = !templates;
+    if (templates) {
+      const [, height, width] = templates.shape;
+      tiles(canvas, [1, height, width]);
+      templates.bytes = templates.bytes || bytesOf(templates.pixels); // decoded once
+      paintTiles(canvas, templates.bytes.subarray(index * height * width, (index + 1) * height * width));
+    }
+    $("unit-about").textContent = templates
+      ? t("What it looks for: its weights as a picture, on its own scale: bright where ink raises its input sum, dark where ink lowers it.")
+      : t("Its weights come from the layer before it, not from the pixels: only the first layer's make a picture.");
+    const answer = shownAnswer && shownAnswer.network === selected ? shownAnswer : null;
+    const sum = isMap ? null : sumOf(net, layer);
+    const sumValue = answer && sum ? answer.sums[sum][index] : null;
+    const value = answer && !isMap ? answer.activations[layer][index] : null;
+    $("unit-sum").hidden = isMap;
+    $("unit-sum").textContent = t("Input sum {name} = {value}", {
+      name: `${sum}[${index}]`, value: sumValue === null ? "–" : number(sumValue),
+    });
+    $("unit-value").textContent = isMap
+      ? mapValues(layer, index)
+      : t("Value {name} = {value}", { name: `${layer}[${index}]`, value: value === null ? "–" : number(value) });
+    panel.dataset.sum = sumValue === null ? "" : String(sumValue);
+    panel.dataset.value = value === null ? "" : String(value);
+  }
+
+  // The affine layer whose output is the input sum of a dense layer's units: the last one before it (y: the scores).
+  function sumOf(net, name) {
+    let sum = null;
+    for (const step of net.steps) {
+      if (step.name === name) break;
+      if (step.type === "affine") sum = step.name;
+    }
+    return sum;
   }
 
   // ---- a photo: file input or drag-and-drop -----------------------------------------------------------------
