@@ -212,6 +212,30 @@ def _check_array(spec: Any, key: str, path: Path) -> ArraySpec:
     return spec
 
 
+#: A damaged archive or pickle: the sentence is the tool's; Python's own words (``reason``, which names the
+#: exception and where the parser stopped) stay a field of the error, for ``--debug`` and for whoever catches it.
+_NOT_NPZ = N_("{path}: not a valid .npz archive (damaged or cut short); expected one as numpy.savez writes it")
+GZIP_MAGIC = b"\x1f\x8b"
+#: Pictures given as weights (a mixed-up argument): the formats `predict --image` reads, by their first bytes.
+IMAGE_MAGIC = {b"\x89PNG": "PNG", b"\xff\xd8\xff": "JPEG", b"GIF8": "GIF", b"BM": "BMP", b"II*\x00": "TIFF",
+               b"MM\x00*": "TIFF", b"RIFF": "WebP"}  # fmt: skip
+
+
+def _not_a_pickle(data: bytes, path: Path, exc: Exception) -> WeightsError:
+    """What a file the unpickler could not read is, in the tool's words: a gzip file, a picture, or a damaged pickle
+    (or another kind of file). Python's words stay the field ``reason``."""
+    if data.startswith(GZIP_MAGIC):
+        return WeightsError(N_("{path}: a gzip file; unpack it first (`gunzip`) and give the file inside"),
+                            path=path, reason=_reason(exc))  # fmt: skip
+    kind = next((name for magic, name in IMAGE_MAGIC.items() if data.startswith(magic)), None)
+    if kind is not None:
+        return WeightsError(N_("{path}: a picture ({format}), not weights; `predict --image` reads pictures"),
+                            path=path, format=kind, reason=_reason(exc))  # fmt: skip
+    return WeightsError(N_("{path}: not a valid pickle, nor an .npz archive (damaged, or another kind of file); "
+                           "expected a pickled dict of arrays such as the book's sample_weight.pkl"),
+                        path=path, reason=_reason(exc))  # fmt: skip
+
+
 def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {' '.join(str(exc).split())[:160]}"
 
@@ -321,15 +345,14 @@ def _open_npz(data: bytes, path: Path):
     except WeightsError:
         raise
     except Exception as exc:  # zipfile, zlib and numpy's header parser raise many kinds on damaged bytes
-        raise WeightsError(N_("{path}: not a valid .npz archive ({reason})"), path=path, reason=_reason(exc)) from None
+        raise WeightsError(_NOT_NPZ, path=path, reason=_reason(exc)) from None
 
     def load(key: str) -> np.ndarray:
         try:
             with archive.open(members[key]) as member:
                 return np.lib.format.read_array(member, allow_pickle=False)
         except Exception as exc:
-            raise WeightsError(N_("{path}: not a valid .npz archive ({reason})"),
-                               path=path, reason=_reason(exc)) from None  # fmt: skip
+            raise WeightsError(_NOT_NPZ, path=path, reason=_reason(exc)) from None
 
     return specs, load
 
@@ -481,9 +504,7 @@ def _open_pickle(data: bytes, path: Path):
     except WeightsError as exc:
         raise WeightsError(N_("{path}: {problem}"), path=path, problem=exc) from None
     except Exception as exc:  # what a damaged pickle makes the unpickler raise: EOFError, ValueError, …
-        raise WeightsError(N_("{path}: not a valid pickle ({reason}); expected a pickled dict of arrays such as the "
-                              "book's sample_weight.pkl"),
-                           path=path, reason=_reason(exc)) from None  # fmt: skip
+        raise _not_a_pickle(data, path, exc) from None
 
     def load(key: str) -> np.ndarray:  # each array made once, however often the pickle refers to it
         if key not in made:

@@ -304,6 +304,32 @@ def test_each_command_speaks_korean(
     assert english(result.output, tuple(echoed)) == [], result.output
 
 
+def test_foreign_failures_are_told_in_korean(home: Path, tmp_path: Path, monkeypatch) -> None:
+    """What Pillow, pickle or gzip would say of a file is told in the tool's own Korean sentence: a decompression
+    bomb (with the tool's numbers), a truncated picture, a picture or a gzip file given as weights."""
+    import gzip
+
+    from hostile import bad_images, png_claiming
+
+    monkeypatch.chdir(tmp_path)
+    Path("huge.png").write_bytes(png_claiming(30000, 30000))
+    Path("truncated.png").write_bytes(bad_images()["truncated.png"][0])
+    Path("notimage.png").write_bytes(bad_images()["truncated.png"][0])
+    Path("w.pkl.gz").write_bytes(gzip.compress(b"\x80\x04}\x94."))
+    Path("damaged.pkl").write_bytes(b"\x80\x04}\x94,,,")
+    for args in (
+        "predict --image huge.png",
+        "predict --image truncated.png",
+        "predict 1 --weights notimage.png",
+        "predict 1 --weights w.pkl.gz",
+        "predict 1 --weights damaged.pkl",
+    ):
+        result = invoke(["--lang", "ko", *args.split()], {}, home)
+        assert result.exit_code == 1 and hangul(result.output), result.output
+        assert english(result.output) == [], result.output
+    assert "900,000,000" in invoke(["--lang", "ko", "predict", "--image", "huge.png"], {}, home).output
+
+
 def test_english_stays_english(home: Path) -> None:
     """Without a Korean locale, nothing changes: the check of Korean output is not passing on English by accident."""
     result = invoke(["evaluate"], {"LANG": "C.UTF-8"}, home)
