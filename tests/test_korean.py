@@ -330,6 +330,14 @@ def test_foreign_failures_are_told_in_korean(home: Path, tmp_path: Path, monkeyp
     assert "900,000,000" in invoke(["--lang", "ko", "predict", "--image", "huge.png"], {}, home).output
 
 
+def test_units_are_korean_too(home: Path, tmp_path: Path, monkeypatch) -> None:
+    """A duration ends in 초, as everywhere in Korean output, not in the English "s"."""
+    monkeypatch.chdir(tmp_path)
+    result = invoke(["--lang", "ko", "experiment", "activations", "--quick"], {}, home)
+    assert result.exit_code == 0 and re.search(r"; \d+\.\d초\)$", result.output.strip()), result.output
+    assert not re.search(r"\d s\b", result.output), result.output
+
+
 def test_english_stays_english(home: Path) -> None:
     """Without a Korean locale, nothing changes: the check of Korean output is not passing on English by accident."""
     result = invoke(["evaluate"], {"LANG": "C.UTF-8"}, home)

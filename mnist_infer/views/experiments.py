@@ -106,7 +106,8 @@ def _conclusion(result: Experiment) -> str:
 def experiment_view(result: Experiment, saved: Path | None = None, note: str | None = None) -> list[Block]:
     holds = _("the book's conclusion holds") if result.summary["holds"] else _("the book's conclusion does NOT hold")
     style = "bold green" if result.summary["holds"] else "bold red"
-    blocks = [Text(_conclusion(result)), Text(f"{holds} ({_(result.book)}; {result.seconds:.1f} s)", style)]
+    ending = _("{holds} ({book}; {seconds:.1f} s)").format(holds=holds, book=_(result.book), seconds=result.seconds)
+    blocks = [Text(_conclusion(result)), Text(ending, style)]
     blocks += [Text(_("Figure: {path}").format(path=saved))] if saved is not None else []
     return blocks + ([Text(note, "yellow")] if note else [])
 
