@@ -338,6 +338,40 @@ def test_units_are_korean_too(home: Path, tmp_path: Path, monkeypatch) -> None:
     assert not re.search(r"\d s\b", result.output), result.output
 
 
+def description_columns(help_text: str) -> list[set[int]]:
+    """Where the descriptions of each list of a help (options, commands) start, in display cells."""
+    from rich.cells import cell_len
+
+    sections, current = [], None
+    for line in help_text.splitlines():
+        if re.fullmatch(r"\S.*:", line):
+            current = set()
+            sections.append(current)
+        elif not line.strip():
+            current = None
+        elif current is not None:
+            if line.startswith("   "):  # a description's next line
+                current.add(cell_len(re.match(r" *", line).group(0)))
+            elif term := re.match(r"  \S.*?\S?  +(?=\S)", line):  # a term, then two spaces or more
+                current.add(cell_len(term.group(0)))  # (a term too long has its description on the next line)
+    return [section for section in sections if section]
+
+
+@pytest.mark.parametrize("command", ["", *COMMANDS])
+def test_korean_help_lines_up_in_display_cells(command: str) -> None:
+    """Hangul is two cells wide: the descriptions of each list start at one column, and no line passes the width
+    Click lays the help out in (80 cells at most) however wide the terminal (but an example command line, which
+    Click leaves as it is, in English too)."""
+    from rich.cells import cell_len
+
+    result = invoke([*command.split(), "--help"], {"LANG": "ko_KR.UTF-8"})
+    assert result.exit_code == 0 and hangul(result.output)
+    columns = description_columns(result.output)
+    assert columns and all(len(column) == 1 for column in columns), (columns, result.output)
+    prose = [line for line in result.output.splitlines() if not re.match(r"\s*(?:mnist-infer|curl) ", line)]
+    assert max(cell_len(line) for line in prose) <= 80, result.output  # an example to type is never broken
+
+
 def test_english_stays_english(home: Path) -> None:
     """Without a Korean locale, nothing changes: the check of Korean output is not passing on English by accident."""
     result = invoke(["evaluate"], {"LANG": "C.UTF-8"}, home)

@@ -15,6 +15,7 @@ import importlib
 import os
 import pkgutil
 import sys
+import unicodedata
 from typing import Any
 
 import click
@@ -30,8 +31,40 @@ EXIT_INTERRUPTED = 130  #: Ctrl-C: what shells expect of a program stopped by SI
 _NOT_COMMANDS = {"options"}
 
 
+#: Stands after each character two cells wide (Hangul, CJK) while Click lays the help out, so that Click, which
+#: measures text with len(), counts the cells a terminal shows; taken out of the finished help.
+_WIDE = "\x00"
+
+
+def _cells(text: str) -> str:
+    return "".join(c + _WIDE if unicodedata.east_asian_width(c) in "WF" else c for c in text)
+
+
+class HelpFormatter(click.HelpFormatter):
+    """Click's help laid out in display cells: the descriptions of a Korean help start at one column and wrap to the
+    terminal's width as a terminal shows them."""
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(_cells(prog), _cells(args), None if prefix is None else _cells(prefix))
+
+    def write_text(self, text: str) -> None:
+        super().write_text(_cells(text))
+
+    def write_dl(self, rows, col_max: int = 30, col_spacing: int = 2) -> None:
+        super().write_dl([(_cells(term), _cells(text)) for term, text in rows], col_max, col_spacing)
+
+    def getvalue(self) -> str:
+        return super().getvalue().replace(_WIDE, "")
+
+
+class Context(click.Context):
+    formatter_class = HelpFormatter
+
+
 class Cli(click.Group):
     """Finds its commands in this folder; turns every failure into one line and its exit code."""
+
+    context_class = Context
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name not in _NOT_COMMANDS)
@@ -39,7 +72,9 @@ class Cli(click.Group):
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name not in self.list_commands(ctx):
             return None
-        return getattr(importlib.import_module(f".{name}", __name__), name)
+        command = getattr(importlib.import_module(f".{name}", __name__), name)
+        command.context_class = Context  # its help in display cells too
+        return command
 
     def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
         name = args[0] if args else ""
