@@ -362,6 +362,23 @@ def test_bad_images_end_in_one_error(name: str, data_dir: Path, tmp_path: Path, 
     assert len(lines) == 1 and lines[0].startswith(f"Error: {path}: ") and words in lines[0], result.stderr
 
 
+@pytest.mark.parametrize("ink", ["dark", "light"])
+def test_a_picture_is_drawn_as_digits_are_ink_dense(ink: str, data_dir: Path, tmp_path: Path, runner: CliRunner,
+                                                    reference) -> None:  # fmt: skip
+    """Into a pipe, one convention for every digit drawn in characters: ``@`` is ink, blank the background, for the
+    user's picture (dark ink on paper, or light on dark) as for what the network sees."""
+    digit = seven(reference)
+    Image.fromarray(255 - digit if ink == "dark" else digit).save(tmp_path / "seven.png")
+    args = ["predict", "--image", str(tmp_path / "seven.png"), "--data-dir", str(data_dir), "--show-input"]
+    lines = runner.invoke(cli, args).stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("your picture")) + 1
+    yours = [line[:56] for line in lines[start : start + 28]]  # the picture's 28 pixels, two characters each
+    assert yours[0].strip() == "" and yours[-1].strip() == "", yours  # MNIST's margin: background, blank
+    assert sum(line.count("@") for line in yours) > 20, yours  # the strokes: dense
+    sees = [line[60:] for line in lines[start : start + 28]]
+    assert sees[0].strip() == "" and sum(line.count("@") for line in sees) > 20, sees
+
+
 def test_missing_image_is_an_error_not_a_usage_error(data_dir: Path, tmp_path: Path, runner: CliRunner) -> None:
     result = runner.invoke(cli, ["predict", "--image", str(tmp_path / "absent.png"), "--data-dir", str(data_dir)])
     assert result.exit_code == 1 and "no such image file" in result.stderr

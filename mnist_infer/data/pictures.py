@@ -345,12 +345,9 @@ def _ink(grey: np.ndarray, source: str) -> np.ndarray:
     or a shadow, does not read as ink.
     """
     edges = (grey[0], grey[-1], grey[:, 0], grey[:, -1])
-    background = float(np.quantile(np.concatenate(edges), 0.5))
     steps = np.concatenate([np.diff(edge) for edge in edges])  # blind to light that varies smoothly
     noise = 1.4826 * float(np.quantile(np.abs(steps), 0.5)) / np.sqrt(2) if steps.size else 0.0
-    k = min(EXTREME_PIXELS, grey.size) - 1
-    flat = np.partition(grey.ravel(), (k, grey.size - 1 - k))
-    dark_ink = background - flat[k] >= flat[grey.size - 1 - k] - background
+    dark_ink = ink_is_dark(grey)
     ink = _paper(grey, dark_ink) - grey if dark_ink else grey - _paper(grey, dark_ink)
     np.clip(ink, 0.0, None, out=ink)
     top = float(np.quantile(ink, 0.995)) if ink.size > 400 else float(ink.max())
@@ -363,6 +360,16 @@ def _ink(grey: np.ndarray, source: str) -> np.ndarray:
             N_("{path}: no digit found (the whole picture reads as ink: a gradient or a texture?)"), path=source
         )
     return ink
+
+
+def ink_is_dark(grey: np.ndarray) -> bool:
+    """Whether the digit is darker than its background (ink on paper) rather than lighter (chalk, MNIST): the side
+    where the picture's few most extreme pixels stray furthest from the border's level."""
+    edges = (grey[0], grey[-1], grey[:, 0], grey[:, -1])
+    background = float(np.quantile(np.concatenate(edges), 0.5))
+    k = min(EXTREME_PIXELS, grey.size) - 1
+    flat = np.partition(grey.ravel(), (k, grey.size - 1 - k))
+    return bool(background - flat[k] >= flat[grey.size - 1 - k] - background)
 
 
 def _paper(grey: np.ndarray, dark_ink: bool) -> np.ndarray:

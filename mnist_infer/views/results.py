@@ -109,6 +109,14 @@ def verdict(right: bool) -> str:
     return "✓" if right else "✗"
 
 
+def _dark_ink(preview: np.ndarray) -> bool:
+    """Whether a user's picture has dark ink: drawn in characters inverted, so that its ink is dense (``@``), as an
+    MNIST digit's is, whichever way round the picture is."""
+    from ..data.pictures import ink_is_dark
+
+    return ink_is_dark(preview.astype(np.float32) / 255.0)
+
+
 def predictions_view(result, show_input: bool = False, saved: tuple[int, Path] | None = None) -> list[Block]:
     blocks: list[Block] = []
     for item in result.items:
@@ -139,16 +147,10 @@ def predictions_view(result, show_input: bool = False, saved: tuple[int, Path] |
         if item.preview is None:
             blocks.append(Picture(item.image))
         elif show_input:
-            blocks.append(
-                Pictures(
-                    [
-                        Picture(item.preview, _("your picture"), dark_ink=True),
-                        Picture(item.image, _("what the network sees (28×28)")),
-                    ]
-                )
-            )
+            yours = Picture(item.preview, _("your picture"), dark_ink=_dark_ink(item.preview))
+            blocks.append(Pictures([yours, Picture(item.image, _("what the network sees (28×28)"))]))
         else:
-            blocks.append(Picture(item.preview, dark_ink=True))
+            blocks.append(Picture(item.preview, dark_ink=_dark_ink(item.preview)))
         blocks.append(Bars([float(p) for p in item.probabilities], item.prediction))
     sources = [_("weights: {source}").format(source=source(result.weights))]
     if result.data is not None:
