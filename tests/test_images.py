@@ -348,7 +348,7 @@ def test_show_input_and_save_input(data_dir: Path, tmp_path: Path, runner: CliRu
     assert shown.count("\n") >= plain.count("\n") + 28 - 19
     saved = np.asarray(Image.open(tmp_path / "inputs" / "wide.png"))
     np.testing.assert_array_equal(saved, prepare_image(tmp_path / "wide.png").pixels)
-    assert "saved 1 input(s)" in shown
+    assert "saved 1 input to" in shown
 
 
 @pytest.mark.parametrize("name", sorted(bad_images()))

@@ -372,10 +372,23 @@ def test_korean_help_lines_up_in_display_cells(command: str) -> None:
     assert max(cell_len(line) for line in prose) <= 80, result.output  # an example to type is never broken
 
 
+@pytest.mark.parametrize("command", ["", *COMMANDS])
+def test_help_never_breaks_a_path(command: str) -> None:
+    """``~/.cache/mnist-infer`` stays whole on its line, at any width, in English and Korean (Click's wrapping breaks a
+    line after a hyphen)."""
+    for locale in ("C.UTF-8", "ko_KR.UTF-8"):
+        for columns in ("60", "72", "80", "100"):
+            with speaking([], {"LANG": locale}) as group:
+                args = [*command.split(), "--help"]
+                result = CliRunner().invoke(group, args, env={"COLUMNS": columns}, prog_name="mnist-infer")
+            broken = [line for line in result.output.splitlines() if re.search(r"\S*/\S*-$", line)]
+            assert result.exit_code == 0 and not broken, (locale, columns, broken)
+
+
 def test_english_stays_english(home: Path) -> None:
     """Without a Korean locale, nothing changes: the check of Korean output is not passing on English by accident."""
     result = invoke(["evaluate"], {"LANG": "C.UTF-8"}, home)
-    assert "Accuracy:0.9352" in result.output and not hangul(result.output)
+    assert "Accuracy: 0.9352" in result.output and not hangul(result.output)
     assert english(result.output)
 
 
@@ -482,3 +495,17 @@ def test_an_unknown_locale_falls_back_to_english() -> None:
         result = run(["toy"], **env)
         assert result.returncode == 0
         assert result.stdout.startswith("Toy network 2-3-2-2")
+
+
+def test_an_unknown_language_in_the_environment_is_told_once() -> None:
+    """``MNIST_INFER_LANG=fr`` works in English, as ``--lang fr`` cannot (a usage error), but says so in one line on
+    stderr, naming the languages there are; a language the tool speaks, in any form, or ``--lang``, says nothing."""
+    result = run(["toy"], MNIST_INFER_LANG="fr")
+    assert result.returncode == 0 and result.stdout.startswith("Toy network 2-3-2-2")
+    assert result.stderr.splitlines() == [
+        "Warning: MNIST_INFER_LANG='fr' is not a language of this tool; using English (the languages: en, ko)"
+    ]
+    for env, args in (({"MNIST_INFER_LANG": "ko_KR.UTF-8"}, []), ({"MNIST_INFER_LANG": "fr"}, ["--lang", "ko"]),
+                      ({"MNIST_INFER_LANG": "en"}, []), ({}, [])):  # fmt: skip
+        result = run([*args, "toy"], **env)
+        assert result.returncode == 0 and result.stderr == "", (env, result.stderr)

@@ -14,6 +14,7 @@ import difflib
 import importlib
 import os
 import pkgutil
+import re
 import sys
 import unicodedata
 from typing import Any
@@ -34,15 +35,20 @@ _NOT_COMMANDS = {"options"}
 #: Stands after each character two cells wide (Hangul, CJK) while Click lays the help out, so that Click, which
 #: measures text with len(), counts the cells a terminal shows; taken out of the finished help.
 _WIDE = "\x00"
+#: Stands for a hyphen in a path or URL while Click wraps the help, which would break a line after it
+#: (``~/.cache/mnist-`` / ``infer``).
+_HYPHEN = "\x01"
+_PATH = re.compile(r"\S*/\S*")
 
 
 def _cells(text: str) -> str:
+    text = _PATH.sub(lambda path: path.group(0).replace("-", _HYPHEN), text)
     return "".join(c + _WIDE if unicodedata.east_asian_width(c) in "WF" else c for c in text)
 
 
 class HelpFormatter(click.HelpFormatter):
     """Click's help laid out in display cells: the descriptions of a Korean help start at one column and wrap to the
-    terminal's width as a terminal shows them."""
+    terminal's width as a terminal shows them; a path is never broken at its hyphens."""
 
     def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
         super().write_usage(_cells(prog), _cells(args), None if prefix is None else _cells(prefix))
@@ -54,7 +60,7 @@ class HelpFormatter(click.HelpFormatter):
         super().write_dl([(_cells(term), _cells(text)) for term, text in rows], col_max, col_spacing)
 
     def getvalue(self) -> str:
-        return super().getvalue().replace(_WIDE, "")
+        return super().getvalue().replace(_WIDE, "").replace(_HYPHEN, "-")
 
 
 class Context(click.Context):
@@ -138,6 +144,16 @@ def _language(argv: list[str]) -> str | None:
     return None
 
 
+def _unknown_language(argv: list[str]) -> str | None:
+    """``$MNIST_INFER_LANG`` when it names no language of this tool (and ``--lang`` does not override it): gettext
+    would fall back to English without a word."""
+    wanted = os.environ.get(LANGUAGE_ENV, "").strip()
+    if not wanted or _language(argv) is not None:
+        return None
+    codes = {part.split(".")[0].split("@")[0].split("_")[0].split("-")[0].lower() for part in wanted.split(":")}
+    return None if codes & {*LANGUAGES, "c", "posix"} else wanted
+
+
 def _group() -> click.Group:
     @click.group(
         cls=Cli,
@@ -207,6 +223,10 @@ def main() -> None:
     """The command line, in the language ``--lang`` (or the environment) asks for: set before any help is made."""
     workers = configure_blas()
     use_language(_language(sys.argv[1:]))
+    if (unknown := _unknown_language(sys.argv[1:])) is not None:
+        warning = _("Warning: {env}={value!r} is not a language of this tool; using English (the languages: {known})")
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            click.echo(warning.format(env=LANGUAGE_ENV, value=unknown, known=", ".join(LANGUAGES)), err=True)
     closed = []
     for fd in (0, 1, 2):  # a closed standard stream: devnull in its place, so that no file opened later takes it
         try:
