@@ -379,8 +379,9 @@ def _npy_spec(member, size: int, key: str, path: Path) -> ArraySpec:
 # --- .pkl ------------------------------------------------------------------------------------------------------
 
 
-class _Refused(Exception):
-    """Raised inside the unpickler: the file asks for something a dict of arrays never needs."""
+class _Refused(MnistInferError):
+    """Raised inside the unpickler: the file asks for something a dict of arrays never needs (what, in a phrase of
+    its own: a field of the error shown)."""
 
 
 class _Dtype:
@@ -389,13 +390,13 @@ class _Dtype:
     def __init__(self, name: Any, align: Any = False, copy: Any = True) -> None:
         name = name.decode("latin1") if isinstance(name, bytes) else name
         if not isinstance(name, str) or not _DTYPE_NAME.fullmatch(name):
-            raise _Refused(f"an array of dtype {str(name)[:8]!r} (not a plain number type)")
+            raise _Refused(N_("an array of dtype {dtype!r} (not a plain number type)"), dtype=str(name)[:8])
         self.name, self.order = name, "="
 
     def __setstate__(self, state: Any) -> None:
         # (version, byte order, subarray, names, fields, itemsize, alignment, flags)
         if not isinstance(state, tuple) or len(state) < 2 or any(part is not None for part in state[2:5]):
-            raise _Refused("a structured or malformed dtype")
+            raise _Refused(N_("a structured or malformed dtype"))
         self.order = state[1] if state[1] in ("<", ">", "=", "|") else "="
 
     def dtype(self) -> np.dtype:
@@ -412,12 +413,12 @@ class _Array:
 
     def spec(self) -> ArraySpec:
         if not (isinstance(self.state, tuple) and len(self.state) == 4 and isinstance(self.state[1], _Dtype)):
-            raise _Refused("an array with a malformed state")
+            raise _Refused(N_("an array with a malformed state"))
         shape = self.state[0]
         if not (
             isinstance(shape, tuple) and len(shape) <= 32 and all(type(d) is int and 0 <= d < 2**40 for d in shape)
         ):
-            raise _Refused("an array with a malformed shape")
+            raise _Refused(N_("an array with a malformed shape"))
         return ArraySpec(shape, self.state[1].dtype())
 
     def array(self) -> np.ndarray:
@@ -436,7 +437,7 @@ _NDARRAY = object()
 
 def _reconstruct(cls: Any, shape: Any = (0,), typecode: Any = b"b") -> _Array:
     if cls is not _NDARRAY:
-        raise _Refused("an object that is not a numpy array")
+        raise _Refused(N_("an object that is not a numpy array"))
     return _Array()
 
 
@@ -463,18 +464,18 @@ class _Unpickler(pickle.Unpickler):
             return _Dtype
         if (module, name) == ("_codecs", "encode"):  # how protocols 0–2 store bytes
             return self._encode
-        raise _Refused(f"it asks for {module}.{name}")
+        raise _Refused(N_("it asks for {name}"), name=f"{module}.{name}")
 
     def _encode(self, text: Any, encoding: Any = "utf-8") -> bytes:
         if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
-            raise _Refused("a call to _codecs.encode other than latin-1")
+            raise _Refused(N_("a call to _codecs.encode other than latin-1"))
         self.budget -= len(text)
         if self.budget < 0:  # a memory bomb, not code: a WeightsError, not an UnsafeWeightsError
             raise WeightsError(N_("its strings would take more than twice the file's size in memory"))
         return text.encode("latin1")
 
     def persistent_load(self, pid: Any) -> Any:
-        raise _Refused("a persistent object")
+        raise _Refused(N_("a persistent object"))
 
 
 def _open_pickle(data: bytes, path: Path):

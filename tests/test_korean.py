@@ -12,6 +12,7 @@ import gettext
 import io
 import json
 import os
+import pickle
 import re
 import subprocess
 import sys
@@ -328,6 +329,9 @@ def test_foreign_failures_are_told_in_korean(home: Path, tmp_path: Path, monkeyp
         assert result.exit_code == 1 and hangul(result.output), result.output
         assert english(result.output) == [], result.output
     assert "900,000,000" in invoke(["--lang", "ko", "predict", "--image", "huge.png"], {}, home).output
+    Path("code.pkl").write_bytes(pickle.dumps({"W1": os.system}))  # refused, never run
+    result = invoke(["--lang", "ko", "predict", "1", "--weights", "code.pkl"], {}, home)
+    assert result.exit_code == 1 and english(result.output, ("posix.system",)) == [], result.output  # what it asks for
 
 
 def test_units_are_korean_too(home: Path, tmp_path: Path, monkeypatch) -> None:
