@@ -212,6 +212,30 @@ def _check_array(spec: Any, key: str, path: Path) -> ArraySpec:
     return spec
 
 
+#: A damaged archive or pickle: the sentence is the tool's; Python's own words (``reason``, which names the
+#: exception and where the parser stopped) stay a field of the error, for ``--debug`` and for whoever catches it.
+_NOT_NPZ = N_("{path}: not a valid .npz archive (damaged or cut short); expected one as numpy.savez writes it")
+GZIP_MAGIC = b"\x1f\x8b"
+#: Pictures given as weights (a mixed-up argument): the formats `predict --image` reads, by their first bytes.
+IMAGE_MAGIC = {b"\x89PNG": "PNG", b"\xff\xd8\xff": "JPEG", b"GIF8": "GIF", b"BM": "BMP", b"II*\x00": "TIFF",
+               b"MM\x00*": "TIFF", b"RIFF": "WebP"}  # fmt: skip
+
+
+def _not_a_pickle(data: bytes, path: Path, exc: Exception) -> WeightsError:
+    """What a file the unpickler could not read is, in the tool's words: a gzip file, a picture, or a damaged pickle
+    (or another kind of file). Python's words stay the field ``reason``."""
+    if data.startswith(GZIP_MAGIC):
+        return WeightsError(N_("{path}: a gzip file; unpack it first (`gunzip`) and give the file inside"),
+                            path=path, reason=_reason(exc))  # fmt: skip
+    kind = next((name for magic, name in IMAGE_MAGIC.items() if data.startswith(magic)), None)
+    if kind is not None:
+        return WeightsError(N_("{path}: a picture ({format}), not weights; `predict --image` reads pictures"),
+                            path=path, format=kind, reason=_reason(exc))  # fmt: skip
+    return WeightsError(N_("{path}: not a valid pickle, nor an .npz archive (damaged, or another kind of file); "
+                           "expected a pickled dict of arrays such as the book's sample_weight.pkl"),
+                        path=path, reason=_reason(exc))  # fmt: skip
+
+
 def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {' '.join(str(exc).split())[:160]}"
 
@@ -321,15 +345,14 @@ def _open_npz(data: bytes, path: Path):
     except WeightsError:
         raise
     except Exception as exc:  # zipfile, zlib and numpy's header parser raise many kinds on damaged bytes
-        raise WeightsError(N_("{path}: not a valid .npz archive ({reason})"), path=path, reason=_reason(exc)) from None
+        raise WeightsError(_NOT_NPZ, path=path, reason=_reason(exc)) from None
 
     def load(key: str) -> np.ndarray:
         try:
             with archive.open(members[key]) as member:
                 return np.lib.format.read_array(member, allow_pickle=False)
         except Exception as exc:
-            raise WeightsError(N_("{path}: not a valid .npz archive ({reason})"),
-                               path=path, reason=_reason(exc)) from None  # fmt: skip
+            raise WeightsError(_NOT_NPZ, path=path, reason=_reason(exc)) from None
 
     return specs, load
 
@@ -356,8 +379,9 @@ def _npy_spec(member, size: int, key: str, path: Path) -> ArraySpec:
 # --- .pkl ------------------------------------------------------------------------------------------------------
 
 
-class _Refused(Exception):
-    """Raised inside the unpickler: the file asks for something a dict of arrays never needs."""
+class _Refused(MnistInferError):
+    """Raised inside the unpickler: the file asks for something a dict of arrays never needs (what, in a phrase of
+    its own: a field of the error shown)."""
 
 
 class _Dtype:
@@ -366,13 +390,13 @@ class _Dtype:
     def __init__(self, name: Any, align: Any = False, copy: Any = True) -> None:
         name = name.decode("latin1") if isinstance(name, bytes) else name
         if not isinstance(name, str) or not _DTYPE_NAME.fullmatch(name):
-            raise _Refused(f"an array of dtype {str(name)[:8]!r} (not a plain number type)")
+            raise _Refused(N_("an array of dtype {dtype!r} (not a plain number type)"), dtype=str(name)[:8])
         self.name, self.order = name, "="
 
     def __setstate__(self, state: Any) -> None:
         # (version, byte order, subarray, names, fields, itemsize, alignment, flags)
         if not isinstance(state, tuple) or len(state) < 2 or any(part is not None for part in state[2:5]):
-            raise _Refused("a structured or malformed dtype")
+            raise _Refused(N_("a structured or malformed dtype"))
         self.order = state[1] if state[1] in ("<", ">", "=", "|") else "="
 
     def dtype(self) -> np.dtype:
@@ -389,12 +413,12 @@ class _Array:
 
     def spec(self) -> ArraySpec:
         if not (isinstance(self.state, tuple) and len(self.state) == 4 and isinstance(self.state[1], _Dtype)):
-            raise _Refused("an array with a malformed state")
+            raise _Refused(N_("an array with a malformed state"))
         shape = self.state[0]
         if not (
             isinstance(shape, tuple) and len(shape) <= 32 and all(type(d) is int and 0 <= d < 2**40 for d in shape)
         ):
-            raise _Refused("an array with a malformed shape")
+            raise _Refused(N_("an array with a malformed shape"))
         return ArraySpec(shape, self.state[1].dtype())
 
     def array(self) -> np.ndarray:
@@ -413,7 +437,7 @@ _NDARRAY = object()
 
 def _reconstruct(cls: Any, shape: Any = (0,), typecode: Any = b"b") -> _Array:
     if cls is not _NDARRAY:
-        raise _Refused("an object that is not a numpy array")
+        raise _Refused(N_("an object that is not a numpy array"))
     return _Array()
 
 
@@ -440,18 +464,18 @@ class _Unpickler(pickle.Unpickler):
             return _Dtype
         if (module, name) == ("_codecs", "encode"):  # how protocols 0–2 store bytes
             return self._encode
-        raise _Refused(f"it asks for {module}.{name}")
+        raise _Refused(N_("it asks for {name}"), name=f"{module}.{name}")
 
     def _encode(self, text: Any, encoding: Any = "utf-8") -> bytes:
         if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
-            raise _Refused("a call to _codecs.encode other than latin-1")
+            raise _Refused(N_("a call to _codecs.encode other than latin-1"))
         self.budget -= len(text)
         if self.budget < 0:  # a memory bomb, not code: a WeightsError, not an UnsafeWeightsError
             raise WeightsError(N_("its strings would take more than twice the file's size in memory"))
         return text.encode("latin1")
 
     def persistent_load(self, pid: Any) -> Any:
-        raise _Refused("a persistent object")
+        raise _Refused(N_("a persistent object"))
 
 
 def _open_pickle(data: bytes, path: Path):
@@ -481,9 +505,7 @@ def _open_pickle(data: bytes, path: Path):
     except WeightsError as exc:
         raise WeightsError(N_("{path}: {problem}"), path=path, problem=exc) from None
     except Exception as exc:  # what a damaged pickle makes the unpickler raise: EOFError, ValueError, …
-        raise WeightsError(N_("{path}: not a valid pickle ({reason}); expected a pickled dict of arrays such as the "
-                              "book's sample_weight.pkl"),
-                           path=path, reason=_reason(exc)) from None  # fmt: skip
+        raise _not_a_pickle(data, path, exc) from None
 
     def load(key: str) -> np.ndarray:  # each array made once, however often the pickle refers to it
         if key not in made:

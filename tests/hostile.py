@@ -470,10 +470,10 @@ def bad_images() -> dict[str, tuple[bytes, str]]:
     side = int((MAX_PIXELS * 1.2) ** 0.5)
     return {
         "not-an-image.png": (b"just some text, not pixels\n" * 20, "not an image"),
-        "truncated.png": (good.getvalue()[: len(good.getvalue()) // 2], "cannot decode"),
+        "truncated.png": (good.getvalue()[: len(good.getvalue()) // 2], "the image file is truncated"),
         "empty.jpg": (b"", "the file is empty"),
         "no-ink.png": (white.getvalue(), "no digit found"),
-        "bomb-900-megapixels.png": (png_claiming(30000, 30000), "decompression bomb"),
+        "bomb-900-megapixels.png": (png_claiming(30000, 30000), "900,000,000 pixels, more than the 40,000,000"),
         "bomb-just-over-the-limit.png": (png_claiming(side, side), "decompression bomb"),
         "ico-256-over-a-9000x9000-png.ico": (_ico_holding(png_claiming(9000, 9000)), "not an image this tool reads"),
         "dds-unknown-format.dds": (
@@ -504,7 +504,7 @@ def bad_images() -> dict[str, tuple[bytes, str]]:
             "decompression bomb",
         ),
         "bmp-claiming-2500-megapixels.bmp": (_bmp_claiming(50000, 50000), "decompression bomb"),
-        "truncated.jpg": (_jpeg()[:300], "cannot decode"),
+        "truncated.jpg": (_jpeg()[:300], "the image file is truncated"),
         "webp-garbage.webp": (
             b"RIFF" + struct.pack("<I", 200) + b"WEBPVP8 " + struct.pack("<I", 188) + bytes(188),
             "cannot decode",

@@ -99,7 +99,7 @@ def test_show_save_png(runner: CliRunner, data_dir: Path, tmp_path: Path) -> Non
     out = tmp_path / "digits.png"
     result = run(runner, "show", "0", "1", "2", "--save", str(out), "--scale", "3", "--data-dir", str(data_dir))
     assert result.exit_code == 0, result.output
-    assert "saved 3 digit(s)" in result.stdout
+    assert "saved 3 digits to" in result.stdout
     picture = np.asarray(Image.open(out))
     assert picture.shape == (28 * 3, (3 * 28 + 2 * 2) * 3)
     images = read_images(data_dir / "t10k-images-idx3-ubyte.gz")
@@ -150,9 +150,29 @@ def test_predict_weights_relative_to_working_directory(
 def test_evaluate_prints_the_books_accuracy(runner: CliRunner, data_dir: Path) -> None:
     result = run(runner, "evaluate", "--data-dir", str(data_dir))
     assert result.exit_code == 0, result.output
-    assert "Accuracy:0.9352" in result.stdout
+    assert "Accuracy: 0.9352" in result.stdout
     assert "9,352 of 10,000 test images correct" in result.stdout
     assert "reproduced" in result.stdout
+
+
+def test_evaluate_counts_and_scores_read_right(runner: CliRunner, data_dir: Path) -> None:
+    """Every accuracy with 4 decimals, "Accuracy: " spaced as elsewhere; one image is one image; a precision or recall
+    over no image is "–" (explained), not 0."""
+    result = run(runner, "evaluate", "--limit", "1", "--data-dir", str(data_dir))
+    lines = result.stdout.splitlines()
+    assert "Accuracy: 1.0000" in lines and "1 of 1 test image correct" in lines, result.stdout
+    zero = next(line for line in lines if line.split()[:1] == ["0"])
+    assert zero.split() == ["0", "0", "0", "–", "–", "–"], zero
+    assert "–: not defined (no image of that digit, or none classified as it)" in lines
+    result = run(runner, "evaluate", "--limit", "7", "--data-dir", str(data_dir))
+    assert re.search(r"^Accuracy: \d\.\d{4}$", result.stdout, re.M) and "7 of 7 test images correct" in result.stdout
+    from mnist_infer.views.explain import _strength
+
+    assert (_strength("shift", 1), _strength("shift", 2), _strength("rotate", 1)) == (
+        "1 pixel",
+        "2 pixels",
+        "1 degrees, either way",
+    )
 
 
 def test_evaluate_json(runner: CliRunner, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -356,6 +376,10 @@ def test_show_json_gives_index_label_and_pixels(runner: CliRunner, data_dir: Pat
     images = read_images(data_dir / "t10k-images-idx3-ubyte.gz")
     assert [(d["split"], d["index"], d["label"]) for d in digits] == [("test", 0, 7), ("test", 8, 5)]
     assert digits[1]["pixels"] == images[8].tolist() and len(digits[0]["pixels"]) == 28
+    # Laid out to be read: a row of a digit on one line (not a pixel a line), the rest indented as json.dumps does.
+    rows = [line for line in result.stdout.splitlines() if line.strip().startswith("[0, ")]
+    assert len(rows) == 56 and len(result.stdout.splitlines()) < 100, result.stdout
+    assert result.stdout.startswith('{\n  "digits": [\n    {\n      "split": "test",\n')
 
 
 def test_debug_is_accepted_after_the_command(runner: CliRunner, tmp_path: Path) -> None:

@@ -92,6 +92,22 @@ def test_the_command_prints_its_numbers_as_a_table_and_whether_the_conclusion_ho
     assert lines[1].startswith("sigmoid, std 1 ") and len(lines) == 9 and "conclusion holds (6.2.2–6.2.3;" in lines[-1]
 
 
+def test_every_column_and_dash_of_the_tables_is_explained(data: Path) -> None:
+    """The loss curves' columns are iterations, said so; batch-norm's "–" (no accuracy once a network diverged) is
+    told under its table."""
+    from mnist_infer.views.experiments import experiment_view
+
+    result = CliRunner().invoke(cli, ["experiment", "optimizers", "--quick", "--data-dir", str(data)])
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:3] == ["optimizer", "75", "iterations"] and lines[0].count("iterations") == 4, lines
+    series = {"scales": [1.0], "batch_norm": [[0.1, 0.9]], "without": [[0.1, None]]}
+    diverged = Experiment("batch-norm", "6.3.2", {}, series, {"faster_with_batch_norm": 1, "scales": 1, "holds": True})
+    shown = [block.text for block in experiment_view(diverged)]
+    assert shown[0] == "–: diverged (its loss overflowed): no accuracy from then on", shown
+    learned = Experiment("batch-norm", "6.3.2", {}, {**diverged.series, "without": [[0.1, 0.2]]}, diverged.summary)
+    assert not any("–" in block.text for block in experiment_view(learned))
+
+
 def test_json_has_every_series_the_figure_is_the_books_and_a_seed_repeats_the_run(data: Path, tmp_path: Path) -> None:
     figure = tmp_path / "6-15.png"
     args = ["experiment", "init", "--quick", "--data-dir", str(data), "--json", "--save", str(figure)]

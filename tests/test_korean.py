@@ -12,6 +12,7 @@ import gettext
 import io
 import json
 import os
+import pickle
 import re
 import subprocess
 import sys
@@ -304,10 +305,94 @@ def test_each_command_speaks_korean(
     assert english(result.output, tuple(echoed)) == [], result.output
 
 
+def test_foreign_failures_are_told_in_korean(home: Path, tmp_path: Path, monkeypatch) -> None:
+    """What Pillow, pickle or gzip would say of a file is told in the tool's own Korean sentence: a decompression
+    bomb (with the tool's numbers), a truncated picture, a picture or a gzip file given as weights."""
+    import gzip
+
+    from hostile import bad_images, png_claiming
+
+    monkeypatch.chdir(tmp_path)
+    Path("huge.png").write_bytes(png_claiming(30000, 30000))
+    Path("truncated.png").write_bytes(bad_images()["truncated.png"][0])
+    Path("notimage.png").write_bytes(bad_images()["truncated.png"][0])
+    Path("w.pkl.gz").write_bytes(gzip.compress(b"\x80\x04}\x94."))
+    Path("damaged.pkl").write_bytes(b"\x80\x04}\x94,,,")
+    for args in (
+        "predict --image huge.png",
+        "predict --image truncated.png",
+        "predict 1 --weights notimage.png",
+        "predict 1 --weights w.pkl.gz",
+        "predict 1 --weights damaged.pkl",
+    ):
+        result = invoke(["--lang", "ko", *args.split()], {}, home)
+        assert result.exit_code == 1 and hangul(result.output), result.output
+        assert english(result.output) == [], result.output
+    assert "900,000,000" in invoke(["--lang", "ko", "predict", "--image", "huge.png"], {}, home).output
+    Path("code.pkl").write_bytes(pickle.dumps({"W1": os.system}))  # refused, never run
+    result = invoke(["--lang", "ko", "predict", "1", "--weights", "code.pkl"], {}, home)
+    assert result.exit_code == 1 and english(result.output, ("posix.system",)) == [], result.output  # what it asks for
+
+
+def test_units_are_korean_too(home: Path, tmp_path: Path, monkeypatch) -> None:
+    """A duration ends in 초, as everywhere in Korean output, not in the English "s"."""
+    monkeypatch.chdir(tmp_path)
+    result = invoke(["--lang", "ko", "experiment", "activations", "--quick"], {}, home)
+    assert result.exit_code == 0 and re.search(r"; \d+\.\d초\)$", result.output.strip()), result.output
+    assert not re.search(r"\d s\b", result.output), result.output
+
+
+def description_columns(help_text: str) -> list[set[int]]:
+    """Where the descriptions of each list of a help (options, commands) start, in display cells."""
+    from rich.cells import cell_len
+
+    sections, current = [], None
+    for line in help_text.splitlines():
+        if re.fullmatch(r"\S.*:", line):
+            current = set()
+            sections.append(current)
+        elif not line.strip():
+            current = None
+        elif current is not None:
+            if line.startswith("   "):  # a description's next line
+                current.add(cell_len(re.match(r" *", line).group(0)))
+            elif term := re.match(r"  \S.*?\S?  +(?=\S)", line):  # a term, then two spaces or more
+                current.add(cell_len(term.group(0)))  # (a term too long has its description on the next line)
+    return [section for section in sections if section]
+
+
+@pytest.mark.parametrize("command", ["", *COMMANDS])
+def test_korean_help_lines_up_in_display_cells(command: str) -> None:
+    """Hangul is two cells wide: the descriptions of each list start at one column, and no line passes the width
+    Click lays the help out in (80 cells at most) however wide the terminal (but an example command line, which
+    Click leaves as it is, in English too)."""
+    from rich.cells import cell_len
+
+    result = invoke([*command.split(), "--help"], {"LANG": "ko_KR.UTF-8"})
+    assert result.exit_code == 0 and hangul(result.output)
+    columns = description_columns(result.output)
+    assert columns and all(len(column) == 1 for column in columns), (columns, result.output)
+    prose = [line for line in result.output.splitlines() if not re.match(r"\s*(?:mnist-infer|curl) ", line)]
+    assert max(cell_len(line) for line in prose) <= 80, result.output  # an example to type is never broken
+
+
+@pytest.mark.parametrize("command", ["", *COMMANDS])
+def test_help_never_breaks_a_path(command: str) -> None:
+    """``~/.cache/mnist-infer`` stays whole on its line, at any width, in English and Korean (Click's wrapping breaks a
+    line after a hyphen)."""
+    for locale in ("C.UTF-8", "ko_KR.UTF-8"):
+        for columns in ("60", "72", "80", "100"):
+            with speaking([], {"LANG": locale}) as group:
+                args = [*command.split(), "--help"]
+                result = CliRunner().invoke(group, args, env={"COLUMNS": columns}, prog_name="mnist-infer")
+            broken = [line for line in result.output.splitlines() if re.search(r"\S*/\S*-$", line)]
+            assert result.exit_code == 0 and not broken, (locale, columns, broken)
+
+
 def test_english_stays_english(home: Path) -> None:
     """Without a Korean locale, nothing changes: the check of Korean output is not passing on English by accident."""
     result = invoke(["evaluate"], {"LANG": "C.UTF-8"}, home)
-    assert "Accuracy:0.9352" in result.output and not hangul(result.output)
+    assert "Accuracy: 0.9352" in result.output and not hangul(result.output)
     assert english(result.output)
 
 
@@ -414,3 +499,17 @@ def test_an_unknown_locale_falls_back_to_english() -> None:
         result = run(["toy"], **env)
         assert result.returncode == 0
         assert result.stdout.startswith("Toy network 2-3-2-2")
+
+
+def test_an_unknown_language_in_the_environment_is_told_once() -> None:
+    """``MNIST_INFER_LANG=fr`` works in English, as ``--lang fr`` cannot (a usage error), but says so in one line on
+    stderr, naming the languages there are; a language the tool speaks, in any form, or ``--lang``, says nothing."""
+    result = run(["toy"], MNIST_INFER_LANG="fr")
+    assert result.returncode == 0 and result.stdout.startswith("Toy network 2-3-2-2")
+    assert result.stderr.splitlines() == [
+        "Warning: MNIST_INFER_LANG='fr' is not a language of this tool; using English (the languages: en, ko)"
+    ]
+    for env, args in (({"MNIST_INFER_LANG": "ko_KR.UTF-8"}, []), ({"MNIST_INFER_LANG": "fr"}, ["--lang", "ko"]),
+                      ({"MNIST_INFER_LANG": "en"}, []), ({}, [])):  # fmt: skip
+        result = run([*args, "toy"], **env)
+        assert result.returncode == 0 and result.stderr == "", (env, result.stderr)

@@ -147,7 +147,7 @@ def test_different_weights_disagree_where_their_predictions_differ(
 
 def test_report_text(data_dir: Path, runner: CliRunner) -> None:
     text = evaluate_cli(runner, data_dir).stdout
-    assert text.index("Accuracy:0.9352") < text.index("Per class") < text.index("Confusion matrix")
+    assert text.index("Accuracy: 0.9352") < text.index("Per class") < text.index("Confusion matrix")
     assert "    5      892      793     0.9351  0.8890  0.9115\n" in text  # a pipe: plain columns
     assert "   0  962      0    3    2    1    3    5    1    3    0\n" in text
     import re

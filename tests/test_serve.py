@@ -451,6 +451,30 @@ def test_messages_and_errors_in_the_requests_language(
         assert error["error"] == "upload: no digit found (no ink stands out from the background)"
 
 
+def test_the_servers_own_errors_speak_the_requests_language(server: PageServer) -> None:
+    """A wrong page, a wrong method, an empty body: told in the language asked for (the package's Korean catalog),
+    as the API's other answers are; English without one."""
+    hangul = re.compile(r"[\uac00-\ud7a3]")
+    asked = (("?lang=ko", {}), ("", {"Accept-Language": "ko-KR,ko;q=0.9"}))
+    for query, headers in asked:
+        for method, path, body, expected in (
+            ("GET", "/nowhere", None, 404),
+            ("GET", "/api/predict", None, 405),
+            ("POST", "/api/info", b"x", 405),
+            ("POST", "/api/predict", b"", 400),
+            ("GET", "/api/digit/-1", None, 404),
+        ):
+            status, answer, _ = call(server, method, path + query, body, headers)
+            assert status == expected and hangul.search(answer["error"]), (path, answer)
+    status, answer, _ = call(server, "GET", "/nowhere")
+    assert status == 404 and answer["error"].startswith("no such page: /nowhere;")
+    assert "/api/messages" in answer["error"]
+    status, answer, _ = call(server, "GET", "/api/digit/-1")
+    assert status == 404 and "index -1 is out of range" in answer["error"] and "0–9999" in answer["error"]
+    status, answer, _ = call(server, "GET", "/api/digit/99999999999999")
+    assert status == 404 and "out of range" in answer["error"]
+
+
 # --- which Host a request may name ----------------------------------------------------------------------------
 
 

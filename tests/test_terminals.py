@@ -213,7 +213,7 @@ def test_ascii_terminal_gets_ascii_never_a_crash(args, monkeypatch: pytest.Monke
     if args[0] == "predict":
         assert "prediction 6  label 5 wrong" in out and "#####" in out
     if args[0] == "show":
-        assert "saved 1 digit(s)" in out and "280x280 pixels" in out
+        assert "saved 1 digit to" in out and "280x280 pixels" in out
 
 
 def test_latin1_terminal_gets_no_block_characters(monkeypatch: pytest.MonkeyPatch) -> None:

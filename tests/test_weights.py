@@ -3,6 +3,7 @@ weights, and knowing the book's files by checksum."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import os
 import pickle
@@ -227,11 +228,16 @@ def test_empty_truncated_and_random_files(tmp_path: Path) -> None:
         "random.pkl": (np.random.default_rng(0).bytes(4096), "not a valid pickle"),
         "single.npy": (b"\x93NUMPY" + bytes(100), "a single .npy array"),
         "broken.npz": (b"PK\x03\x04" + bytes(100), "not a valid .npz"),
+        "weights.pkl.gz": (gzip.compress(good), "a gzip file; unpack it first"),
+        "digit.png": (b"\x89PNG\r\n\x1a\n" + bytes(100), r"a picture \(PNG\), not weights"),
     }
     for name, (content, words) in cases.items():
         (tmp_path / name).write_bytes(content)
-        with pytest.raises(WeightsError, match=f"^{tmp_path / name}: {words}"):
+        with pytest.raises(WeightsError, match=f"^{tmp_path / name}: {words}") as info:
             read_weights(tmp_path / name)
+        assert "Error" not in str(info.value) and "opcode" not in str(info.value)  # the tool's sentence, not Python's
+        if name.endswith((".pkl", ".gz", ".png")) and content:
+            assert "Error" in info.value.fields["reason"]  # which Python kept as a field
     with pytest.raises(WeightsError, match=r"no such weights file; check the path \(`mnist-infer train"):
         read_weights(tmp_path / "absent.pkl")
     for name in ("sample_weight.pkl", "params.pkl", "deep_convnet_params.pkl"):

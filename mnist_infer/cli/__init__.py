@@ -14,7 +14,9 @@ import difflib
 import importlib
 import os
 import pkgutil
+import re
 import sys
+import unicodedata
 from typing import Any
 
 import click
@@ -30,8 +32,45 @@ EXIT_INTERRUPTED = 130  #: Ctrl-C: what shells expect of a program stopped by SI
 _NOT_COMMANDS = {"options"}
 
 
+#: Stands after each character two cells wide (Hangul, CJK) while Click lays the help out, so that Click, which
+#: measures text with len(), counts the cells a terminal shows; taken out of the finished help.
+_WIDE = "\x00"
+#: Stands for a hyphen in a path or URL while Click wraps the help, which would break a line after it
+#: (``~/.cache/mnist-`` / ``infer``).
+_HYPHEN = "\x01"
+_PATH = re.compile(r"\S*/\S*")
+
+
+def _cells(text: str) -> str:
+    text = _PATH.sub(lambda path: path.group(0).replace("-", _HYPHEN), text)
+    return "".join(c + _WIDE if unicodedata.east_asian_width(c) in "WF" else c for c in text)
+
+
+class HelpFormatter(click.HelpFormatter):
+    """Click's help laid out in display cells: the descriptions of a Korean help start at one column and wrap to the
+    terminal's width as a terminal shows them; a path is never broken at its hyphens."""
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(_cells(prog), _cells(args), None if prefix is None else _cells(prefix))
+
+    def write_text(self, text: str) -> None:
+        super().write_text(_cells(text))
+
+    def write_dl(self, rows, col_max: int = 30, col_spacing: int = 2) -> None:
+        super().write_dl([(_cells(term), _cells(text)) for term, text in rows], col_max, col_spacing)
+
+    def getvalue(self) -> str:
+        return super().getvalue().replace(_WIDE, "").replace(_HYPHEN, "-")
+
+
+class Context(click.Context):
+    formatter_class = HelpFormatter
+
+
 class Cli(click.Group):
     """Finds its commands in this folder; turns every failure into one line and its exit code."""
+
+    context_class = Context
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name not in _NOT_COMMANDS)
@@ -39,7 +78,9 @@ class Cli(click.Group):
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name not in self.list_commands(ctx):
             return None
-        return getattr(importlib.import_module(f".{name}", __name__), name)
+        command = getattr(importlib.import_module(f".{name}", __name__), name)
+        command.context_class = Context  # its help in display cells too
+        return command
 
     def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
         name = args[0] if args else ""
@@ -101,6 +142,16 @@ def _language(argv: list[str]) -> str | None:
         if arg.startswith("--lang="):
             return arg.split("=", 1)[1]
     return None
+
+
+def _unknown_language(argv: list[str]) -> str | None:
+    """``$MNIST_INFER_LANG`` when it names no language of this tool (and ``--lang`` does not override it): gettext
+    would fall back to English without a word."""
+    wanted = os.environ.get(LANGUAGE_ENV, "").strip()
+    if not wanted or _language(argv) is not None:
+        return None
+    codes = {part.split(".")[0].split("@")[0].split("_")[0].split("-")[0].lower() for part in wanted.split(":")}
+    return None if codes & {*LANGUAGES, "c", "posix"} else wanted
 
 
 def _group() -> click.Group:
@@ -172,6 +223,10 @@ def main() -> None:
     """The command line, in the language ``--lang`` (or the environment) asks for: set before any help is made."""
     workers = configure_blas()
     use_language(_language(sys.argv[1:]))
+    if (unknown := _unknown_language(sys.argv[1:])) is not None:
+        warning = _("Warning: {env}={value!r} is not a language of this tool; using English (the languages: {known})")
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            click.echo(warning.format(env=LANGUAGE_ENV, value=unknown, known=", ".join(LANGUAGES)), err=True)
     closed = []
     for fd in (0, 1, 2):  # a closed standard stream: devnull in its place, so that no file opened later takes it
         try:

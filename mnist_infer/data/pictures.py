@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import threading
 import warnings
 from collections.abc import Callable, Iterator
@@ -166,7 +167,7 @@ def decode_grey(stream: BinaryIO, source: str) -> np.ndarray:
     except ImageError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageError(N_("{path}: refused as a decompression bomb ({reason})"), path=source, reason=exc) from None
+        raise _bomb(source, exc) from None
     except (UnidentifiedImageError, SyntaxError):
         raise ImageError(
             N_("{path}: not an image this tool reads; expected {formats}"), path=source, formats=FORMAT_NAMES
@@ -175,9 +176,30 @@ def decode_grey(stream: BinaryIO, source: str) -> np.ndarray:
         raise ImageError(N_("{path}: not enough memory to decode the image"), path=source) from None
     except Exception as exc:  # a decoder's failure: Pillow's plugins raise anything from OSError to IndexError
         reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+        if (
+            isinstance(exc, OSError) and "truncated" in reason.lower()
+        ):  # "image file is truncated", "Truncated File Read"
+            raise ImageError(
+                N_("{path}: the image file is truncated (it ends before its last pixel); save or download it again"),
+                path=source,
+            ) from None
         raise ImageError(
             N_("{path}: cannot decode the image ({reason}); is it truncated or damaged?"), path=source, reason=reason
         ) from None
+
+
+def _bomb(source: str, exc: Exception) -> ImageError:
+    """Pillow's own refusal of a header claiming more pixels than it decodes, in this tool's words: the pixels Pillow
+    counted (in its message, the only place it gives them), against this tool's limit."""
+    found = re.search(r"\((\d+) pixels\)", str(exc))
+    if found is None:
+        template = N_("{path}: more pixels than the {limit:,} this tool decodes (a decompression bomb?); scale it down")
+        return ImageError(template, path=source, limit=MAX_PIXELS)
+    template = N_(
+        "{path}: {pixels:,} pixels, more than the {limit:,} this tool decodes (a decompression bomb?); scale the "
+        "picture down first"
+    )
+    return ImageError(template, path=source, pixels=int(found.group(1)), limit=MAX_PIXELS)
 
 
 def _jpeg_in_bands(stream: BinaryIO) -> bool:
@@ -323,12 +345,9 @@ def _ink(grey: np.ndarray, source: str) -> np.ndarray:
     or a shadow, does not read as ink.
     """
     edges = (grey[0], grey[-1], grey[:, 0], grey[:, -1])
-    background = float(np.quantile(np.concatenate(edges), 0.5))
     steps = np.concatenate([np.diff(edge) for edge in edges])  # blind to light that varies smoothly
     noise = 1.4826 * float(np.quantile(np.abs(steps), 0.5)) / np.sqrt(2) if steps.size else 0.0
-    k = min(EXTREME_PIXELS, grey.size) - 1
-    flat = np.partition(grey.ravel(), (k, grey.size - 1 - k))
-    dark_ink = background - flat[k] >= flat[grey.size - 1 - k] - background
+    dark_ink = ink_is_dark(grey)
     ink = _paper(grey, dark_ink) - grey if dark_ink else grey - _paper(grey, dark_ink)
     np.clip(ink, 0.0, None, out=ink)
     top = float(np.quantile(ink, 0.995)) if ink.size > 400 else float(ink.max())
@@ -341,6 +360,16 @@ def _ink(grey: np.ndarray, source: str) -> np.ndarray:
             N_("{path}: no digit found (the whole picture reads as ink: a gradient or a texture?)"), path=source
         )
     return ink
+
+
+def ink_is_dark(grey: np.ndarray) -> bool:
+    """Whether the digit is darker than its background (ink on paper) rather than lighter (chalk, MNIST): the side
+    where the picture's few most extreme pixels stray furthest from the border's level."""
+    edges = (grey[0], grey[-1], grey[:, 0], grey[:, -1])
+    background = float(np.quantile(np.concatenate(edges), 0.5))
+    k = min(EXTREME_PIXELS, grey.size) - 1
+    flat = np.partition(grey.ravel(), (k, grey.size - 1 - k))
+    return bool(background - flat[k] >= flat[grey.size - 1 - k] - background)
 
 
 def _paper(grey: np.ndarray, dark_ink: bool) -> np.ndarray:

@@ -30,7 +30,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
 
 from .. import __version__
-from ..errors import ImageError, MnistInferError
+from ..errors import N_, ImageError, MnistInferError, Phrase
 from ..i18n import translator
 from . import api
 from .hosts import HostPolicy, display_host
@@ -50,9 +50,13 @@ BODIES = 4  #: bodies of ``max_body`` bytes in memory at once, received and not 
 #: What the log escapes, as http.server does: the C0 and C1 control characters (a terminal obeys them).
 _CONTROL = {code: f"\\x{code:02x}" for code in (*range(0x20), *range(0x7F, 0xA0))}
 
-SEND_THE_FILE = "send the image file's bytes as the body (curl --data-binary @digit.png)"
-_DIGIT_PATH = re.compile(r"/api/digit/(\d{1,9})")
-API_SUMMARY = "the API is POST /api/predict (an image file as the body), GET /api/info, GET /api/digit/<index>"
+SEND_THE_FILE = N_("send the image file's bytes as the body (curl --data-binary @digit.png)")
+#: A test digit by index: any number of up to 30 digits (one out of range is told so), or none.
+_DIGIT_PATH = re.compile(r"/api/digit/(-?[0-9]{1,30})")
+API_SUMMARY = N_(
+    "the API is POST /api/predict (an image file as the body), GET /api/info, GET /api/messages, GET /api/digit/<index>"
+)
+BUSY = N_("busy: too many pictures at once; try again")
 
 
 class PageServer(ThreadingHTTPServer):
@@ -154,9 +158,9 @@ class Handler(BaseHTTPRequestHandler):
         elif match := _DIGIT_PATH.fullmatch(path):
             self._answer(lambda: api.test_digit(self.server.model, int(match.group(1)), self._query().get("network")))
         elif path == "/api/predict":
-            self._send_error(HTTPStatus.METHOD_NOT_ALLOWED, "POST the image file as the body", allow="POST")
+            self._send_error(HTTPStatus.METHOD_NOT_ALLOWED, N_("POST the image file as the body"), allow="POST")
         else:
-            self._send_error(HTTPStatus.NOT_FOUND, f"no such page: {path}; {API_SUMMARY}")
+            self._send_error(HTTPStatus.NOT_FOUND, N_("no such page: {path}; {api}"), path=path, api=API_SUMMARY)
 
     def do_HEAD(self) -> None:
         self.do_GET()
@@ -168,7 +172,7 @@ class Handler(BaseHTTPRequestHandler):
         if path != "/api/predict":
             known = path in self.server.static or path in ("/api/info", "/api/messages") or _DIGIT_PATH.fullmatch(path)
             status = HTTPStatus.METHOD_NOT_ALLOWED if known else HTTPStatus.NOT_FOUND
-            self._send_error(status, f"POST {path}: {API_SUMMARY}", close=True)
+            self._send_error(status, N_("POST {path}: {api}"), close=True, path=path, api=API_SUMMARY)
             return
         length = self._body_length()
         if length is None:
@@ -179,7 +183,7 @@ class Handler(BaseHTTPRequestHandler):
             if data is None:
                 return
             if not self.server.decoding.acquire(timeout=QUEUE_SECONDS):
-                self._send_error(HTTPStatus.SERVICE_UNAVAILABLE, "busy: too many pictures at once; try again")
+                self._send_error(HTTPStatus.SERVICE_UNAVAILABLE, BUSY)
                 return
             try:
                 self._answer(lambda: api.predict_image(self.server.model, data, self._query().get("network")))
@@ -199,47 +203,49 @@ class Handler(BaseHTTPRequestHandler):
         """Refuse (and say why) a request that does not name this server: the DNS-rebinding guard."""
         hosts, host, origins = self.server.hosts, self.headers.get("Host"), self.headers.get_all("Origin", [])
         if len(self.headers.get_all("Host", [])) > 1:
-            self._send_error(HTTPStatus.BAD_REQUEST, "more than one Host header", close=True)
+            self._send_error(HTTPStatus.BAD_REQUEST, N_("more than one Host header"), close=True)
             return True
         if not hosts.allows_host_header(host):
-            self._send_error(
-                HTTPStatus.FORBIDDEN if host else HTTPStatus.BAD_REQUEST,
-                f"Host {host!r} is not this server; use {self.server.url}" if host else "no Host header",
-                close=True,
-            )
+            if host:
+                template = N_("Host {host!r} is not this server; use {url}")
+                self._send_error(HTTPStatus.FORBIDDEN, template, close=True, host=host, url=self.server.url)
+            else:
+                self._send_error(HTTPStatus.BAD_REQUEST, N_("no Host header"), close=True)
             return True
         if len(origins) > 1 or not hosts.allows_origin(origins[0] if origins else None, host):
-            self._send_error(HTTPStatus.FORBIDDEN, "requests from other sites are refused", close=True)
+            self._send_error(HTTPStatus.FORBIDDEN, N_("requests from other sites are refused"), close=True)
             return True
         return False
 
     def _body_length(self) -> int | None:
         """The declared body length, or None after refusing the request (the body is left unread)."""
         if "Transfer-Encoding" in self.headers:
-            self._send_error(HTTPStatus.LENGTH_REQUIRED, "send the body with a Content-Length, not chunked", True)
+            self._send_error(HTTPStatus.LENGTH_REQUIRED, N_("send the body with a Content-Length, not chunked"), True)
             return None
         declared = self.headers.get_all("Content-Length", [])
         if not declared:
-            self._send_error(HTTPStatus.LENGTH_REQUIRED, f"no Content-Length: {SEND_THE_FILE}", True)
+            self._send_error(HTTPStatus.LENGTH_REQUIRED, N_("no Content-Length: {send}"), True, send=SEND_THE_FILE)
             return None
         digits = declared[0].strip()
         if len(declared) > 1 or not (digits.isascii() and digits.isdigit()):  # "²" and "٣" are digits to isdigit()
             shown = ", ".join(declared)
-            self._send_error(HTTPStatus.BAD_REQUEST, f"Content-Length {shown[:40]!r} is not a number", close=True)
+            template = N_("Content-Length {value!r} is not a number")
+            self._send_error(HTTPStatus.BAD_REQUEST, template, close=True, value=shown[:40])
             return None
         length = int(digits) if len(digits) < 16 else self.server.max_body + 1  # int() refuses 5,000 digits
         if length > self.server.max_body:
             self._send_error(
                 HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-                f"the picture is larger than the {self.server.max_body:,} bytes accepted; scale it down or crop it",
+                N_("the picture is larger than the {limit:,} bytes accepted; scale it down or crop it"),
                 close=True,
+                limit=self.server.max_body,
             )
             return None
         if length == 0:
-            self._send_error(HTTPStatus.BAD_REQUEST, f"empty body: {SEND_THE_FILE}")
+            self._send_error(HTTPStatus.BAD_REQUEST, N_("empty body: {send}"), send=SEND_THE_FILE)
             return None
         if self.headers.get_content_type() == "multipart/form-data":
-            self._send_error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, f"a form upload: {SEND_THE_FILE}", True)
+            self._send_error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, N_("a form upload: {send}"), True, send=SEND_THE_FILE)
             return None
         return length
 
@@ -256,12 +262,12 @@ class Handler(BaseHTTPRequestHandler):
                 if not chunk:
                     break
                 if not self.server.hold(len(chunk)):
-                    self._send_error(HTTPStatus.SERVICE_UNAVAILABLE, "busy: too many pictures at once; try again", True)
+                    self._send_error(HTTPStatus.SERVICE_UNAVAILABLE, BUSY, True)
                     return None
                 chunks.append(chunk)
                 self.held += len(chunk)
         except TimeoutError:
-            self._send_error(HTTPStatus.REQUEST_TIMEOUT, "the body arrived too slowly", close=True)
+            self._send_error(HTTPStatus.REQUEST_TIMEOUT, N_("the body arrived too slowly"), close=True)
             return None
         if self.held < length:
             self.close_connection = True  # the client went away mid-body: nobody to answer
@@ -275,7 +281,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def _translate(self) -> Callable[[str], str]:
         """``_`` in the language the request asks for: ``?lang=``, else its Accept-Language, else English."""
-        return translator(api.language(self._query().get("lang"), self.headers.get("Accept-Language")))
+        headers = getattr(self, "headers", None)  # none yet when the request line itself is refused
+        wanted = headers.get("Accept-Language") if headers is not None else None
+        return translator(api.language(self._query().get("lang") if hasattr(self, "path") else None, wanted))
 
     def _answer(self, compute: Callable[[], dict[str, object]]) -> None:
         try:
@@ -288,7 +296,8 @@ class Handler(BaseHTTPRequestHandler):
             self._send_error(HTTPStatus.INTERNAL_SERVER_ERROR, exc.render(self._translate()))
         except Exception as exc:  # never a traceback to the client, never a dead server
             self.server.say(f"mnist-infer serve: internal error on {self.command} {self.path}: {exc!r}")
-            self._send_error(HTTPStatus.INTERNAL_SERVER_ERROR, f"internal error ({type(exc).__name__}: {exc})")
+            template = N_("internal error ({kind}: {reason})")
+            self._send_error(HTTPStatus.INTERNAL_SERVER_ERROR, template, kind=type(exc).__name__, reason=str(exc))
         else:
             self._send_json(HTTPStatus.OK, payload)
 
@@ -296,7 +305,13 @@ class Handler(BaseHTTPRequestHandler):
         body = json.dumps(payload, allow_nan=False, separators=(",", ":")).encode()
         self._send(status, body, "application/json", cache="no-store", close=close, allow=allow)
 
-    def _send_error(self, status: int, message: str, close: bool = False, allow: str | None = None) -> None:
+    def _send_error(
+        self, status: int, message: str, close: bool = False, allow: str | None = None, **fields: object
+    ) -> None:
+        """``message``: a sentence already in the request's language, or a template (``N_``) with its ``fields``,
+        made here in the language the request asks for (``?lang=``, Accept-Language), as the API's other answers."""
+        if isinstance(message, Phrase):
+            message = MnistInferError(message, **fields).render(self._translate())
         self._send_json(status, {"error": " ".join(message.split())}, close=close, allow=allow)
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..i18n import _, language
+from ..i18n import _, language, ngettext
 from . import Block, Text, cells, justify, progress, to_terminal
 from .plots import figure, hangul_font, save_figure
 
@@ -27,6 +27,13 @@ def _cell(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.4f}" if value == 0 or 1e-3 <= abs(value) < 1e4 else f"{value:.2e}"
     return f"{value:,}" if isinstance(value, int) else _(str(value))  # a label of the book's figure
+
+
+def _header(key: str) -> str:
+    """A column's header: its name, or for a number (the loss curves' columns) that many iterations."""
+    if key.replace(",", "").isdigit():
+        return ngettext("{count} iteration", "{count} iterations", int(key.replace(",", ""))).format(count=key)
+    return _(key)
 
 
 class Display:
@@ -50,7 +57,7 @@ class Display:
         values, blocks = [_cell(value) for value in row.values()], []
         if list(row) != self.columns:
             self.columns = list(row)
-            headers = [_(key) for key in row]
+            headers = [_header(key) for key in row]
             self.widths = [max(cells(h), cells(c), 10) for h, c in zip(headers, values, strict=True)]
             self.widths[0] = max(self.widths[0], 26)  # the first column names things: "sigmoid, std 0.01"…
             blocks.append(Text(self._line(headers), "bold"))
@@ -98,7 +105,7 @@ def _conclusion(result: Experiment) -> str:
         ),
         "hyperparameters": _(
             "The best {best} trials' learning rates lie from {best_lr[0]:.4f} to {best_lr[1]:.4f}, within "
-            "{decades:.1f} of the 4 decades searched (validation accuracy up to {best_validation:.2f})."
+            "{decades:.1f} of the 4 decades searched (validation accuracy up to {best_validation:.4f})."
         ),
     }[name].format(**s)
 
@@ -106,7 +113,10 @@ def _conclusion(result: Experiment) -> str:
 def experiment_view(result: Experiment, saved: Path | None = None, note: str | None = None) -> list[Block]:
     holds = _("the book's conclusion holds") if result.summary["holds"] else _("the book's conclusion does NOT hold")
     style = "bold green" if result.summary["holds"] else "bold red"
-    blocks = [Text(_conclusion(result)), Text(f"{holds} ({_(result.book)}; {result.seconds:.1f} s)", style)]
+    ending = _("{holds} ({book}; {seconds:.1f} s)").format(holds=holds, book=_(result.book), seconds=result.seconds)
+    blocks = [Text(_conclusion(result)), Text(ending, style)]
+    if result.name == "batch-norm" and any(None in curve for curve in result.series["without"]):  # under the table
+        blocks.insert(0, Text(_("–: diverged (its loss overflowed): no accuracy from then on"), "dim"))
     blocks += [Text(_("Figure: {path}").format(path=saved))] if saved is not None else []
     return blocks + ([Text(note, "yellow")] if note else [])
 

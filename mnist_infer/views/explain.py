@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import N_
-from ..i18n import _
+from ..i18n import _, ngettext
 from . import Bars, Block, Picture, Pictures, Table, Text, source_name, split_name
 from .plots import figure, save_figure
 
 _LEVELS = " ▁▂▃▄▅▆▇█"
-_PIXELS = N_("pixels")
+_PIXELS = N_("pixels")  #: a count of pixels (shift, thicken, thin): "1 pixel", "2 pixels" (:func:`_strength`)
 _UNITS = {"shift": _PIXELS, "rotate": N_("degrees, either way"), "scale": N_("times larger or smaller"),
           "thicken": _PIXELS, "thin": _PIXELS, "blur": N_("Gaussian σ, pixels"), "noise": N_("Gaussian σ")}  # fmt: skip
 #: The changes' names as people read them (the JSON keeps data.augment's).
@@ -152,7 +152,7 @@ def reliability_view(result) -> list[Block]:
     headers = (_("weights"), "P", _("answered"), _("coverage"), _("accuracy"))
     blocks: list[Block] = [Table(title.format(total=reports[0]["total"]), headers, rows, frozenset({1, 2, 3, 4}))]
     for r in reports:
-        rows = [(f"{d['low']:.1f}–{d['high']:.1f}", f"{d['count']:,}", f"{d['confidence']:.3f}", f"{d['accuracy']:.3f}")
+        rows = [(f"{d['low']:.1f}–{d['high']:.1f}", f"{d['count']:,}", f"{d['confidence']:.4f}", f"{d['accuracy']:.4f}")
                 for d in r["reliability"]]  # fmt: skip
         title = _("Reliability of {weights}: accuracy per tenth of confidence").format(weights=Path(r["weights"]).name)
         headers = (_("confidence"), _("images"), _("mean confidence"), _("accuracy"))
@@ -182,8 +182,14 @@ def reliability_figure(result, path):
     return save_figure(fig, path)
 
 
+def _strength(change: str, strength: float) -> str:
+    if _UNITS[change] is _PIXELS:
+        return ngettext("{count:g} pixel", "{count:g} pixels", 1 if strength == 1 else 2).format(count=strength)
+    return f"{strength:g} {_(_UNITS[change])}"
+
+
 def robustness_view(result) -> list[Block]:
-    rows = [(_(_CHANGES[c["change"]]), f"{c['strength']:g} {_(_UNITS[c['change']])}" if c["strength"] else "",
+    rows = [(_(_CHANGES[c["change"]]), _strength(c["change"], c["strength"]) if c["strength"] else "",
              *(f"{a:.4f}" for a in c["accuracy"])) for c in result.to_dict()["changes"]]  # fmt: skip
     names = [Path(path).name for path in result.weights]
     title = _("Accuracy on {total:,} test digits, changed (seed {seed})").format(total=result.total, seed=result.seed)

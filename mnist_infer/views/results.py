@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..catalog import KnownFile
-from ..i18n import _
+from ..i18n import _, ngettext
 from ..paths import is_packaged
 from . import Bars, Block, Cell, Picture, Pictures, Table, Text, explain, source_name, split_name
 from .experiments import experiment_view
@@ -48,7 +48,7 @@ def book_figure(known: KnownFile | None, correct: int | None = None) -> str | No
     outcome = (
         _("reproduced")
         if correct == known.test_correct
-        else _("got {accuracy} instead").format(accuracy=correct / 10_000)
+        else _("got {accuracy:.4f} instead").format(accuracy=correct / 10_000)
     )
     return f"{line} — {outcome}"
 
@@ -97,9 +97,11 @@ def digits_view(result) -> list[Block]:
         path, (width, height) = result.saved
         blocks.append(
             Text(
-                _("saved {count} digit(s) to {path} ({width}×{height} pixels)").format(
-                    count=len(result.indices), path=path, width=width, height=height
-                )
+                ngettext(
+                    "saved {count} digit to {path} ({width}×{height} pixels)",
+                    "saved {count} digits to {path} ({width}×{height} pixels)",
+                    len(result.indices),
+                ).format(count=len(result.indices), path=path, width=width, height=height)
             )
         )
     return blocks
@@ -107,6 +109,14 @@ def digits_view(result) -> list[Block]:
 
 def verdict(right: bool) -> str:
     return "✓" if right else "✗"
+
+
+def _dark_ink(preview: np.ndarray) -> bool:
+    """Whether a user's picture has dark ink: drawn in characters inverted, so that its ink is dense (``@``), as an
+    MNIST digit's is, whichever way round the picture is."""
+    from ..data.pictures import ink_is_dark
+
+    return ink_is_dark(preview.astype(np.float32) / 255.0)
 
 
 def predictions_view(result, show_input: bool = False, saved: tuple[int, Path] | None = None) -> list[Block]:
@@ -139,23 +149,18 @@ def predictions_view(result, show_input: bool = False, saved: tuple[int, Path] |
         if item.preview is None:
             blocks.append(Picture(item.image))
         elif show_input:
-            blocks.append(
-                Pictures(
-                    [
-                        Picture(item.preview, _("your picture"), dark_ink=True),
-                        Picture(item.image, _("what the network sees (28×28)")),
-                    ]
-                )
-            )
+            yours = Picture(item.preview, _("your picture"), dark_ink=_dark_ink(item.preview))
+            blocks.append(Pictures([yours, Picture(item.image, _("what the network sees (28×28)"))]))
         else:
-            blocks.append(Picture(item.preview, dark_ink=True))
+            blocks.append(Picture(item.preview, dark_ink=_dark_ink(item.preview)))
         blocks.append(Bars([float(p) for p in item.probabilities], item.prediction))
     sources = [_("weights: {source}").format(source=source(result.weights))]
     if result.data is not None:
         sources.append(_("test images: {source}").format(source=source(result.data)))
     blocks.append(Text("; ".join(sources), "dim"))
     if saved is not None:
-        blocks.append(Text(_("saved {count} input(s) to {path}").format(count=saved[0], path=saved[1])))
+        saying = ngettext("saved {count} input to {path}", "saved {count} inputs to {path}", saved[0])
+        blocks.append(Text(saying.format(count=saved[0], path=saved[1])))
     return blocks
 
 
@@ -167,11 +172,13 @@ def evaluation_view(evaluation) -> list[Block]:
     lines = [
         Text(_("evaluate {weights}").format(weights=source(e.weights)), "bold"),
         Text(_("network: {architecture}").format(architecture=network_name(e.architecture)), "dim"),
-        Text(_("Accuracy:{accuracy}").format(accuracy=e.accuracy), "bold"),
+        Text(_("Accuracy: {accuracy:.4f}").format(accuracy=e.accuracy), "bold"),
         Text(
-            _("{correct:,} of {total:,} {split} images correct").format(
-                correct=e.correct, total=e.total, split=split_name(e.split)
-            )
+            ngettext(
+                "{correct:,} of {total:,} {split} image correct",
+                "{correct:,} of {total:,} {split} images correct",
+                e.total,
+            ).format(correct=e.correct, total=e.total, split=split_name(e.split))
         ),
         Text(_("{split} images: {source}").format(split=split_name(e.split), source=source(e.data[0])), "dim"),
         Text(
@@ -187,17 +194,26 @@ def evaluation_view(evaluation) -> list[Block]:
     elif e.known is not None and e.known.reupload:
         lines.append(Text(book_figure(e.known), "yellow"))
     headers = (_("digit"), _("support"), _("correct"), _("precision"), _("recall"), "F1")
+    predicted = e.confusion.sum(axis=0)
     rows = [
-        (str(r.digit), f"{r.support:,}", f"{r.correct:,}", f"{r.precision:.4f}", f"{r.recall:.4f}", f"{r.f1:.4f}")
+        (str(r.digit), f"{r.support:,}", f"{r.correct:,}", _score(r.precision, predicted[r.digit]),
+         _score(r.recall, r.support), _score(r.f1, min(r.support, predicted[r.digit])))
         for r in e.per_class
-    ]
+    ]  # fmt: skip
+    undefined = [Text(_("–: not defined (no image of that digit, or none classified as it)"), "dim")]
     return [
         *lines,
         Text(""),
         Table(_("Per class"), headers, rows, frozenset(range(6))),
+        *(undefined if any("–" in row for row in rows) else []),
         Text(""),
         confusion_table(e.confusion),
     ]
+
+
+def _score(value: float, images: int) -> str:
+    """A precision, recall or F1 over ``images`` images: "–" over none (a fraction of nothing, not 0)."""
+    return f"{value:.4f}" if images else "–"
 
 
 def confusion_table(confusion: np.ndarray) -> Table:
@@ -246,7 +262,8 @@ def comparison_view(comparison) -> list[Block]:
         rows = [(names[i], *(f"{int(n):,}" for n in pairs[i])) for i in range(len(evaluations))]
         columns = frozenset(range(1, len(names) + 1))
         blocks.append(Table(_("Images on which two of them disagree"), ("", *names), rows, columns))
-    recall = [(str(d), *(f"{e.per_class[d].recall:.4f}" for e in evaluations)) for d in range(len(first.confusion))]
+    recall = [(str(d), *(_score(e.per_class[d].recall, e.per_class[d].support) for e in evaluations))
+              for d in range(len(first.confusion))]  # fmt: skip
     blocks += [Text(""), Table(_("Recall per digit"), (_("digit"), *names), recall, frozenset(range(len(names) + 1)))]
     return blocks
 
@@ -265,7 +282,9 @@ def downloads_view(report) -> list[Block]:
     for item in report.files:
         failed = item.status == "failed"
         if failed:
-            origin = _("{count} source(s) failed, see below").format(count=len(item.attempts))
+            count = len(item.attempts)
+            origin = ngettext("{count} source failed, see below", "{count} sources failed, see below", count)
+            origin = origin.format(count=count)
         elif item.source and is_packaged(item.source):
             origin = _("packaged with mnist-infer")
         elif item.source:

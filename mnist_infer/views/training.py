@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..i18n import _
+from ..i18n import _, ngettext
 from . import Block, Text, cells, justify, to_terminal
 
 _WIDTHS = (7, 10, 10, 9, 9, 8)
@@ -105,8 +105,12 @@ class TrainingDisplay:
             line = self._row(cells)
         self._write([Text(line)])
         if record.interrupted:
-            self._write([Text(_("* interrupted: its scores are over the {count:,} batches it trained").format(
-                count=record.batches), "dim")])  # fmt: skip
+            over = ngettext(
+                "* interrupted: its scores are over the {count:,} batch it trained",
+                "* interrupted: its scores are over the {count:,} batches it trained",
+                record.batches,
+            )
+            self._write([Text(over.format(count=record.batches), "dim")])  # fmt: skip
 
     def title(self, result) -> str:
         return describe(result.config, result.train_images)
