@@ -31,7 +31,7 @@ from urllib.parse import unquote, urlparse
 
 from . import __version__
 from .catalog import BOOK_WEIGHTS, FILES, SPLIT_FILES, KnownFile
-from .errors import N_, DownloadError
+from .errors import N_, DownloadError, MnistInferError
 from .i18n import _
 from .paths import (
     NotRegularFile,
@@ -96,18 +96,22 @@ class DownloadReport(NamedTuple):
     def to_dict(self) -> dict[str, object]:
         return {"data_dir": str(self.data_dir), "files": [report.to_dict() for report in self.files]}
 
-    def error(self) -> DownloadError:
-        """One short line: what could not be fetched, how many sources were tried, the first reason, the way out."""
+    def error(self, *, mirrored: bool = False, verbose: bool = False) -> DownloadError:
+        """One short line: what could not be fetched, how many sources were tried, the first reason, and the ways out
+        the user has not taken yet (a mirror, skipping the weights, ``-v``)."""
         failed = self.failed
         first = next((a for r in failed for a in r.attempts), None)
         weights = {r.name for r in failed} & {*BOOK_WEIGHTS}
         return DownloadError(
-            N_("could not fetch {names} ({count} of {total} file(s); tried {tried} source(s), first: {first}); give a "
-               "copy with --mirror DIR_OR_URL or ${env}{weights}, or -v for details"),
+            N_("could not fetch {names} ({count} of {total} file(s); tried {tried} source(s), first: {first})"
+               "{mirror}{weights}{details}"),
             names=", ".join(r.name for r in failed), count=len(failed), total=len(self.files),
-            tried=max(len(r.attempts) for r in failed), env=MIRRORS_ENV,
+            tried=max(len(r.attempts) for r in failed),
             first=f"{first.source}: {first.error[:120]}" if first else N_("no source to try"),
-            weights=N_(" (or skip the weights with --no-weights)") if weights else "",
+            mirror="" if mirrored else MnistInferError(N_("; give a copy with --mirror DIR_OR_URL or ${env}"),
+                                                       env=MIRRORS_ENV),
+            weights=N_("; or skip the weights with --no-weights") if weights else "",
+            details="" if verbose else N_("; -v lists every source tried"),
         )  # fmt: skip
 
 

@@ -121,6 +121,7 @@ def test_download_of_packaged_files_copies_them_without_network(tmp_path: Path, 
     assert_verified(tmp_path, *PACKAGED)
     table = download_cli(runner, tmp_path / "again", "--split", "test", *packaged_only, env={"COLUMNS": "200"})
     assert table.exit_code == 0 and table.stdout.count("packaged with mnist-infer") == 4
+    assert table.stdout.count("copied") == 4 and "downloaded" not in table.stdout  # nothing came over the network
 
 
 def test_packaged_copies_are_used_with_only_mirrors_too(tmp_path: Path, runner: CliRunner) -> None:
@@ -253,7 +254,8 @@ def test_wrong_bytes_everywhere_leave_nothing_on_disk(server, tmp_path: Path, ru
     sha = FILES["params.pkl"].sha256
     assert line.startswith("Error: could not fetch params.pkl (1 of 3 file(s); tried 2 source(s), first: ")
     assert f"first: {server.url}/a/params.pkl: wrong bytes: expected sha256 {sha[:40]}" in line
-    assert line.endswith("$MNIST_INFER_MIRRORS (or skip the weights with --no-weights), or -v for details")
+    # Mirrors given and -v: the ways out still open are named, not those taken.
+    assert line.endswith("2 source(s), first: …)"[-1] + "; or skip the weights with --no-weights")
     assert len(line) < 400
     assert len(attempts) == 2
     assert attempts[0].startswith(f"params.pkl: {server.url}/a/params.pkl: wrong bytes: expected sha256 {sha}, got ")
@@ -317,7 +319,7 @@ def test_unreachable_hosts_fail_fast_with_every_answer(tmp_path: Path, runner: C
     failed = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "params.pkl")
     assert line.startswith(f"Error: could not fetch {', '.join(failed)} (3 of 7 file(s); tried 2 source(s), ")
     assert f"first: {dead}train-images-idx3-ubyte.gz: " in line and "Connection refused)" in line
-    assert "(or skip the weights with --no-weights)" in line
+    assert line.endswith("; or skip the weights with --no-weights")
     for name in failed:
         assert f"{name}: {dead}{name}: Connection refused" in attempts or any(
             a.startswith(f"{name}: {dead}{name}: skipped") for a in attempts
@@ -385,7 +387,8 @@ def test_download_cli_table_in_a_pipe(params_on_server, tmp_path: Path, runner: 
     assert result.exit_code == 0, result.output
     assert "params.pkl" in result.stdout and "sha256 ✓" in result.stdout
     assert result.stdout.count("packaged with mnist-infer") == 2 and f"{server.url}/a/" in result.stdout
-    assert "downloaded" in result.stdout and "\r" not in result.stdout  # no animation in a pipe
+    assert result.stdout.count("downloaded") == 1 and result.stdout.count("copied") == 2
+    assert "\r" not in result.stdout  # no animation in a pipe
     assert [r.path for r in server.requests] == ["/a/params.pkl"]
     again = download_cli(runner, tmp_path, *args)
     assert again.stdout.count("present") == 3 and "already here" in again.stdout
@@ -538,3 +541,18 @@ def test_the_library_refuses_timeouts_that_are_not_sane(tmp_path: Path, timeout)
     with pytest.raises(DownloadError, match="expected seconds between 0 and 3600"):
         download(tmp_path, plan("test", mirrors=["/nowhere"], only_mirrors=True), timeout=timeout)
     assert not tmp_path.joinpath(IMAGES).exists()
+
+
+def test_a_failure_names_the_ways_out_not_yet_taken(tmp_path: Path, runner: CliRunner) -> None:
+    nowhere = str(tmp_path / "nowhere")
+    bare = download_cli(runner, tmp_path / "a", "--split", "test", "--weights", "params.pkl", "--only-mirrors",
+                        "--mirror", nowhere)  # fmt: skip
+    line = error_lines(bare)[-1]
+    assert "--mirror DIR_OR_URL" not in line and line.endswith("; -v lists every source tried")
+    assert "; or skip the weights with --no-weights" in line
+    from mnist_infer.download import Attempt, DownloadReport, FileReport
+
+    failed = FileReport("params.pkl", tmp_path / "params.pkl", "failed", attempts=[Attempt("https://x/", "refused")])
+    line = DownloadReport(tmp_path, [failed]).error().render()
+    assert line.endswith("; give a copy with --mirror DIR_OR_URL or $MNIST_INFER_MIRRORS; or skip the weights with "
+                         "--no-weights; -v lists every source tried")  # fmt: skip

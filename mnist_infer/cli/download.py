@@ -101,4 +101,4 @@ def download(
             for attempt in item.attempts:
                 click.echo(f"{item.name}: {attempt.source}: {attempt.error}", err=True)
     if report.failed:
-        raise report.error()
+        raise report.error(mirrored=bool(sources), verbose=verbose)

@@ -6,6 +6,7 @@ Each function takes one kind of result and says it, in the user's language; noth
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlparse
 
 import numpy as np
 
@@ -277,14 +278,15 @@ def downloads_view(report) -> list[Block]:
         "content-sha256": _("content sha256 ✓ (re-gzipped)"),
         "content-md5": _("content md5 ✓"),
     }
-    statuses = {"present": _("present"), "downloaded": _("downloaded"), "failed": _("failed")}
+    statuses = {"present": _("present"), "downloaded": _("downloaded"), "failed": _("failed"), "copied": _("copied")}
     rows = []
     for item in report.files:
-        failed = item.status == "failed"
+        failed, status = item.status == "failed", item.status
+        if status == "downloaded" and item.source and urlparse(item.source).scheme not in ("http", "https"):
+            status = "copied"  # from the package or a mirror on this machine: nothing came over the network
         if failed:
             count = len(item.attempts)
-            origin = ngettext("{count} source failed, see below", "{count} sources failed, see below", count)
-            origin = origin.format(count=count)
+            origin = ngettext("{count} source failed", "{count} sources failed", count).format(count=count)
         elif item.source and is_packaged(item.source):
             origin = _("packaged with mnist-infer")
         elif item.source:
@@ -296,7 +298,7 @@ def downloads_view(report) -> list[Block]:
                 item.name,
                 f"{item.size:,}" if item.size is not None else "",
                 Cell("✗", "red") if failed else checks.get(item.verified or "", ""),
-                Cell(statuses[item.status], "red" if failed else "green"),
+                Cell(statuses[status], "red" if failed else "green"),
                 origin,
             )
         )
