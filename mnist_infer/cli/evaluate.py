@@ -9,7 +9,9 @@ import click
 from ..catalog import DEFAULT_BATCH_SIZE
 from ..i18n import _
 from .options import (
+    FileName,
     ImageRange,
+    Number,
     command,
     data_dir_option,
     figure_option,
@@ -49,7 +51,7 @@ mnist-infer evaluate --robustness --weights deep_convnet_params.pkl""",
 @click.option(
     "--errors",
     "errors_png",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FileName(dir_okay=False),
     metavar=_("FILE"),
     help=_("Write a gallery of the misclassified digits, most confident mistakes first (of the first weights)."),
 )
@@ -58,7 +60,7 @@ mnist-infer evaluate --robustness --weights deep_convnet_params.pkl""",
 )
 @click.option(
     "--reject",
-    type=click.FloatRange(0, 1),
+    type=Number(0, 1),
     metavar="P",
     help=_("Coverage and accuracy when the network may abstain below confidence P, the curve over P and a "
            "reliability diagram."),

@@ -4,6 +4,7 @@ the ranges of images a command may take."""
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -107,10 +108,42 @@ TYPE_METAVARS = {
 }
 
 
+class Number(click.FloatRange):
+    """A finite number, in a range if one is given: NaN passes a range's comparisons, and infinity is never a
+    setting. The one float type of every option."""
+
+    def convert(self, value, param, ctx) -> float:
+        number = super().convert(value, param, ctx)
+        check_finite(number, value, param, ctx)
+        return number
+
+    def _describe_range(self) -> str:
+        return "" if self.min is None and self.max is None else super()._describe_range()  # no "x<=None"
+
+
+def check_finite(number: float, value, param: click.Parameter | None, ctx: click.Context | None) -> None:
+    """A usage error unless ``number`` (read from ``value``) is a finite number."""
+    if not math.isfinite(number):
+        raise click.BadParameter(_("{value!r} is not a finite number").format(value=str(value)), ctx, param)
+
+
+class FileName(click.Path):
+    """A path, never empty (an empty name would mean the current folder): the one path type of every option."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("path_type", Path)
+        super().__init__(**kwargs)
+
+    def convert(self, value, param, ctx):
+        if not str(value):
+            self.fail(_("an empty file name"), param, ctx)
+        return super().convert(value, param, ctx)
+
+
 def data_dir_option(func: Callable) -> Callable:
     return click.option(
         "--data-dir",
-        type=click.Path(file_okay=False, path_type=Path),
+        type=FileName(file_okay=False),
         help=_(
             "Directory holding the MNIST files and weights [default: $MNIST_INFER_HOME, else "
             "$XDG_CACHE_HOME/mnist-infer, else ~/.cache/mnist-infer]."
@@ -134,9 +167,9 @@ def weights_option(func: Callable | None = None, *, multiple: bool = False) -> C
     )
     if multiple:
         help += " " + _("Repeat to compare several on the same images.")
-    return click.option(
-        "--weights", multiple=multiple, type=click.Path(dir_okay=False, path_type=Path), metavar=_("FILE"), help=help
-    )(func)
+    return click.option("--weights", multiple=multiple, type=FileName(dir_okay=False), metavar=_("FILE"), help=help)(
+        func
+    )
 
 
 def json_option(func: Callable) -> Callable:
@@ -197,7 +230,7 @@ def figure_option(func: Callable) -> Callable:
 
     return click.option(
         "--save",
-        type=click.Path(dir_okay=False, path_type=Path),
+        type=FileName(dir_okay=False),
         metavar=_("FILE.png"),
         callback=check,
         help=_("Also draw it as a PNG figure."),

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..i18n import _
-from .options import command, data_dir_option, json_option, split_option
+from .options import FileName, command, data_dir_option, json_option, split_option
 
 
 @command(
@@ -28,7 +28,7 @@ mnist-infer show --mean --save means.png""",
 @split_option
 @click.option(
     "--save",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FileName(dir_okay=False),
     metavar=_("FILE"),
     help=_("Also write the digits side by side to a picture (.png, .jpg, .bmp, .gif, .webp or .tiff)."),
 )

@@ -10,7 +10,18 @@ from pathlib import Path
 import click
 
 from ..i18n import _
-from .options import ImageRange, Registry, command, data_dir_option, json_option, malloc_thresholds, workers
+from .options import (
+    FileName,
+    ImageRange,
+    Number,
+    Registry,
+    check_finite,
+    command,
+    data_dir_option,
+    json_option,
+    malloc_thresholds,
+    workers,
+)
 
 
 class Sizes(click.ParamType):
@@ -54,7 +65,8 @@ class Init(click.ParamType):
                 param,
                 ctx,
             )
-        if not 0 < std < float("inf"):
+        check_finite(std, value, param, ctx)
+        if std <= 0:
             self.fail(_("{value!r}: a standard deviation is above 0").format(value=value), param, ctx)
         return std
 
@@ -101,7 +113,7 @@ mnist-infer train --gradient-check""",
 )
 @click.option(
     "--dropout",
-    type=click.FloatRange(0, 1, max_open=True),
+    type=Number(0, 1, max_open=True),
     default=0.0,
     show_default=True,
     metavar=_("RATIO"),
@@ -117,7 +129,7 @@ mnist-infer train --gradient-check""",
 )
 @click.option(
     "--lr",
-    type=click.FloatRange(min=0, min_open=True),
+    type=Number(min=0, min_open=True),
     help=_("Learning rate [default: sgd 0.1, momentum 0.01, adagrad 0.01, adam 0.001]."),
 )
 @click.option(
@@ -128,9 +140,7 @@ mnist-infer train --gradient-check""",
 )  # fmt: skip
 @click.option("--epochs", type=click.IntRange(min=1), help=_("Passes over the training images [default: 20]."))
 @click.option("--batch-size", type=click.IntRange(min=1), default=100, show_default=True, help=_("Images per step."))
-@click.option(
-    "--weight-decay", type=click.FloatRange(min=0), default=0.0, show_default=True, help=_("L2 penalty λ (6.4.2).")
-)
+@click.option("--weight-decay", type=Number(min=0), default=0.0, show_default=True, help=_("L2 penalty λ (6.4.2)."))
 @click.option("--augment", is_flag=True, help=_("Shift, rotate, scale, slant and thicken/thin the training digits."))
 @click.option("--seed", type=click.IntRange(min=0), help=_("Repeat a run bit for bit [default: a fresh one, printed]."))
 @click.option(
@@ -150,12 +160,10 @@ mnist-infer train --gradient-check""",
         "sigmoid and tanh, he for relu and the CNNs]."
     ),
 )
-@click.option(
-    "--out", type=click.Path(path_type=Path), metavar=_("FILE.npz"), help=_("Where to save the weights (required).")
-)
+@click.option("--out", type=FileName(), metavar=_("FILE.npz"), help=_("Where to save the weights (required)."))
 @click.option(
     "--plot",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FileName(dir_okay=False),
     metavar=_("FILE.png"),
     help=_("Draw the learning curves."),
 )

@@ -1,0 +1,70 @@
+"""Usage errors: what a command line that cannot mean anything is told (exit 2, Click's one message), before any
+work, the same for every option of its kind."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from mnist_infer.cli import cli
+
+
+def run(runner: CliRunner, *args: str) -> Result:
+    return runner.invoke(cli, list(args), catch_exceptions=True)
+
+
+def assert_usage(result: Result, *words: str) -> None:
+    """Exit 2, Click's usage message naming ``words``, no traceback, nothing on stdout."""
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and result.stdout == ""
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("Error: "), result.stderr
+    for word in words:
+        assert word in last, last
+
+
+#: Every float option of every command, with what comes before the value and after it.
+FLOAT_OPTIONS = [
+    (["evaluate", "--reject"], []),
+    (["predict", "8", "--reject"], []),
+    (["train", "--out", "x.npz", "--lr"], []),
+    (["train", "--out", "x.npz", "--weight-decay"], []),
+    (["train", "--out", "x.npz", "--dropout"], []),
+    (["train", "--out", "x.npz", "--init"], []),
+    (["toy", "--x"], ["1"]),
+    (["download", "--timeout"], []),
+]
+
+
+@pytest.mark.parametrize("value", ["nan", "NaN", "inf", "-inf"])
+@pytest.mark.parametrize(("before", "after"), FLOAT_OPTIONS, ids=lambda args: " ".join(args))
+def test_a_float_option_refuses_what_is_not_a_finite_number(
+    runner: CliRunner, tmp_path: Path, before: list[str], after: list[str], value: str
+) -> None:
+    result = run(runner, *before, value, *after, "--data-dir", str(tmp_path)) if before[0] != "toy" else None
+    result = result or run(runner, *before, value, *after)
+    assert_usage(result, before[-1], value)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["predict", "--image", ""],
+        ["predict", "1", "--weights", ""],
+        ["evaluate", "--weights", ""],
+        ["evaluate", "--data-dir", ""],
+        ["evaluate", "--errors", ""],
+        ["show", "1", "--save", ""],
+        ["explain", "--image", ""],
+        ["train", "--out", ""],
+        ["train", "--out", "x.npz", "--plot", ""],
+        ["experiment", "init", "--save", ""],
+        ["serve", "--weights", ""],
+        ["download", "--data-dir", ""],
+    ],
+    ids=" ".join,
+)
+def test_an_empty_file_name_is_a_usage_error(runner: CliRunner, args: list[str]) -> None:
+    assert_usage(run(runner, *args), "an empty file name")
