@@ -68,3 +68,32 @@ def test_a_float_option_refuses_what_is_not_a_finite_number(
 )
 def test_an_empty_file_name_is_a_usage_error(runner: CliRunner, args: list[str]) -> None:
     assert_usage(run(runner, *args), "an empty file name")
+
+
+@pytest.mark.parametrize(
+    ("args", "option", "meant"),
+    [
+        (["predict", "1", "--weigths", "x"], "--weigths", "--weights"),
+        (["predict", "--weigths=x", "1"], "--weigths", "--weights"),
+        (["show", "1", "--sclae", "3"], "--sclae", "--scale"),
+        (["explain", "1", "--wy"], "--wy", "--why"),
+        (["explain", "--wy", "1"], "--wy", "--why"),
+        (["show", "1", "-z"], "-z", None),
+    ],
+    ids=lambda value: " ".join(value) if isinstance(value, list) else str(value),
+)
+def test_a_mistyped_option_of_a_command_taking_indices_is_no_such_option(
+    runner: CliRunner, args: list[str], option: str, meant: str | None
+) -> None:
+    """As `evaluate --weigths` says it, not "'--weigths' is not a valid integer" (the index)."""
+    result = run(runner, *args)
+    assert_usage(result, f"No such option '{option}'")
+    assert "not a valid integer" not in result.stderr and "extra argument" not in result.stderr
+    if meant:
+        assert "Did you mean" in result.stderr and f"'{meant}'" in result.stderr
+
+
+@pytest.mark.parametrize("args", [["predict", "-1"], ["show", "3", "-1"], ["explain", "-1"], ["predict", "--", "-2"]])
+def test_a_negative_index_is_still_an_index(runner: CliRunner, data_dir: Path, args: list[str]) -> None:
+    result = run(runner, args[0], "--data-dir", str(data_dir), *args[1:])
+    assert result.exit_code == 1 and "is out of range" in result.stderr, result.output

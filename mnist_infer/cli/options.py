@@ -4,8 +4,10 @@ the ranges of images a command may take."""
 from __future__ import annotations
 
 import contextlib
+import difflib
 import math
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from ..errors import N_
 from ..i18n import _
 
 DEBUG_ENV = "MNIST_INFER_DEBUG"
+_NEGATIVE_INTEGER = re.compile(r"-[0-9]+")
 _DEBUG_KEY = "mnist_infer.debug"
 
 
@@ -73,7 +76,26 @@ class Command(click.Command):
                 continue
             taking = (bool(grouped) and grouped[-1] in self.greedy) or ("=" in arg and arg.split("=")[0] in self.greedy)
             grouped.append(arg)
+        if ctx.ignore_unknown_options:
+            self._refuse_unknown_options(ctx, grouped)
         return super().parse_args(ctx, grouped)
+
+    def _refuse_unknown_options(self, ctx: click.Context, args: list[str]) -> None:
+        """Where unknown options are let through so that ``-1`` is an index: anything else that starts with a dash
+        and is no option is Click's own "No such option" (with its "Did you mean"), not a bad index."""
+        parser = self.make_parser(ctx)
+        before = args[: args.index("--")] if "--" in args else args  # after "--", everything is an argument
+        opts, rest, _order = parser.parse_args(args=list(before))
+        known = sorted({*parser._long_opt, *parser._short_opt})
+        positional = [opts.get(param.name) for param in self.params if isinstance(param, click.Argument)]
+        given = [value for values in positional for value in (values if isinstance(values, tuple) else [values])]
+        for arg in [*given, *rest]:
+            if not isinstance(arg, str):
+                continue
+            if arg.startswith("-") and arg != "-" and not _NEGATIVE_INTEGER.fullmatch(arg):
+                name = arg.split("=", 1)[0]
+                close = difflib.get_close_matches(name, known) if name.startswith("--") else []
+                raise click.NoSuchOption(name, possibilities=close, ctx=ctx)
 
 
 def command(
