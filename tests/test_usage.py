@@ -97,3 +97,18 @@ def test_a_mistyped_option_of_a_command_taking_indices_is_no_such_option(
 def test_a_negative_index_is_still_an_index(runner: CliRunner, data_dir: Path, args: list[str]) -> None:
     result = run(runner, args[0], "--data-dir", str(data_dir), *args[1:])
     assert result.exit_code == 1 and "is out of range" in result.stderr, result.output
+
+
+@pytest.mark.parametrize("command", ["toy", "show 1", "train --gradient-check --json"])
+def test_lang_is_accepted_after_the_command_too(runner: CliRunner, command: str) -> None:
+    assert run(runner, *command.split(), "--lang", "ko").exit_code == 0
+
+
+def test_lang_after_the_command_speaks_that_language(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "mnist_infer", "toy", "--lang", "ko"], capture_output=True,
+                            text=True, cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "입력" in result.stdout

@@ -15,7 +15,7 @@ import click
 
 from ..catalog import SPLITS
 from ..errors import N_
-from ..i18n import _
+from ..i18n import LANGUAGE_ENV, LANGUAGES, _
 
 DEBUG_ENV = "MNIST_INFER_DEBUG"
 _NEGATIVE_INTEGER = re.compile(r"-[0-9]+")
@@ -35,6 +35,17 @@ def debug_option(func: Callable) -> Callable:
         expose_value=False,
         callback=remember,
         help=_("Show the traceback of an error (or set {env}=1).").format(env=DEBUG_ENV),
+    )(func)
+
+
+def lang_option(func: Callable) -> Callable:
+    """``--lang``, accepted before the command and after it: the command line reads it from anywhere in its
+    arguments before Click runs (:func:`mnist_infer.cli.main`), so that the help and Click's words are in it too."""
+    return click.option(
+        "--lang",
+        type=click.Choice(LANGUAGES),
+        expose_value=False,
+        help=_("Language of the output [default: ${env}, else the locale's].").format(env=LANGUAGE_ENV),
     )(func)
 
 
@@ -102,8 +113,8 @@ def command(
     name: str, help: str, short: str, examples: str, numbers: bool = False, greedy: tuple[str, ...] = ()
 ) -> Callable:
     """A command with its help, a one-line summary for the list of commands, examples that can be pasted as they are,
-    and ``--debug``. With ``numbers``, ``-1`` is an argument (an index out of range), not an unknown option; the
-    ``greedy`` options take all the numbers that follow them."""
+    ``--debug`` and ``--lang``. With ``numbers``, ``-1`` is an argument (an index out of range), not an unknown
+    option; the ``greedy`` options take all the numbers that follow them."""
 
     def decorate(func: Callable) -> Callable:
         heading = _("Examples:")
@@ -111,7 +122,7 @@ def command(
         settings = {"ignore_unknown_options": numbers, "help_option_names": ["-h", "--help"]}
         kind = type("Command", (Command,), {"greedy": greedy})
         made = click.command(name, cls=kind, help=text, short_help=short, context_settings=settings,
-                             options_metavar=_("[OPTIONS]"))(debug_option(func))  # fmt: skip
+                             options_metavar=_("[OPTIONS]"))(lang_option(debug_option(func)))  # fmt: skip
         for param in made.params:  # Click's own placeholders (INTEGER, TEXT…) are not translated by Click
             if param.metavar is None and param.type.name in TYPE_METAVARS:
                 param.metavar = _(TYPE_METAVARS[param.type.name])
