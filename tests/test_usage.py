@@ -112,3 +112,27 @@ def test_lang_after_the_command_speaks_that_language(tmp_path: Path) -> None:
                             text=True, cwd=tmp_path)  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "입력" in result.stdout
+
+
+#: Every option that draws a figure (matplotlib's, written as PNG).
+FIGURE_OPTIONS = [
+    ["explain", "8", "--save"],
+    ["explain", "--templates", "--save"],
+    ["evaluate", "--reject", "0.9", "--save"],
+    ["evaluate", "--robustness", "--save"],
+    ["train", "--out", "x.npz", "--epochs", "1", "--plot"],
+    ["experiment", "init", "--quick", "--save"],
+]
+
+
+@pytest.mark.parametrize("name", ["figure.pdf", "figure.txt", "figure", "figure.jpg"])
+@pytest.mark.parametrize("args", FIGURE_OPTIONS, ids=" ".join)
+def test_a_figure_is_a_png_file_else_a_usage_error_before_any_work(
+    runner: CliRunner, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], name: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / name
+    result = run(runner, *args, str(out), "--data-dir", str(data_dir))
+    assert_usage(result, args[-1], str(out), ".png")
+    assert "unknown picture format" in result.stderr
+    assert not out.exists() and not (tmp_path / "x.npz").exists()

@@ -16,6 +16,7 @@ from .options import (
     data_dir_option,
     figure_option,
     json_option,
+    picture_path,
     split_option,
     weights_option,
     workers,
@@ -52,6 +53,7 @@ mnist-infer evaluate --robustness --weights deep_convnet_params.pkl""",
     "--errors",
     "errors_png",
     type=FileName(dir_okay=False),
+    callback=picture_path(),
     metavar=_("FILE"),
     help=_("Write a gallery of the misclassified digits, most confident mistakes first (of the first weights)."),
 )
@@ -94,10 +96,6 @@ def evaluate(
     from ..views import emit, progress, split_name
     from ..weights import identify, load_network, resolve
 
-    if errors_png:
-        from ..views.pictures import check_picture_path
-
-        check_picture_path(errors_png)  # before any work
     paths = [resolve(path, data_dir) for path in weights or [None]]
     networks = [load_network(path) for path in paths]  # every file is checked before any work
     dataset = load_split(split, data_dir)

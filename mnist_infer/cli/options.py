@@ -250,21 +250,39 @@ class ImageRange(click.ParamType):
         return slice(first, last)
 
 
-def figure_option(func: Callable) -> Callable:
-    """``--save FILE.png``: what the command shows, drawn as a figure; the path is checked before any work."""
+def picture_path(figure: bool = False) -> Callable:
+    """The callback of an option naming a picture to write, checked before any work: a name whose extension is not
+    a format written here is a usage error naming it. A ``figure`` (matplotlib's) is written as PNG only; a picture
+    of digits (Pillow's) in the format its extension names."""
 
-    def check(_ctx: click.Context, _param: click.Parameter, value: Path | None) -> Path | None:
-        if value is not None:
-            from ..errors import N_
-            from ..paths import check_writable
+    def check(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+        if value is None:
+            return value
+        from ..errors import N_
+        from ..paths import check_replaceable, check_writable
+        from ..views.pictures import EXTENSIONS, FORMATS
 
+        suffix = value.suffix.lower()
+        if suffix not in ((".png",) if figure else FORMATS):
+            message = _("{path}: unknown picture format {suffix!r}; name the file {extensions}").format(
+                path=value, suffix=suffix or _("(no extension)"), extensions=".png" if figure else EXTENSIONS
+            )
+            raise click.BadParameter(message, ctx, param)
+        if figure:
             check_writable(value, N_("the figure"))
+        else:
+            check_replaceable(value)
         return value
 
+    return check
+
+
+def figure_option(func: Callable) -> Callable:
+    """``--save FILE.png``: what the command shows, drawn as a figure; the path is checked before any work."""
     return click.option(
         "--save",
         type=FileName(dir_okay=False),
         metavar=_("FILE.png"),
-        callback=check,
+        callback=picture_path(figure=True),
         help=_("Also draw it as a PNG figure."),
     )(func)

@@ -20,6 +20,7 @@ from .options import (
     data_dir_option,
     json_option,
     malloc_thresholds,
+    picture_path,
     workers,
 )
 
@@ -165,6 +166,7 @@ mnist-infer train --gradient-check""",
     "--plot",
     type=FileName(dir_okay=False),
     metavar=_("FILE.png"),
+    callback=picture_path(figure=True),
     help=_("Draw the learning curves."),
 )
 @click.option(
