@@ -136,3 +136,13 @@ def test_a_figure_is_a_png_file_else_a_usage_error_before_any_work(
     assert_usage(result, args[-1], str(out), ".png")
     assert "unknown picture format" in result.stderr
     assert not out.exists() and not (tmp_path / "x.npz").exists()
+
+
+@pytest.mark.parametrize("save", [[], ["--save", "curves.png"]], ids=["", "--save"])
+def test_reject_and_robustness_together_are_refused_as_such(runner: CliRunner, save: list[str]) -> None:
+    result = run(runner, "evaluate", "--reject", "0.9", "--robustness", *save)
+    assert_usage(result, "--reject and --robustness do not go together")
+
+
+def test_save_without_a_curve_to_draw_says_which(runner: CliRunner) -> None:
+    assert_usage(run(runner, "evaluate", "--save", "curves.png"), "--save draws the curves of --reject or")

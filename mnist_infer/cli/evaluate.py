@@ -88,8 +88,10 @@ def evaluate(
     data_dir: Path | None,
     as_json: bool,
 ) -> None:
-    if (save and reject is None and not robustness) or (reject is not None and robustness):
-        raise click.UsageError(_("--save draws the curves of --reject or of --robustness, one at a time"))
+    if reject is not None and robustness:
+        raise click.UsageError(_("--reject and --robustness do not go together: give one of them"))
+    if save and reject is None and not robustness:
+        raise click.UsageError(_("--save draws the curves of --reject or of --robustness: give one of them"))
     from ..data.mnist import load_split
     from ..inference import Comparison, trained_elsewhere
     from ..inference import evaluate as run
