@@ -146,3 +146,17 @@ def test_reject_and_robustness_together_are_refused_as_such(runner: CliRunner, s
 
 def test_save_without_a_curve_to_draw_says_which(runner: CliRunner) -> None:
     assert_usage(run(runner, "evaluate", "--save", "curves.png"), "--save draws the curves of --reject or")
+
+
+def test_options_of_mlp_given_to_a_cnn_are_a_usage_error(runner: CliRunner) -> None:
+    args = ["--hidden", "30", "--batch-norm", "--dropout", "0.5", "--activation", "tanh"]
+    result = run(runner, "train", "--model", "simple-convnet", *args, "--out", "x.npz")
+    assert_usage(result, "--hidden, --activation, --dropout, --batch-norm", "--model mlp only", "simple-convnet")
+    result = run(runner, "train", "--model", "deep-convnet", "--dropout", "0", "--out", "x.npz")
+    assert_usage(result, "--dropout:", "--model mlp only")
+    assert "--hidden" not in result.stderr.splitlines()[-1]  # only what was given, not the defaults
+
+
+def test_download_weights_and_no_weights_contradict(runner: CliRunner) -> None:
+    result = run(runner, "download", "--weights", "params.pkl", "--no-weights")
+    assert_usage(result, "--weights and --no-weights")

@@ -82,6 +82,8 @@ def download(
     from ..paths import data_dir as resolve
     from ..views import download_progress, emit
 
+    if no_weights and chosen:
+        raise click.UsageError(_("--weights and --no-weights contradict each other: give one of them"))
     sources = mirrors_from(mirrors)
     if only_mirrors and not sources:
         raise click.UsageError(_("--only-mirrors needs --mirror URL_OR_DIR (or $MNIST_INFER_MIRRORS)"))

@@ -49,6 +49,15 @@ def lang_option(func: Callable) -> Callable:
     )(func)
 
 
+def given(ctx: click.Context, *names: str) -> list[str]:
+    """The options among ``names`` (parameter names) that the user gave on the command line, as they are spelled
+    there (``--batch-norm``): for settings that do not apply, which must not be ignored silently."""
+    from click.core import ParameterSource
+
+    spelled = {param.name: param.opts[0] for param in ctx.command.params}
+    return [spelled[name] for name in names if ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE]
+
+
 def workers() -> int:
     """Threads for a forward pass over many images (see :func:`mnist_infer.cli.configure_blas`)."""
     obj = click.get_current_context().find_root().obj

@@ -18,6 +18,7 @@ from .options import (
     check_finite,
     command,
     data_dir_option,
+    given,
     json_option,
     malloc_thresholds,
     picture_path,
@@ -199,6 +200,11 @@ def train(
 ) -> None:
     from ..views import emit
 
+    if model != "mlp" and (ignored := given(click.get_current_context(), "hidden", "activation", "dropout",
+                                            "batch_norm")):  # fmt: skip
+        raise click.UsageError(
+            _("{options}: for --model mlp only, not {model}").format(options=", ".join(ignored), model=model)
+        )
     if gradient_check:
         from ..errors import N_, MnistInferError
         from ..training.gradcheck import gradient_check as check
