@@ -160,3 +160,48 @@ def test_options_of_mlp_given_to_a_cnn_are_a_usage_error(runner: CliRunner) -> N
 def test_download_weights_and_no_weights_contradict(runner: CliRunner) -> None:
     result = run(runner, "download", "--weights", "params.pkl", "--no-weights")
     assert_usage(result, "--weights and --no-weights")
+
+
+# --- train's outputs: checked before an epoch, and the weights never lost to the plot -------------------------
+
+
+@pytest.fixture
+def small_train(tmp_path: Path) -> Path:
+    from conftest import mnist_like_split
+
+    directory = tmp_path / "small"
+    directory.mkdir()
+    mnist_like_split(directory, "train", 0, 200)
+    mnist_like_split(directory, "t10k", 200, 50)
+    return directory
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+@pytest.mark.parametrize(("option", "name"), [("--out", "/proc/x.npz"), ("--plot", "/proc/x.png")])
+def test_an_output_that_cannot_be_written_stops_train_before_an_epoch(
+    runner: CliRunner, small_train: Path, tmp_path: Path, option: str, name: str
+) -> None:
+    """/proc refuses new files even to root, whom access() lets through."""
+    outputs = {"--out": str(tmp_path / "w.npz"), "--plot": str(tmp_path / "c.png"), option: name}
+    args = ["train", "--data-dir", str(small_train), "--epochs", "1", "--hidden", "5"]
+    result = run(runner, *args, "--out", outputs["--out"], "--plot", outputs["--plot"])
+    assert result.exit_code == 1 and "cannot write" in result.stderr, result.output
+    assert "epoch" not in result.stdout.lower() and not (tmp_path / "w.npz").exists()
+
+
+def test_a_plot_that_fails_after_training_says_the_weights_were_saved(
+    runner: CliRunner, small_train: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mnist_infer.errors import MnistInferError
+    from mnist_infer.views import plots
+
+    def fail(*_args, **_kwargs):
+        raise MnistInferError("the disk is full")
+
+    monkeypatch.setattr(plots, "learning_curves", fail)
+    out = tmp_path / "w.npz"
+    args = ["train", "--data-dir", str(small_train), "--epochs", "1", "--hidden", "5", "--out", str(out)]
+    result = run(runner, *args, "--plot", str(tmp_path / "c.png"))
+    assert result.exit_code == 1 and out.is_file(), result.output
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("Error: saved the weights to") and str(out) in last and "the disk is full" in last, last

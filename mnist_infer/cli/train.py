@@ -264,9 +264,7 @@ def train(
         with _deferred_ctrl_c():  # the run's product: a second Ctrl-C must not lose it half-written
             save_weights(out, result.network, result.metadata())
             if plot is not None:
-                from ..views.plots import learning_curves
-
-                learning_curves(result.history, plot, display.title(result), result.kept.epoch, weight_decay)
+                _draw_after_saving(result, plot, display.title(result), weight_decay, out)
         result.weights = str(out)
         display.outcome(result, out, plot)
     if as_json:
@@ -280,6 +278,19 @@ def train(
             err=True,
         )
         raise click.exceptions.Exit(130)
+
+
+def _draw_after_saving(result, plot: Path, title: str, weight_decay: float, out: Path) -> None:
+    """The learning curves, once the weights are saved: a failure to draw them says that the weights are safe."""
+    from ..errors import N_, MnistInferError
+    from ..views.plots import learning_curves
+
+    try:
+        learning_curves(result.history, plot, title, result.kept.epoch, weight_decay)
+    except (MnistInferError, OSError) as exc:
+        reason = exc if isinstance(exc, MnistInferError) else f"{plot}: {exc.strerror or exc}"
+        raise MnistInferError(N_("saved the weights to {path}, but the plot failed: {reason}"),
+                              path=out, reason=reason) from None  # fmt: skip
 
 
 @contextlib.contextmanager
