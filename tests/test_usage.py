@@ -205,3 +205,16 @@ def test_a_plot_that_fails_after_training_says_the_weights_were_saved(
     assert result.exit_code == 1 and out.is_file(), result.output
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("Error: saved the weights to") and str(out) in last and "the disk is full" in last, last
+
+
+def test_no_raw_warning_reaches_the_user(small_train: Path, tmp_path: Path) -> None:
+    """An --init so large that the weights overflow float32: the Error line, not numpy's RuntimeWarning first."""
+    import subprocess
+    import sys
+
+    args = ["train", "--init", "1e300", "--epochs", "1", "--hidden", "5", "--out", str(tmp_path / "w.npz")]
+    command = [sys.executable, "-m", "mnist_infer", *args, "--data-dir", str(small_train)]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert "Warning" not in result.stderr and result.stderr.strip().splitlines()[-1].startswith("Error: cannot train")
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr

@@ -15,6 +15,7 @@ import importlib
 import os
 import pkgutil
 import sys
+import warnings
 from typing import Any
 
 import click
@@ -51,7 +52,10 @@ class Cli(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with warnings.catch_warnings():
+                if not debug_requested(ctx) and "--debug" not in sys.argv:
+                    warnings.simplefilter("ignore")  # no raw warning reaches the user: the outcome says what matters
+                return super().invoke(ctx)
         except MnistInferError as exc:
             if debug_requested(ctx):
                 raise
