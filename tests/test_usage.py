@@ -218,3 +218,35 @@ def test_no_raw_warning_reaches_the_user(small_train: Path, tmp_path: Path) -> N
     assert result.returncode == 1, result.stderr
     assert "Warning" not in result.stderr and result.stderr.strip().splitlines()[-1].startswith("Error: cannot train")
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_a_diverged_run_is_called_diverged_not_too_short(runner: CliRunner, small_train: Path, tmp_path: Path) -> None:
+    args = ["train", "--data-dir", str(small_train), "--lr", "1e9", "--epochs", "2", "--hidden", "20"]
+    result = run(runner, *args, "--out", str(tmp_path / "w.npz"))
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "too few to learn" not in text
+    assert "the training diverged" in text and "adam; try --lr 0.001" in text, text  # adam's own learning rate
+
+
+@pytest.mark.parametrize(
+    ("seconds", "said"),
+    [(0.4, "0.4 s"), (42, "42.0 s"), (150, "2.5 minutes"), (5400, "1.5 hours"), (3 * 86_400, "3.0 days")],
+)
+def test_the_numerical_gradient_experiment_says_durations_in_units_that_fit(seconds: float, said: str) -> None:
+    from types import SimpleNamespace
+
+    from mnist_infer.views.experiments import _conclusion
+
+    summary = {
+        "max_relative_error": 1e-9,
+        "ratio": 1000.0,
+        "numerical_seconds": 1.0,
+        "backprop_seconds": 1e-3,
+        "images": 3,
+        "training_seconds": seconds / 1000,
+        "numerical_training_days": seconds / 86_400,
+    }
+    text = _conclusion(SimpleNamespace(name="numerical-gradient", summary=summary))
+    assert text.endswith(f"would take {said} with it."), text
+    assert "0.0 days" not in text and "the 0 s" not in text
