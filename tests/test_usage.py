@@ -250,3 +250,27 @@ def test_the_numerical_gradient_experiment_says_durations_in_units_that_fit(seco
     text = _conclusion(SimpleNamespace(name="numerical-gradient", summary=summary))
     assert text.endswith(f"would take {said} with it."), text
     assert "0.0 days" not in text and "the 0 s" not in text
+
+
+@pytest.mark.parametrize("limit", ["20000", "9990:20000", "10000:10001"])
+def test_a_limit_beyond_the_split_is_an_error_as_an_index_out_of_range_is(
+    runner: CliRunner, data_dir: Path, limit: str
+) -> None:
+    result = run(runner, "evaluate", "--data-dir", str(data_dir), "--limit", limit)
+    assert result.exit_code == 1 and result.stdout == "", result.output
+    assert result.stderr.strip() == f"Error: --limit {limit}: the test split has 10,000 images (0–9999)"
+
+
+def test_a_limit_within_the_split_is_taken_as_it_is(runner: CliRunner, data_dir: Path) -> None:
+    import json
+
+    result = run(runner, "evaluate", "--data-dir", str(data_dir), "--limit", "9990:10000", "--json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["total"] == 10, result.output
+
+
+def test_a_training_limit_beyond_the_split_stops_train_before_an_epoch(
+    runner: CliRunner, small_train: Path, tmp_path: Path
+) -> None:
+    out = str(tmp_path / "w.npz")
+    result = run(runner, "train", "--data-dir", str(small_train), "--limit", "150:300", "--out", out)
+    assert result.exit_code == 1 and "--limit 150:300: the train split has 200 images (0–199)" in result.stderr

@@ -108,7 +108,7 @@ def evaluate(
                          "split: the accuracy measures it on data it was not made for").format(
                             weights=path.name, trained=trained, split=split), err=True)  # fmt: skip
     if limit is not None:
-        dataset = dataset.part(limit.start, limit.stop)
+        dataset = dataset.limited(limit.start, limit.stop)
     if robustness:
         from ..inference import Robustness
         from ..inference import robustness as changed
