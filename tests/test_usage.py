@@ -63,6 +63,7 @@ def test_a_float_option_refuses_what_is_not_a_finite_number(
         ["experiment", "init", "--save", ""],
         ["serve", "--weights", ""],
         ["download", "--data-dir", ""],
+        ["download", "--mirror", ""],
     ],
     ids=" ".join,
 )

@@ -8,7 +8,7 @@ import click
 
 from ..catalog import BOOK_WEIGHTS
 from ..i18n import _
-from .options import Number, command, data_dir_option, json_option
+from .options import Location, Number, command, data_dir_option, json_option
 
 
 @command(
@@ -48,6 +48,7 @@ mnist-infer download --split test --mirror /media/usb/mnist --only-mirrors""",
     "--mirror",
     "mirrors",
     multiple=True,
+    type=Location(),
     metavar=_("URL_OR_DIR"),
     help=_(
         "Base URL or local directory holding the files under their canonical names; tried first "

@@ -177,9 +177,24 @@ class FileName(click.Path):
         super().__init__(**kwargs)
 
     def convert(self, value, param, ctx):
-        if not str(value):
-            self.fail(_("an empty file name"), param, ctx)
+        refuse_empty(value, param, ctx)
         return super().convert(value, param, ctx)
+
+
+class Location(click.ParamType):
+    """A URL or a directory (a mirror), never empty: an empty name would mean the current folder."""
+
+    name = "text"
+
+    def convert(self, value, param, ctx) -> str:
+        refuse_empty(value, param, ctx)
+        return str(value)
+
+
+def refuse_empty(value, param: click.Parameter | None, ctx: click.Context | None) -> None:
+    """A usage error for an empty file name, in every option that names a file, a folder or a mirror."""
+    if not str(value):
+        raise click.BadParameter(_("an empty file name"), ctx, param)
 
 
 def data_dir_option(func: Callable) -> Callable:
