@@ -18,6 +18,7 @@ import contextlib
 import errno
 import os
 import stat
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -255,6 +256,13 @@ def check_writable(path: str | os.PathLike[str], what: Phrase = _THE_FILE) -> No
     check_replaceable(path)
     if not os.access(path.parent, os.W_OK):
         raise MnistInferError(N_("{path}: cannot write {what} (permission denied)"), path=path, what=what)
+    try:  # what access() cannot tell (root, /proc, a read-only mount): a file made there and removed
+        fd, probe = tempfile.mkstemp(prefix=".mnist-infer-", suffix=".probe", dir=path.parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise MnistInferError(N_("{path}: cannot write {what} ({reason})"),
+                              path=path, what=what, reason=exc.strerror or exc) from None  # fmt: skip
 
 
 def open_for_append(path: str | os.PathLike[str]) -> tuple[BinaryIO, int]:

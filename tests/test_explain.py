@@ -269,7 +269,7 @@ def test_robustness_compares_networks_on_the_same_changed_digits(mine: Path, tmp
     text = CliRunner().invoke(cli, args).stdout
     assert re.search(r"rotated +45 degrees, either way +0\.\d{4} +0\.\d{4}\n", text)
     result = CliRunner().invoke(cli, ["evaluate", "--robustness", "--reject", "0.9"])
-    assert result.exit_code == 2 and "one at a time" in result.stderr
+    assert result.exit_code == 2 and "do not go together" in result.stderr
 
 
 @pytest.mark.slow

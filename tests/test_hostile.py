@@ -412,10 +412,13 @@ def test_a_sparse_20_gb_file_under_a_final_name_is_replaced_without_hashing_it(r
 # --- options --------------------------------------------------------------------------------------------------
 
 
-def test_non_finite_toy_inputs_are_one_error_not_invalid_json(run) -> None:
-    for case in ("toy-nan-json", "toy-inf-json"):
-        assert_one_error(run.outcomes[case], "--x", "expected two finite numbers")
-        assert run.outcomes[case]["stdout"] == ""
+def test_non_finite_toy_inputs_are_a_usage_error_not_invalid_json(run) -> None:
+    for case, value in (("toy-nan-json", "nan"), ("toy-inf-json", "-inf")):
+        outcome = run.outcomes[case]
+        assert outcome["escaped"] is None and outcome["exit_code"] == 2, outcome
+        assert outcome["stdout"] == "" and "Traceback" not in outcome["stderr"]
+        last = outcome["stderr"].strip().splitlines()[-1]
+        assert "--x" in last and f"{value!r} is not a finite number" in last, last
 
 
 def test_pictures_too_large_are_refused_before_allocating(run) -> None:

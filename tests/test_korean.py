@@ -284,7 +284,7 @@ CASES = [
     ("evaluate --weights missing.pkl", [], 1, ("--lang", "LANG")),  # a project error
     ("show 10000", [], 1, ("--lang",)),
     ("predict --image nothing.png", [], 1, ("LANG",)),
-    ("show 0 --save digits.xyz", [], 1, ("--lang",)),
+    ("show 0 --save digits.xyz", [], 2, ("--lang",)),  # a usage error naming the format
     ("evalute", ["evalute"], 2, ("--lang", "LANG")),  # a mistyped command: "did you mean"
 ]
 

@@ -17,6 +17,7 @@ import pkgutil
 import re
 import sys
 import unicodedata
+import warnings
 from typing import Any
 
 import click
@@ -24,7 +25,7 @@ import click
 from .. import __version__
 from ..errors import MnistInferError
 from ..i18n import LANGUAGE_ENV, LANGUAGES, _, use_language
-from .options import debug_option, debug_requested
+from .options import debug_option, debug_requested, lang_option
 
 EXIT_ERROR = 1  #: an anticipated failure: one line "Error: …"
 EXIT_USAGE = 2  #: a command line Click cannot parse (Click's own code)
@@ -92,7 +93,10 @@ class Cli(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with warnings.catch_warnings():
+                if not debug_requested(ctx) and "--debug" not in sys.argv:
+                    warnings.simplefilter("ignore")  # no raw warning reaches the user: the outcome says what matters
+                return super().invoke(ctx)
         except MnistInferError as exc:
             if debug_requested(ctx):
                 raise
@@ -134,7 +138,7 @@ def _silence_stdout() -> None:
 
 
 def _language(argv: list[str]) -> str | None:
-    """``--lang X`` or ``--lang=X`` before the command's own arguments: read before Click runs, so that the help and
+    """``--lang X`` or ``--lang=X``, before the command or after it: read before Click runs, so that the help and
     Click's own words are in that language too."""
     for index, arg in enumerate(argv):
         if arg == "--lang" and index + 1 < len(argv):
@@ -174,12 +178,7 @@ def _group() -> click.Group:
         ),
     )
     @click.version_option(__version__, "--version", prog_name="mnist-infer", help=_("Show the version and exit."))
-    @click.option(
-        "--lang",
-        type=click.Choice(LANGUAGES),
-        expose_value=False,
-        help=_("Language of the output [default: ${env}, else the locale's].").format(env=LANGUAGE_ENV),
-    )
+    @lang_option
     @debug_option
     def cli() -> None:
         pass

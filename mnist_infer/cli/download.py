@@ -8,7 +8,7 @@ import click
 
 from ..catalog import BOOK_WEIGHTS
 from ..i18n import _
-from .options import command, data_dir_option, json_option
+from .options import Location, Number, command, data_dir_option, json_option
 
 
 @command(
@@ -48,6 +48,7 @@ mnist-infer download --split test --mirror /media/usb/mnist --only-mirrors""",
     "--mirror",
     "mirrors",
     multiple=True,
+    type=Location(),
     metavar=_("URL_OR_DIR"),
     help=_(
         "Base URL or local directory holding the files under their canonical names; tried first "
@@ -58,7 +59,7 @@ mnist-infer download --split test --mirror /media/usb/mnist --only-mirrors""",
 @click.option("--force", is_flag=True, help=_("Fetch again even files that are present and verified."))
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0.1, max=3600.0),
+    type=Number(min=0.1, max=3600.0),
     default=30.0,
     show_default=True,
     help=_("Seconds to wait for a server to connect or to send more bytes."),
@@ -82,10 +83,8 @@ def download(
     from ..paths import data_dir as resolve
     from ..views import download_progress, emit
 
-    if timeout != timeout:  # NaN passes FloatRange's comparisons
-        raise click.BadParameter(
-            _("{value} is not a number of seconds").format(value=timeout), param_hint="'--timeout'"
-        )
+    if no_weights and chosen:
+        raise click.UsageError(_("--weights and --no-weights contradict each other: give one of them"))
     sources = mirrors_from(mirrors)
     if only_mirrors and not sources:
         raise click.UsageError(_("--only-mirrors needs --mirror URL_OR_DIR (or $MNIST_INFER_MIRRORS)"))

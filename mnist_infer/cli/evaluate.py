@@ -9,11 +9,14 @@ import click
 from ..catalog import DEFAULT_BATCH_SIZE
 from ..i18n import _
 from .options import (
+    FileName,
     ImageRange,
+    Number,
     command,
     data_dir_option,
     figure_option,
     json_option,
+    picture_path,
     split_option,
     weights_option,
     workers,
@@ -49,7 +52,8 @@ mnist-infer evaluate --robustness --weights deep_convnet_params.pkl""",
 @click.option(
     "--errors",
     "errors_png",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FileName(dir_okay=False),
+    callback=picture_path(),
     metavar=_("FILE"),
     help=_("Write a gallery of the misclassified digits, most confident mistakes first (of the first weights)."),
 )
@@ -58,7 +62,7 @@ mnist-infer evaluate --robustness --weights deep_convnet_params.pkl""",
 )
 @click.option(
     "--reject",
-    type=click.FloatRange(0, 1),
+    type=Number(0, 1),
     metavar="P",
     help=_("Coverage and accuracy when the network may abstain below confidence P, the curve over P and a "
            "reliability diagram."),
@@ -84,18 +88,16 @@ def evaluate(
     data_dir: Path | None,
     as_json: bool,
 ) -> None:
-    if (save and reject is None and not robustness) or (reject is not None and robustness):
-        raise click.UsageError(_("--save draws the curves of --reject or of --robustness, one at a time"))
+    if reject is not None and robustness:
+        raise click.UsageError(_("--reject and --robustness do not go together: give one of them"))
+    if save and reject is None and not robustness:
+        raise click.UsageError(_("--save draws the curves of --reject or of --robustness: give one of them"))
     from ..data.mnist import load_split
     from ..inference import Comparison, trained_elsewhere
     from ..inference import evaluate as run
     from ..views import emit, progress, split_name
     from ..weights import identify, load_network, resolve
 
-    if errors_png:
-        from ..views.pictures import check_picture_path
-
-        check_picture_path(errors_png)  # before any work
     paths = [resolve(path, data_dir) for path in weights or [None]]
     networks = [load_network(path) for path in paths]  # every file is checked before any work
     dataset = load_split(split, data_dir)
@@ -106,7 +108,7 @@ def evaluate(
                          "split: the accuracy measures it on data it was not made for").format(
                             weights=path.name, trained=trained, split=split), err=True)  # fmt: skip
     if limit is not None:
-        dataset = dataset.part(limit.start, limit.stop)
+        dataset = dataset.limited(limit.start, limit.stop)
     if robustness:
         from ..inference import Robustness
         from ..inference import robustness as changed

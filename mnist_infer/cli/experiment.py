@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..i18n import _
-from .options import Registry, command, data_dir_option, json_option
+from .options import FileName, Registry, command, data_dir_option, json_option, picture_path
 
 
 @command(
@@ -34,19 +34,19 @@ mnist-infer experiment overfit --seed 1 --json""",
 )
 @click.option("--quick", is_flag=True, help=_("A first look in seconds: fewer iterations, images or trials."))
 @click.option(
-    "--save", type=click.Path(dir_okay=False, path_type=Path), metavar=_("FILE.png"), help=_("Draw the book's figure.")
+    "--save",
+    type=FileName(dir_okay=False),
+    metavar=_("FILE.png"),
+    callback=picture_path(figure=True),
+    help=_("Draw the book's figure."),
 )
 @data_dir_option
 @json_option
 def experiment(name: str, seed: int, quick: bool, save: Path | None, data_dir: Path | None, as_json: bool) -> None:
-    from ..errors import N_
-    from ..paths import check_writable
     from ..training.experiments import Data, run
     from ..views import emit
     from ..views.experiments import display, draw
 
-    if save is not None:
-        check_writable(save, N_("the figure"))  # before minutes of work
     with display(name, as_json) as watch:
         result = run(name, Data(data_dir), seed, quick, watch)
     note = draw(result, save) if save is not None else None

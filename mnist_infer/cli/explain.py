@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..i18n import _
-from .options import command, data_dir_option, figure_option, json_option, split_option, weights_option
+from .options import FileName, command, data_dir_option, figure_option, json_option, split_option, weights_option
 
 
 @command(
@@ -28,9 +28,7 @@ mnist-infer explain 8 --json""",
     numbers=True,
 )
 @click.argument("index", type=int, required=False)
-@click.option(
-    "--image", type=click.Path(dir_okay=False, path_type=Path), metavar=_("FILE"), help=_("A picture of yours.")
-)
+@click.option("--image", type=FileName(dir_okay=False), metavar=_("FILE"), help=_("A picture of yours."))
 @click.option("--templates", is_flag=True, help=_("Draw the first layer's weights: what each unit looks for."))
 @click.option("--why", is_flag=True, help=_("Show which pixels pushed the answer (a saliency map)."))
 @split_option

@@ -4,7 +4,10 @@ the ranges of images a command may take."""
 from __future__ import annotations
 
 import contextlib
+import difflib
+import math
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,9 +15,10 @@ import click
 
 from ..catalog import SPLITS
 from ..errors import N_
-from ..i18n import _
+from ..i18n import LANGUAGE_ENV, LANGUAGES, _
 
 DEBUG_ENV = "MNIST_INFER_DEBUG"
+_NEGATIVE_INTEGER = re.compile(r"-[0-9]+")
 _DEBUG_KEY = "mnist_infer.debug"
 
 
@@ -32,6 +36,26 @@ def debug_option(func: Callable) -> Callable:
         callback=remember,
         help=_("Show the traceback of an error (or set {env}=1).").format(env=DEBUG_ENV),
     )(func)
+
+
+def lang_option(func: Callable) -> Callable:
+    """``--lang``, accepted before the command and after it: the command line reads it from anywhere in its
+    arguments before Click runs (:func:`mnist_infer.cli.main`), so that the help and Click's words are in it too."""
+    return click.option(
+        "--lang",
+        type=click.Choice(LANGUAGES),
+        expose_value=False,
+        help=_("Language of the output [default: ${env}, else the locale's].").format(env=LANGUAGE_ENV),
+    )(func)
+
+
+def given(ctx: click.Context, *names: str) -> list[str]:
+    """The options among ``names`` (parameter names) that the user gave on the command line, as they are spelled
+    there (``--batch-norm``): for settings that do not apply, which must not be ignored silently."""
+    from click.core import ParameterSource
+
+    spelled = {param.name: param.opts[0] for param in ctx.command.params}
+    return [spelled[name] for name in names if ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE]
 
 
 def workers() -> int:
@@ -72,15 +96,34 @@ class Command(click.Command):
                 continue
             taking = (bool(grouped) and grouped[-1] in self.greedy) or ("=" in arg and arg.split("=")[0] in self.greedy)
             grouped.append(arg)
+        if ctx.ignore_unknown_options:
+            self._refuse_unknown_options(ctx, grouped)
         return super().parse_args(ctx, grouped)
+
+    def _refuse_unknown_options(self, ctx: click.Context, args: list[str]) -> None:
+        """Where unknown options are let through so that ``-1`` is an index: anything else that starts with a dash
+        and is no option is Click's own "No such option" (with its "Did you mean"), not a bad index."""
+        parser = self.make_parser(ctx)
+        before = args[: args.index("--")] if "--" in args else args  # after "--", everything is an argument
+        opts, rest, _order = parser.parse_args(args=list(before))
+        known = sorted({*parser._long_opt, *parser._short_opt})
+        positional = [opts.get(param.name) for param in self.params if isinstance(param, click.Argument)]
+        given = [value for values in positional for value in (values if isinstance(values, tuple) else [values])]
+        for arg in [*given, *rest]:
+            if not isinstance(arg, str):
+                continue
+            if arg.startswith("-") and arg != "-" and not _NEGATIVE_INTEGER.fullmatch(arg):
+                name = arg.split("=", 1)[0]
+                close = difflib.get_close_matches(name, known) if name.startswith("--") else []
+                raise click.NoSuchOption(name, possibilities=close, ctx=ctx)
 
 
 def command(
     name: str, help: str, short: str, examples: str, numbers: bool = False, greedy: tuple[str, ...] = ()
 ) -> Callable:
     """A command with its help, a one-line summary for the list of commands, examples that can be pasted as they are,
-    and ``--debug``. With ``numbers``, ``-1`` is an argument (an index out of range), not an unknown option; the
-    ``greedy`` options take all the numbers that follow them."""
+    ``--debug`` and ``--lang``. With ``numbers``, ``-1`` is an argument (an index out of range), not an unknown
+    option; the ``greedy`` options take all the numbers that follow them."""
 
     def decorate(func: Callable) -> Callable:
         heading = _("Examples:")
@@ -88,7 +131,7 @@ def command(
         settings = {"ignore_unknown_options": numbers, "help_option_names": ["-h", "--help"]}
         kind = type("Command", (Command,), {"greedy": greedy})
         made = click.command(name, cls=kind, help=text, short_help=short, context_settings=settings,
-                             options_metavar=_("[OPTIONS]"))(debug_option(func))  # fmt: skip
+                             options_metavar=_("[OPTIONS]"))(lang_option(debug_option(func)))  # fmt: skip
         for param in made.params:  # Click's own placeholders (INTEGER, TEXT…) are not translated by Click
             if param.metavar is None and param.type.name in TYPE_METAVARS:
                 param.metavar = _(TYPE_METAVARS[param.type.name])
@@ -107,10 +150,57 @@ TYPE_METAVARS = {
 }
 
 
+class Number(click.FloatRange):
+    """A finite number, in a range if one is given: NaN passes a range's comparisons, and infinity is never a
+    setting. The one float type of every option."""
+
+    def convert(self, value, param, ctx) -> float:
+        number = super().convert(value, param, ctx)
+        check_finite(number, value, param, ctx)
+        return number
+
+    def _describe_range(self) -> str:
+        return "" if self.min is None and self.max is None else super()._describe_range()  # no "x<=None"
+
+
+def check_finite(number: float, value, param: click.Parameter | None, ctx: click.Context | None) -> None:
+    """A usage error unless ``number`` (read from ``value``) is a finite number."""
+    if not math.isfinite(number):
+        raise click.BadParameter(_("{value!r} is not a finite number").format(value=str(value)), ctx, param)
+
+
+class FileName(click.Path):
+    """A path, never empty (an empty name would mean the current folder): the one path type of every option."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("path_type", Path)
+        super().__init__(**kwargs)
+
+    def convert(self, value, param, ctx):
+        refuse_empty(value, param, ctx)
+        return super().convert(value, param, ctx)
+
+
+class Location(click.ParamType):
+    """A URL or a directory (a mirror), never empty: an empty name would mean the current folder."""
+
+    name = "text"
+
+    def convert(self, value, param, ctx) -> str:
+        refuse_empty(value, param, ctx)
+        return str(value)
+
+
+def refuse_empty(value, param: click.Parameter | None, ctx: click.Context | None) -> None:
+    """A usage error for an empty file name, in every option that names a file, a folder or a mirror."""
+    if not str(value):
+        raise click.BadParameter(_("an empty file name"), ctx, param)
+
+
 def data_dir_option(func: Callable) -> Callable:
     return click.option(
         "--data-dir",
-        type=click.Path(file_okay=False, path_type=Path),
+        type=FileName(file_okay=False),
         help=_(
             "Directory holding the MNIST files and weights [default: $MNIST_INFER_HOME, else "
             "$XDG_CACHE_HOME/mnist-infer, else ~/.cache/mnist-infer]."
@@ -134,9 +224,9 @@ def weights_option(func: Callable | None = None, *, multiple: bool = False) -> C
     )
     if multiple:
         help += " " + _("Repeat to compare several on the same images.")
-    return click.option(
-        "--weights", multiple=multiple, type=click.Path(dir_okay=False, path_type=Path), metavar=_("FILE"), help=help
-    )(func)
+    return click.option("--weights", multiple=multiple, type=FileName(dir_okay=False), metavar=_("FILE"), help=help)(
+        func
+    )
 
 
 def json_option(func: Callable) -> Callable:
@@ -184,21 +274,39 @@ class ImageRange(click.ParamType):
         return slice(first, last)
 
 
-def figure_option(func: Callable) -> Callable:
-    """``--save FILE.png``: what the command shows, drawn as a figure; the path is checked before any work."""
+def picture_path(figure: bool = False) -> Callable:
+    """The callback of an option naming a picture to write, checked before any work: a name whose extension is not
+    a format written here is a usage error naming it. A ``figure`` (matplotlib's) is written as PNG only; a picture
+    of digits (Pillow's) in the format its extension names."""
 
-    def check(_ctx: click.Context, _param: click.Parameter, value: Path | None) -> Path | None:
-        if value is not None:
-            from ..errors import N_
-            from ..paths import check_writable
+    def check(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+        if value is None:
+            return value
+        from ..errors import N_
+        from ..paths import check_replaceable, check_writable
+        from ..views.pictures import EXTENSIONS, FORMATS
 
+        suffix = value.suffix.lower()
+        if suffix not in ((".png",) if figure else FORMATS):
+            message = _("{path}: unknown picture format {suffix!r}; name the file {extensions}").format(
+                path=value, suffix=suffix or _("(no extension)"), extensions=".png" if figure else EXTENSIONS
+            )
+            raise click.BadParameter(message, ctx, param)
+        if figure:
             check_writable(value, N_("the figure"))
+        else:
+            check_replaceable(value)
         return value
 
+    return check
+
+
+def figure_option(func: Callable) -> Callable:
+    """``--save FILE.png``: what the command shows, drawn as a figure; the path is checked before any work."""
     return click.option(
         "--save",
-        type=click.Path(dir_okay=False, path_type=Path),
+        type=FileName(dir_okay=False),
         metavar=_("FILE.png"),
-        callback=check,
+        callback=picture_path(figure=True),
         help=_("Also draw it as a PNG figure."),
     )(func)

@@ -8,7 +8,7 @@ import click
 
 from ..catalog import NOT_SURE_BELOW
 from ..i18n import _
-from .options import command, data_dir_option, json_option, split_option, weights_option
+from .options import FileName, Number, command, data_dir_option, json_option, split_option, weights_option
 
 
 @command(
@@ -32,7 +32,7 @@ mnist-infer predict --image photos/ --save-input inputs/""",
     "--image",
     "images",
     multiple=True,
-    type=click.Path(path_type=Path),
+    type=FileName(),
     metavar=_("FILE_OR_DIR"),
     help=_(
         "A photo, scan or drawing of a digit (PNG, JPEG, BMP, GIF, WebP, TIFF); a directory means every "
@@ -45,13 +45,13 @@ mnist-infer predict --image photos/ --save-input inputs/""",
 @click.option("--show-input", is_flag=True, help=_("Also draw the 28×28 picture the network sees."))
 @click.option(
     "--save-input",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=FileName(file_okay=False),
     metavar=_("DIR"),
     help=_("Write the 28×28 inputs as PNG files into DIR."),
 )
 @click.option(
     "--reject",
-    type=click.FloatRange(0, 1),
+    type=Number(0, 1),
     default=NOT_SURE_BELOW,
     show_default=True,
     metavar="P",

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from ..i18n import _
-from .options import command, data_dir_option, malloc_thresholds
+from .options import FileName, command, data_dir_option, malloc_thresholds
 
 
 @command(
@@ -41,7 +41,7 @@ curl --data-binary @my-seven.png http://127.0.0.1:8000/api/predict""",
 @click.option(
     "--weights",
     multiple=True,
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FileName(dir_okay=False),
     metavar=_("FILE"),
     help=_(
         "Weights file (.pkl or .npz); repeat it for several networks, which the page switches between [default: "

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..i18n import _
-from .options import command, data_dir_option, json_option, split_option
+from .options import FileName, command, data_dir_option, json_option, picture_path, split_option
 
 
 @command(
@@ -28,7 +28,8 @@ mnist-infer show --mean --save means.png""",
 @split_option
 @click.option(
     "--save",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FileName(dir_okay=False),
+    callback=picture_path(),
     metavar=_("FILE"),
     help=_("Also write the digits side by side to a picture (.png, .jpg, .bmp, .gif, .webp or .tiff)."),
 )
@@ -51,10 +52,6 @@ def show(
     from ..data.mnist import class_means, digits, load_split
     from ..views import emit
 
-    if save:
-        from ..views.pictures import check_picture_path
-
-        check_picture_path(save)  # before any work
     dataset = load_split(split, data_dir)
     result = class_means(dataset) if mean else digits(dataset, indices)
     if save:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..i18n import _
-from .options import command, json_option
+from .options import Number, command, json_option
 
 
 @command(
@@ -14,7 +14,7 @@ from .options import command, json_option
     _("The toy 2-3-2-2 network of 3.4.3, step by step."),
     "mnist-infer toy\nmnist-infer toy --x 0.3 -1.2 --json",
 )
-@click.option("--x", "x", nargs=2, type=float, metavar="X1 X2", help=_("Input to the network [default: 1.0 0.5]."))
+@click.option("--x", "x", nargs=2, type=Number(), metavar="X1 X2", help=_("Input to the network [default: 1.0 0.5]."))
 @json_option
 def toy(x: tuple[float, float] | None, as_json: bool) -> None:
     from ..inference import toy as forward

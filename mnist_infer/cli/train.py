@@ -10,7 +10,20 @@ from pathlib import Path
 import click
 
 from ..i18n import _
-from .options import ImageRange, Registry, command, data_dir_option, json_option, malloc_thresholds, workers
+from .options import (
+    FileName,
+    ImageRange,
+    Number,
+    Registry,
+    check_finite,
+    command,
+    data_dir_option,
+    given,
+    json_option,
+    malloc_thresholds,
+    picture_path,
+    workers,
+)
 
 
 class Sizes(click.ParamType):
@@ -54,7 +67,8 @@ class Init(click.ParamType):
                 param,
                 ctx,
             )
-        if not 0 < std < float("inf"):
+        check_finite(std, value, param, ctx)
+        if std <= 0:
             self.fail(_("{value!r}: a standard deviation is above 0").format(value=value), param, ctx)
         return std
 
@@ -101,7 +115,7 @@ mnist-infer train --gradient-check""",
 )
 @click.option(
     "--dropout",
-    type=click.FloatRange(0, 1, max_open=True),
+    type=Number(0, 1, max_open=True),
     default=0.0,
     show_default=True,
     metavar=_("RATIO"),
@@ -117,7 +131,7 @@ mnist-infer train --gradient-check""",
 )
 @click.option(
     "--lr",
-    type=click.FloatRange(min=0, min_open=True),
+    type=Number(min=0, min_open=True),
     help=_("Learning rate [default: sgd 0.1, momentum 0.01, adagrad 0.01, adam 0.001]."),
 )
 @click.option(
@@ -128,9 +142,7 @@ mnist-infer train --gradient-check""",
 )  # fmt: skip
 @click.option("--epochs", type=click.IntRange(min=1), help=_("Passes over the training images [default: 20]."))
 @click.option("--batch-size", type=click.IntRange(min=1), default=100, show_default=True, help=_("Images per step."))
-@click.option(
-    "--weight-decay", type=click.FloatRange(min=0), default=0.0, show_default=True, help=_("L2 penalty λ (6.4.2).")
-)
+@click.option("--weight-decay", type=Number(min=0), default=0.0, show_default=True, help=_("L2 penalty λ (6.4.2)."))
 @click.option("--augment", is_flag=True, help=_("Shift, rotate, scale, slant and thicken/thin the training digits."))
 @click.option("--seed", type=click.IntRange(min=0), help=_("Repeat a run bit for bit [default: a fresh one, printed]."))
 @click.option(
@@ -150,13 +162,12 @@ mnist-infer train --gradient-check""",
         "sigmoid and tanh, he for relu and the CNNs]."
     ),
 )
-@click.option(
-    "--out", type=click.Path(path_type=Path), metavar=_("FILE.npz"), help=_("Where to save the weights (required).")
-)
+@click.option("--out", type=FileName(), metavar=_("FILE.npz"), help=_("Where to save the weights (required)."))
 @click.option(
     "--plot",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FileName(dir_okay=False),
     metavar=_("FILE.png"),
+    callback=picture_path(figure=True),
     help=_("Draw the learning curves."),
 )
 @click.option(
@@ -189,6 +200,11 @@ def train(
 ) -> None:
     from ..views import emit
 
+    if model != "mlp" and (ignored := given(click.get_current_context(), "hidden", "activation", "dropout",
+                                            "batch_norm")):  # fmt: skip
+        raise click.UsageError(
+            _("{options}: for --model mlp only, not {model}").format(options=", ".join(ignored), model=model)
+        )
     if gradient_check:
         from ..errors import N_, MnistInferError
         from ..training.gradcheck import gradient_check as check
@@ -248,9 +264,7 @@ def train(
         with _deferred_ctrl_c():  # the run's product: a second Ctrl-C must not lose it half-written
             save_weights(out, result.network, result.metadata())
             if plot is not None:
-                from ..views.plots import learning_curves
-
-                learning_curves(result.history, plot, display.title(result), result.kept.epoch, weight_decay)
+                _draw_after_saving(result, plot, display.title(result), weight_decay, out)
         result.weights = str(out)
         display.outcome(result, out, plot)
     if as_json:
@@ -264,6 +278,19 @@ def train(
             err=True,
         )
         raise click.exceptions.Exit(130)
+
+
+def _draw_after_saving(result, plot: Path, title: str, weight_decay: float, out: Path) -> None:
+    """The learning curves, once the weights are saved: a failure to draw them says that the weights are safe."""
+    from ..errors import N_, MnistInferError
+    from ..views.plots import learning_curves
+
+    try:
+        learning_curves(result.history, plot, title, result.kept.epoch, weight_decay)
+    except (MnistInferError, OSError) as exc:
+        reason = exc if isinstance(exc, MnistInferError) else f"{plot}: {exc.strerror or exc}"
+        raise MnistInferError(N_("saved the weights to {path}, but the plot failed: {reason}"),
+                              path=out, reason=reason) from None  # fmt: skip
 
 
 @contextlib.contextmanager

@@ -64,6 +64,15 @@ class Dataset:
         images, labels = self.images[start:stop], self.labels[start:stop]
         return Dataset(self.split, images, labels, self.images_path, self.labels_path, self.first + start, self.whole)
 
+    def limited(self, start: int, stop: int) -> Dataset:
+        """The images ``start`` to ``stop`` (exclusive), which must all be in the split (``--limit``): as an index
+        out of range, a range beyond the split is an error giving the split's size, never cut short silently."""
+        if not 0 <= start < stop <= len(self):
+            raise InputError(N_("--limit {limit}: the {split} split has {count:,} images (0–{last})"),
+                             limit=str(stop) if start == 0 else f"{start}:{stop}", split=Phrase(self.split),
+                             count=len(self), last=len(self) - 1)  # fmt: skip
+        return self.part(start, stop)
+
     def fingerprint(self) -> str:
         """The whole split's, from its labels (the same for every part; another data set's differs): what trained
         weights record, so that evaluating them on other data can say so."""

@@ -328,7 +328,8 @@ def init_params(architecture: Architecture, init: str | float, rng: np.random.Ge
             if name[0] == "W":
                 fan_in = math.prod(shape[1:]) if len(shape) == 4 else shape[0]
                 std = INITS[init](fan_in) if isinstance(init, str) else float(init)
-                params[name] = (std * rng.standard_normal(shape)).astype(dtype)
+                with np.errstate(over="ignore"):  # a std too large for the dtype: inf, which training refuses
+                    params[name] = (std * rng.standard_normal(shape)).astype(dtype)
             else:
                 one = name.startswith(("gamma", "running_var"))
                 params[name] = (np.ones if one else np.zeros)(shape, dtype=dtype)

@@ -220,11 +220,7 @@ def prepare(config: TrainingConfig, out, plot=None, data_dir=None, limit: slice 
                              path=out)  # fmt: skip
     train_set = load_split("train", data_dir)
     if limit is not None:
-        train_set = train_set.part(limit.start, limit.stop)
-        if len(train_set) == 0:
-            raise InputError(N_("--limit {start}:{stop}: no training images there (the split has {count:,})"),
-                             start=limit.start, stop=limit.stop,
-                             count=len(load_split("train", data_dir)))  # fmt: skip
+        train_set = train_set.limited(limit.start, limit.stop)
     config.check(len(train_set))
     try:
         test_set = load_split("test", data_dir, packaged=False)  # the test split of the same data set

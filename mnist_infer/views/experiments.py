@@ -79,6 +79,17 @@ def display(name: str, as_json: bool):
         yield Display(stream, bar)
 
 
+def duration(seconds: float) -> str:
+    """A duration in the unit that fits it: seconds, minutes, hours or days."""
+    if seconds < 60:
+        return _("{count:.1f} s").format(count=seconds)
+    if seconds < 3600:
+        return _("{count:.1f} minutes").format(count=seconds / 60)
+    if seconds < 86_400:
+        return _("{count:.1f} hours").format(count=seconds / 3600)
+    return _("{count:,.1f} days").format(count=seconds / 86_400)
+
+
 def _conclusion(result: Experiment) -> str:
     """The numbers that carry the book's conclusion, in a sentence."""
     s, name = result.summary, result.name
@@ -92,13 +103,15 @@ def _conclusion(result: Experiment) -> str:
         ones, xavier = s["saturated"]["sigmoid, std 1"], s["saturated"]["sigmoid, Xavier"]
         text = _("Activations near 0 or 1: with sigmoid and std 1 {low:.0%} to {high:.0%}, with Xavier's {xavier:.0%}.")
         return text.format(low=min(ones), high=max(ones), xavier=max(xavier))
-    return {
-        "numerical-gradient": _(
+    if name == "numerical-gradient":
+        text = _(
             "The numerical gradient agrees with backpropagation (largest relative error {max_relative_error:.1e}) "
             "and takes {ratio:,.0f} times as long ({numerical_seconds:.1f} s against {backprop_seconds:.1e} s on "
-            "{images} images): the {training_seconds:.0f} s of this training would take {numerical_training_days:.1f} "
-            "days with it."
-        ),
+            "{images} images): the {training} of this training would take {numerical_training} with it."
+        )
+        numerical = s["numerical_training_days"] * 86_400
+        return text.format(training=duration(s["training_seconds"]), numerical_training=duration(numerical), **s)
+    return {
         "batch-norm": _(
             "Batch Normalization learns faster (a higher mean accuracy) at {faster_with_batch_norm} of the {scales} "
             "scales."

@@ -3,6 +3,7 @@ in progress), the outcome. Progress is never the product: a closed stdout stops 
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 
@@ -10,6 +11,8 @@ from ..i18n import _, ngettext
 from . import Block, Text, cells, justify, to_terminal
 
 _WIDTHS = (7, 10, 10, 9, 9, 8)
+#: A loss this far above chance's (ln 10 ≈ 2.30, the cross-entropy of a uniform guess) means the run diverged.
+DIVERGED_LOSS = 3 * math.log(10)
 FEW_STEPS = 100  #: mini-batches below which chance level means "too short", not "a learning rate that cannot work"
 
 
@@ -125,7 +128,18 @@ class TrainingDisplay:
                                       "{value:.4f}").format(path=out, epoch=kept.epoch, which=which, name=name,
                                                             value=value), "bold green")]  # fmt: skip
         steps = sum(record.batches for record in result.history)
-        if value < 0.2 and steps < FEW_STEPS:
+        loss = result.history[-1].loss
+        if loss is not None and not (math.isfinite(loss) and loss < DIVERGED_LOSS):
+            from ..training.optimizers import default_lr
+
+            lr, usual = config.learning_rate, default_lr(config.optimizer)
+            blocks.append(Text(_("Warning: the training diverged (loss {loss:.3g}, far above the {chance:.2f} of a "
+                                 "guess): the learning rate {lr:g} is far too large for {optimizer}; try --lr "
+                                 "{suggested:g}").format(loss=loss, chance=math.log(10), lr=lr,
+                                                         optimizer=config.optimizer,
+                                                         suggested=usual if lr > usual else lr / 10),
+                               "bold red"))  # fmt: skip
+        elif value < 0.2 and steps < FEW_STEPS:
             blocks.append(Text(_("Warning: that is chance level (1 in 10): {steps} steps are too few to learn "
                                  "anything; train for more --epochs or on more images").format(steps=steps),
                                "bold red"))  # fmt: skip
