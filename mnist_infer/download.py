@@ -31,7 +31,7 @@ from urllib.parse import unquote, urlparse
 
 from . import __version__
 from .catalog import BOOK_WEIGHTS, FILES, SPLIT_FILES, KnownFile
-from .errors import N_, DownloadError, MnistInferError
+from .errors import N_, DownloadError, MnistInferError, os_reason
 from .i18n import _
 from .paths import (
     NotRegularFile,
@@ -188,7 +188,7 @@ def download(data_dir: Path, targets: Sequence[Target], *, force: bool = False,
         data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DownloadError(N_("{path}: cannot create the data directory ({reason})"),
-                            path=data_dir, reason=exc.strerror or exc) from None  # fmt: skip
+                            path=data_dir, reason=os_reason(exc)) from None  # fmt: skip
     with _directory_lock(data_dir):
         return DownloadReport(data_dir, [present.get(t.known.name) or _fetch(data_dir, t, fetcher, force)
                                          for t in targets])  # fmt: skip
@@ -340,7 +340,7 @@ class _Fetcher:
         except NotRegularFile as exc:
             raise _SourceFailed(_("is {kind}, not a regular file").format(kind=_(exc.kind))) from None
         except OSError as exc:
-            raise _SourceFailed(_("cannot read ({reason})").format(reason=exc.strerror or exc)) from None
+            raise _SourceFailed(_("cannot read ({reason})").format(reason=_(os_reason(exc)))) from None
         with src:
             if info.st_size == 0:  # also what /proc files say, however much they stream
                 raise _SourceFailed(_("an empty file"))
@@ -352,7 +352,7 @@ class _Fetcher:
             try:
                 self._pour(iter(lambda: src.read(_CHUNK), b""), part, 0, info.st_size, known, info.st_size)
             except OSError as exc:
-                raise _SourceFailed(_("cannot copy ({reason})").format(reason=exc.strerror or exc)) from None
+                raise _SourceFailed(_("cannot copy ({reason})").format(reason=_(os_reason(exc)))) from None
 
     def _pour(self, blocks: Iterable[bytes], part: Path, offset: int, total: int | None, known: KnownFile,
               limit: int | None = None) -> None:  # fmt: skip
@@ -462,7 +462,7 @@ def _writing(path: Path) -> Iterator[None]:
         if isinstance(exc, ConnectionError | TimeoutError):
             raise
         raise DownloadError(N_("{path}: cannot write ({reason}); the partial file is kept"),
-                            path=path, reason=exc.strerror or exc) from None  # fmt: skip
+                            path=path, reason=os_reason(exc)) from None  # fmt: skip
 
 
 def _explain(exc: BaseException) -> tuple[str, bool]:
@@ -480,11 +480,13 @@ def _explain(exc: BaseException) -> tuple[str, bool]:
         if isinstance(cause, urllib3.exceptions.NameResolutionError):
             return _("could not resolve the host name"), True
         if isinstance(cause, OSError) and cause.errno in (errno.ECONNREFUSED, errno.ENETUNREACH, errno.EHOSTUNREACH):
-            return os.strerror(cause.errno), True
+            return _(os_reason(cause.errno)), True
     if any(isinstance(cause, (TimeoutError, urllib3.exceptions.TimeoutError)) for cause in chain):
         return _("timed out"), False
     errnos = [cause.errno for cause in chain if isinstance(cause, OSError) and cause.errno]
-    return (os.strerror(errnos[0]), False) if errnos else (f"{type(chain[-1]).__name__}: {str(chain[-1])[:160]}", False)
+    if errnos:
+        return _(os_reason(errnos[0])), False
+    return f"{type(chain[-1]).__name__}: {str(chain[-1])[:160]}", False
 
 
 class _Watchdog:
@@ -588,7 +590,7 @@ def _directory_lock(directory: Path, wait: float = 600.0) -> Iterator[None]:
         if exc.errno in (errno.ELOOP, errno.EISDIR, errno.ENXIO):
             check_replaceable(path)  # a link, a directory, a FIFO or a device: refused by name
         raise DownloadError(N_("{path}: cannot write to the data directory ({reason})"),
-                            path=directory, reason=exc.strerror or exc) from None  # fmt: skip
+                            path=directory, reason=os_reason(exc)) from None  # fmt: skip
     try:
         if not stat.S_ISREG(mode := os.fstat(fd).st_mode):
             raise DownloadError(N_("{path}: exists as {kind}, not a regular file; refusing to use it as the download "

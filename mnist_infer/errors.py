@@ -8,6 +8,7 @@ itself a phrase to translate is a :class:`Phrase`.
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +19,40 @@ class Phrase(str):
 
 def N_(message: str) -> Phrase:
     return Phrase(message)
+
+
+#: What the operating system says, in words the catalogs translate: its own text (strerror) is the C library's,
+#: in English unless that library's catalogs and a matching locale are installed.
+_OS_REASONS = {
+    errno.ENOENT: N_("no such file or directory"),
+    errno.EACCES: N_("permission denied"),
+    errno.EPERM: N_("operation not permitted"),
+    errno.EISDIR: N_("is a directory"),
+    errno.ENOTDIR: N_("not a directory"),
+    errno.ENOSPC: N_("no space left on the device"),
+    errno.EROFS: N_("read-only file system"),
+    errno.EEXIST: N_("the file exists"),
+    errno.ELOOP: N_("too many levels of symbolic links"),
+    errno.ENAMETOOLONG: N_("file name too long"),
+    errno.ECONNREFUSED: N_("connection refused"),
+    errno.ECONNRESET: N_("connection reset by the other side"),
+    errno.ETIMEDOUT: N_("timed out"),
+    errno.EHOSTUNREACH: N_("no route to the host"),
+    errno.ENETUNREACH: N_("the network is unreachable"),
+    errno.EADDRINUSE: N_("the address is already in use"),
+    errno.EADDRNOTAVAIL: N_("not an address of this machine"),
+}
+
+
+def os_reason(exc: BaseException | int) -> str:
+    """Why the operating system refused, from an OSError or an errno: a :class:`Phrase` where the reason is one the
+    catalogs know (translate it where it is shown), else the system's own words."""
+    number = exc if isinstance(exc, int) else getattr(exc, "errno", None)
+    if number in _OS_REASONS:
+        return _OS_REASONS[number]
+    import os
+
+    return (isinstance(exc, int) and os.strerror(exc)) or getattr(exc, "strerror", None) or str(exc)
 
 
 def _same(text: str) -> str:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from .catalog import FILES
-from .errors import N_, MnistInferError, Phrase, UnsafePathError
+from .errors import N_, MnistInferError, Phrase, UnsafePathError, os_reason
 
 HOME_ENV = "MNIST_INFER_HOME"
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -242,7 +242,7 @@ def write_file(path: str | os.PathLike[str], data: bytes, what: Phrase = _THE_FI
             f.write(data)
     except OSError as exc:
         raise MnistInferError(N_("{path}: cannot write {what} ({reason})"),
-                              path=path, what=what, reason=exc.strerror or exc) from None  # fmt: skip
+                              path=path, what=what, reason=os_reason(exc)) from None  # fmt: skip
     return path
 
 
@@ -262,7 +262,7 @@ def check_writable(path: str | os.PathLike[str], what: Phrase = _THE_FILE) -> No
         os.unlink(probe)
     except OSError as exc:
         raise MnistInferError(N_("{path}: cannot write {what} ({reason})"),
-                              path=path, what=what, reason=exc.strerror or exc) from None  # fmt: skip
+                              path=path, what=what, reason=os_reason(exc)) from None  # fmt: skip
 
 
 def open_for_append(path: str | os.PathLike[str]) -> tuple[BinaryIO, int]:

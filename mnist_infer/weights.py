@@ -31,7 +31,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .catalog import BOOK_WEIGHTS, DEFAULT_WEIGHTS_NAME, FILES, IMAGE_PIXELS, NUM_CLASSES, REUPLOADS, KnownFile
-from .errors import N_, InputError, MnistInferError, UnsafeWeightsError, WeightsError
+from .errors import N_, InputError, MnistInferError, UnsafeWeightsError, WeightsError, os_reason
 from .model.network import MAX_PARAMETERS, Architecture, ArchitectureError, Network, from_shapes, mlp
 from .paths import NotRegularFile, existing_data_dir, packaged_file, read_regular, write_file
 
@@ -134,7 +134,7 @@ def _read_bounded(path: Path) -> bytes:
         raise WeightsError(N_("{path}: is {kind}; expected a weights file (.pkl or .npz)"),
                            path=path, kind=exc.kind) from None  # fmt: skip
     except OSError as exc:
-        raise WeightsError(N_("{path}: cannot read it ({reason})"), path=path, reason=exc.strerror or exc) from None
+        raise WeightsError(N_("{path}: cannot read it ({reason})"), path=path, reason=os_reason(exc)) from None
     except MemoryError:
         raise WeightsError(N_("{path}: not enough memory to read it"), path=path) from None
     if len(data) > MAX_WEIGHTS_BYTES:

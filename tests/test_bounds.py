@@ -208,7 +208,7 @@ def test_stdout_on_a_full_device(args: list[str]) -> None:
         result = subprocess.run(
             [sys.executable, "-m", "mnist_infer", *args], stdout=full, stderr=subprocess.PIPE, text=True
         )
-    assert_one_error_line(result, "cannot write the output", "No space left on device")
+    assert_one_error_line(result, "cannot write the output", "no space left on the device")
 
 
 def test_stdout_closed() -> None:

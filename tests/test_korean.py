@@ -334,6 +334,21 @@ def test_foreign_failures_are_told_in_korean(home: Path, tmp_path: Path, monkeyp
     assert result.exit_code == 1 and english(result.output, ("posix.system",)) == [], result.output  # what it asks for
 
 
+def test_the_operating_systems_refusals_are_told_in_korean(home: Path, tmp_path: Path, monkeypatch) -> None:
+    """The C library's reasons (strerror) are English without its catalogs: the common ones are the tool's words."""
+    monkeypatch.chdir(tmp_path)
+    Path("here").mkdir()
+    for args in (
+        "train --limit 10 --out missing/dir/w.npz",  # no such file or directory
+        "predict 1 --weights here/",  # a directory
+        "show 0 --save here/x.png/y.png",  # not a directory, once x.png is a file
+    ):
+        Path("here/x.png").write_bytes(b"")
+        result = invoke(["--lang", "ko", *args.split()], {}, home)
+        assert result.exit_code in (1, 2) and hangul(result.output), result.output
+        assert english(result.output) == [], result.output
+
+
 def test_units_are_korean_too(home: Path, tmp_path: Path, monkeypatch) -> None:
     """A duration ends in 초, as everywhere in Korean output, not in the English "s"."""
     monkeypatch.chdir(tmp_path)

@@ -23,7 +23,7 @@ from typing import Any
 import click
 
 from .. import __version__
-from ..errors import MnistInferError
+from ..errors import MnistInferError, os_reason
 from ..i18n import LANGUAGE_ENV, LANGUAGES, _, use_language
 from .options import debug_option, debug_requested, lang_option
 
@@ -118,10 +118,10 @@ class Cli(click.Group):
 def _one_line(exc: Exception) -> str:
     """An unexpected failure in one line: what the user can act on, else an internal error to report."""
     if isinstance(exc, OSError) and exc.filename is not None:
-        return f"{exc.filename}: {exc.strerror or exc}"
+        return f"{exc.filename}: {_(os_reason(exc))}"
     if isinstance(exc, OSError):  # no file named: the output failed (stdout on /dev/full, a terminal gone)
         _silence_stdout()
-        return _("cannot write the output ({reason})").format(reason=exc.strerror or exc)
+        return _("cannot write the output ({reason})").format(reason=_(os_reason(exc)))
     if isinstance(exc, MemoryError):
         return _("not enough memory for this input")
     if isinstance(exc, RecursionError):

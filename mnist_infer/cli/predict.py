@@ -100,14 +100,14 @@ def predict(
 
 def save_inputs(result, directory: Path) -> list[Path]:
     """The 28×28 input of each prediction as a PNG in ``directory`` (created if missing), named after its source."""
-    from ..errors import N_, MnistInferError
+    from ..errors import N_, MnistInferError, os_reason
     from ..views.pictures import save_picture
 
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise MnistInferError(N_("{path}: cannot create the directory ({reason})"),
-                              path=directory, reason=exc.strerror or exc) from None  # fmt: skip
+                              path=directory, reason=os_reason(exc)) from None  # fmt: skip
     written: list[Path] = []
     for item in result.items:
         if hasattr(item, "error"):

@@ -105,6 +105,8 @@ def _interrupt(_signum: int, _frame: object) -> None:
 
 
 def _listen_error(host: str, port: int, exc: OSError) -> str:
+    from ..errors import os_reason
+
     if exc.errno == errno.EADDRINUSE:
         return _("port {port} on {host} is in use; pick another with --port N, or --port 0 for a free one").format(
             port=port, host=host
@@ -115,6 +117,6 @@ def _listen_error(host: str, port: int, exc: OSError) -> str:
         ).format(port=port)
     if exc.errno == errno.EADDRNOTAVAIL or isinstance(exc, socket.gaierror):
         return _("cannot listen on {host!r} ({reason}); use an address of this machine, e.g. 127.0.0.1").format(
-            host=host, reason=exc.strerror or exc
+            host=host, reason=_(os_reason(exc))
         )
-    return _("cannot listen on {host}:{port} ({reason})").format(host=host, port=port, reason=exc.strerror or exc)
+    return _("cannot listen on {host}:{port} ({reason})").format(host=host, port=port, reason=_(os_reason(exc)))

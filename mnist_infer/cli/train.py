@@ -282,13 +282,13 @@ def train(
 
 def _draw_after_saving(result, plot: Path, title: str, weight_decay: float, out: Path) -> None:
     """The learning curves, once the weights are saved: a failure to draw them says that the weights are safe."""
-    from ..errors import N_, MnistInferError
+    from ..errors import N_, MnistInferError, os_reason
     from ..views.plots import learning_curves
 
     try:
         learning_curves(result.history, plot, title, result.kept.epoch, weight_decay)
     except (MnistInferError, OSError) as exc:
-        reason = exc if isinstance(exc, MnistInferError) else f"{plot}: {exc.strerror or exc}"
+        reason = exc if isinstance(exc, MnistInferError) else f"{plot}: {_(os_reason(exc))}"
         raise MnistInferError(N_("saved the weights to {path}, but the plot failed: {reason}"),
                               path=out, reason=reason) from None  # fmt: skip
 

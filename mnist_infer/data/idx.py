@@ -22,7 +22,7 @@ from typing import BinaryIO, NamedTuple
 import numpy as np
 
 from ..catalog import IMAGE_SHAPE, NUM_CLASSES
-from ..errors import N_, DataFileError
+from ..errors import N_, DataFileError, os_reason
 from ..paths import NotRegularFile, atomic_write, open_regular
 
 #: IDX type byte -> numpy dtype (IDX stores multi-byte numbers big-endian), and its name.
@@ -251,4 +251,4 @@ def _opened(path, **expected) -> Iterator[tuple[IdxSource, BinaryIO]]:
             raise DataFileError(N_("{path}: corrupt gzip stream ({reason}); delete it and download again"),
                                 path=path, reason=exc) from None  # fmt: skip
         raise DataFileError(N_("{path}: cannot read it ({reason})"),
-                            path=path, reason=getattr(exc, "strerror", None) or exc) from None  # fmt: skip
+                            path=path, reason=os_reason(exc)) from None  # fmt: skip

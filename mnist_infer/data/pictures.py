@@ -28,7 +28,7 @@ from typing import BinaryIO, NamedTuple
 import numpy as np
 
 from ..catalog import IMAGE_SIDE
-from ..errors import N_, ImageError
+from ..errors import N_, ImageError, os_reason
 from ..paths import NotRegularFile, open_regular
 
 #: The formats read (by content, whatever the name): not ICO, ICNS, DDS, EPS, PSD…, whose headers may misstate
@@ -98,7 +98,7 @@ def read_grey(path: Path) -> np.ndarray:
     except NotRegularFile as exc:
         raise ImageError(N_("{path}: is {kind}; expected an image file"), path=path, kind=exc.kind) from None
     except OSError as exc:
-        raise ImageError(N_("{path}: cannot read the image ({reason})"), path=path, reason=exc.strerror) from None
+        raise ImageError(N_("{path}: cannot read the image ({reason})"), path=path, reason=os_reason(exc)) from None
     with stream:
         if info.st_size > MAX_IMAGE_FILE_BYTES:
             raise ImageError(
