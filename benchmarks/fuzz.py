@@ -5,12 +5,12 @@
 Valid files of every kind the tool reads are mutated at random (bits flipped, bytes and integers overwritten
 with edge values, chunks cut, repeated or spliced from another seed; and, so that the mutants reach past
 checksums, the content of gzip and zip files mutated then re-packed, PNG chunks re-checksummed) and fed to
-the loaders a user reaches: weights (``load_weights``), IDX files (``inspect``, ``read_images``,
-``read_labels``, ``read_idx``), pictures (``prepare_image``), and a split whose parse cache was rewritten
-(``load_split``, whose answer must still be the source's). An "escape" is any exception that is not the
-project's own (MemoryError included: the process runs under RLIMIT_AS), an input taking more than
-``--timeout`` seconds, or a cache that changed an answer. Prints the figures per kind; exit code 1 if any
-input escaped (saved under ``--save`` for a test to reproduce).
+the loaders a user reaches: weights (``read_weights``, then a forward pass of what it accepted), IDX files
+(``inspect``, ``read_images``, ``read_labels``, ``read_idx``), pictures (``prepare_image``), and a split whose parse
+cache was rewritten (``load_split``, whose answer must still be the source's). An "escape" is any exception that is
+not the project's own (MemoryError included: the process runs under RLIMIT_AS), an input taking more than
+``--timeout`` seconds, accepted weights whose forward pass is not finite, or a cache that changed an answer.
+Prints the figures per kind; exit code 1 if any input escaped (saved under ``--save`` for a test to reproduce).
 """
 
 from __future__ import annotations
@@ -105,6 +105,14 @@ def _network(rng: np.random.Generator, h1: int, h2: int, dtype=np.float32) -> di
     return {k: rng.standard_normal(s).astype(dtype) for k, s in shapes.items()}
 
 
+def _convnet(rng: np.random.Generator):
+    """A small chapter 7 SimpleConvNet (4 filters of 3×3, 8 hidden units), as a Network."""
+    from mnist_infer.model.network import Network, init_params, simple_convnet
+
+    architecture = simple_convnet(filters=4, size=3, hidden=8)
+    return Network(architecture, init_params(architecture, "he", rng))
+
+
 def _idx(array: np.ndarray) -> bytes:
     return bytes([0, 0, 8, array.ndim]) + b"".join(d.to_bytes(4, "big") for d in array.shape) + array.tobytes()
 
@@ -114,7 +122,10 @@ def seeds(rng: np.random.Generator) -> dict[str, list[bytes]]:
 
     images = rng.integers(0, 256, (12, 28, 28), dtype=np.uint8)
     labels = rng.integers(0, 10, 12, dtype=np.uint8)
-    networks = [_network(rng, 6, 4), _network(rng, 3, 5, np.float64)]
+    from mnist_infer.weights import save_weights
+
+    convnet = _convnet(rng)
+    networks = [_network(rng, 6, 4), _network(rng, 3, 5, np.float64), convnet.params]
     pickles = [pickle.dumps(n, protocol=p) for n in networks for p in range(pickle.HIGHEST_PROTOCOL + 1)]
     npzs = []
     for network in networks:
@@ -122,6 +133,8 @@ def seeds(rng: np.random.Generator) -> dict[str, list[bytes]]:
             buffer = io.BytesIO()
             save(buffer, **network)
             npzs.append(buffer.getvalue())
+    with tempfile.TemporaryDirectory() as directory:  # as `train` writes them: the architecture in the metadata
+        npzs.append(save_weights(Path(directory) / "w.npz", convnet, {"seed": 0}).read_bytes())
     digit = np.zeros((40, 40), np.uint8)
     digit[8:32, 18:23] = 255  # a "1"
     pictures: dict[str, list[bytes]] = collections.defaultdict(list)
@@ -233,8 +246,8 @@ class Cache:
 
     def __init__(self, root: Path, rng: np.random.Generator) -> None:
         from mnist_infer.data import load_split
-        from mnist_infer.idx import write_idx
-        from mnist_infer.parsecache import CACHE_DIR_NAME
+        from mnist_infer.data.cache import CACHE_DIR_NAME
+        from mnist_infer.data.idx import write_idx
 
         self.root = root
         self.images = rng.integers(0, 256, (30, 28, 28), dtype=np.uint8)
@@ -257,13 +270,23 @@ class Cache:
             raise AssertionError("a rewritten cache changed the answer")
 
 
+def read_and_run(path: Path) -> None:
+    """``read_weights``, then a forward pass of what it accepted: checked weights never overflow."""
+    from mnist_infer.model.network import Network
+    from mnist_infer.weights import read_weights
+
+    weights = read_weights(path)
+    inputs = np.random.default_rng(0).random((4, 784), dtype=np.float32)
+    if not np.isfinite(Network(weights.architecture, weights.params).forward(inputs)).all():
+        raise AssertionError("accepted weights whose forward pass is not finite")
+
+
 def loaders(kind: str):
-    from mnist_infer import idx
-    from mnist_infer.photo_input import prepare_image
-    from mnist_infer.weights import load_weights
+    from mnist_infer.data import idx
+    from mnist_infer.data.pictures import prepare_image
 
     if kind in ("pickle", "npz"):
-        return [load_weights]
+        return [read_and_run]
     if kind.startswith("idx"):
         return [idx.inspect, idx.read_images, idx.read_labels, idx.read_idx]
     return [prepare_image]
@@ -294,6 +317,10 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="mnist-infer-fuzz-"))
     try:
         all_seeds = seeds(rng)
+        for kind in ("pickle", "npz"):  # every seed valid, so that mutants reach the checks beyond the parsers
+            for data in all_seeds[kind]:
+                (work / "seed").write_bytes(data)
+                read_and_run(work / "seed")
         (work / "cache").mkdir()
         cache = Cache(work / "cache", rng)
         all_seeds["cache"] = cache.seeds

@@ -10,12 +10,14 @@ the process it was forked from).
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from measure import PYTHON, ROOT, SHARED, run
+from measure import PYTHON, ROOT, run
 
 IMAGES, LABELS, WEIGHTS = "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz", "sample_weight.pkl"
 
@@ -26,9 +28,16 @@ def prepare(root: Path) -> None:
 
     sys.path.insert(0, str(ROOT / "tests"))
     import hostile
+    from mnist_infer.paths import packaged_file
 
-    images = gzip.decompress((SHARED / "mnist" / IMAGES).read_bytes())
-    labels = gzip.decompress((SHARED / "mnist" / LABELS).read_bytes())
+    # Copies of the package's own files, linked (hard) into every directory: a symbolic link to the package's copy
+    # would be the package's copy, whose parse caches go to the user's cache directory, not beside it.
+    (root / "originals").mkdir()
+    originals = {
+        name: shutil.copyfile(packaged_file(name), root / "originals" / name) for name in (IMAGES, LABELS, WEIGHTS)
+    }
+    images = gzip.decompress(originals[IMAGES].read_bytes())
+    labels = gzip.decompress(originals[LABELS].read_bytes())
     marker = root / "payload-ran"
     broken = hostile.broken_data(images, labels)
     cases = [("data", name, {replaced: content}) for name, (replaced, content, _) in broken.items()]
@@ -40,13 +49,9 @@ def prepare(root: Path) -> None:
     for _, name, replaced in cases:
         directory = root / name
         directory.mkdir()
-        for file, source in (
-            (IMAGES, SHARED / "mnist" / IMAGES),
-            (LABELS, SHARED / "mnist" / LABELS),
-            (WEIGHTS, SHARED / "weights" / WEIGHTS),
-        ):
+        for file, source in originals.items():
             if file not in replaced:
-                (directory / file).symlink_to(source)
+                os.link(source, directory / file)
         for file, content in replaced.items():
             if callable(content):
                 content(directory / file)  # a sparse file, written by truncation

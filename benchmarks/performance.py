@@ -1,6 +1,6 @@
 """The performance targets of mnist-infer, measured as a user runs the tool.
 
-    python benchmarks/performance.py [--pairs N] [--only TEXT] [--json] [--readme]
+    python benchmarks/performance.py [--pairs N] [--only TEXT] [--json] [--write]
 
 The tool is installed the way the README installs it (``pip install .``) into a fresh virtual environment, and
 every command runs as a whole process, in a pipe, with an empty data directory (so the packaged test set and
@@ -9,8 +9,8 @@ weights) and its own cache directory. Each target pairs a command with its refer
 on a quiet machine, and with the other core kept busy by a CPU-bound process this script starts and stops.
 Peak memory is the process's own maximum RSS (wait4's rusage).
 
-``--readme`` rewrites the table between the performance markers of README.md; ``--only TEXT`` measures only the
-targets whose label contains TEXT (for a quick look while working; not with ``--readme``).
+``--write`` rewrites the table between the markers of docs/performance.md; ``--only TEXT`` measures only the
+targets whose label contains TEXT (for a quick look while working; not with ``--write``).
 """
 
 from __future__ import annotations
@@ -29,11 +29,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from measure import ROOT, run
+from measure import ROOT, blas_kernel, run, user_environment, write_table
 
 BENCHMARKS = ROOT / "benchmarks"
-README = ROOT / "README.md"
-MARKERS = ("<!-- performance table: written by benchmarks/performance.py -->", "<!-- end of performance table -->")
+DOC = ROOT / "docs" / "performance.md"
+MARKERS = ("<!-- start-up table: written by benchmarks/performance.py -->", "<!-- end of performance table -->")
 
 
 @dataclass(frozen=True)
@@ -60,12 +60,12 @@ def prepare(root: Path, python: str) -> None:
 import numpy as np
 from PIL import Image, ImageFilter
 from mnist_infer.data import load_split
-from mnist_infer.locations import packaged_file
-from mnist_infer.weights import load_weights
+from mnist_infer.paths import packaged_file
+from mnist_infer.weights import read_weights
 import shutil
 for name in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
     shutil.copy(packaged_file(name), {str(root)!r} + "/" + name)
-np.savez({str(root / "weights.npz")!r}, **load_weights(packaged_file("sample_weight.pkl")))
+np.savez({str(root / "weights.npz")!r}, **read_weights(packaged_file("sample_weight.pkl")).params)
 digit = np.asarray(load_split("test").images[0], dtype=np.float32) / 255
 ink = np.asarray(Image.fromarray((digit * 255).astype(np.uint8)).resize((300, 300), Image.BICUBIC), np.float32) / 255
 rows, cols = np.mgrid[0:600, 0:800]
@@ -75,7 +75,7 @@ picture[150:450, 250:550] *= 1 - 0.8 * ink[..., None]
 Image.fromarray(np.clip(picture, 0, 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(1)).save(
     {str(root / "photo.jpg")!r}, quality=90)
 """
-    env = {**os.environ, "XDG_CACHE_HOME": str(root / "prep")}
+    env = user_environment({"XDG_CACHE_HOME": str(root / "prep")})
     subprocess.run([python, "-c", script], check=True, env=env, cwd=root)  # not the source tree's mnist_infer
 
 
@@ -90,12 +90,12 @@ def targets(bin_dir: Path, root: Path) -> list[Target]:
     ]
     numpy = [python, "-c", "import numpy"]
     return [
-        Target("`evaluate --json`", [tool, "evaluate", "--json"], script, "numpy script", 0.85),
+        Target("`evaluate --json`", [tool, "evaluate", "--json"], script, "numpy script", 1.0),
         Target("`evaluate` (the report, into a pipe)", [tool, "evaluate"], script, "numpy script", 1.0),
         Target("first `evaluate --json`, empty cache", [tool, "evaluate", "--json"], script, "numpy script", 1.1, True),
-        Target("`toy`", [tool, "toy"], numpy, "`import numpy`", 1.35),
-        Target("`show 0`", [tool, "show", "0"], numpy, "`import numpy`", 1.35),
-        Target("`predict 0`", [tool, "predict", "0"], numpy, "`import numpy`", 1.35),
+        Target("`toy`", [tool, "toy"], numpy, "`import numpy`", 1.5),
+        Target("`show 0`", [tool, "show", "0"], numpy, "`import numpy`", 1.5),
+        Target("`predict 0`", [tool, "predict", "0"], numpy, "`import numpy`", 1.5),
         Target(
             "`predict --image` (800×600 photo)",
             [tool, "predict", "--image", str(root / "photo.jpg")],
@@ -103,7 +103,7 @@ def targets(bin_dir: Path, root: Path) -> list[Target]:
             "`import numpy, PIL.Image`",
             1.4,
         ),
-        Target("`--help`", [tool, "--help"], [python, "-c", "import click"], "`import click`", 1.2),
+        Target("`--help`", [tool, "--help"], [python, "-c", "import click"], "`import click`", 1.5),
     ]
 
 
@@ -177,12 +177,13 @@ def table(results: dict, machine: str, date: str, pairs: int) -> str:
 def main() -> None:
     pairs = int(sys.argv[sys.argv.index("--pairs") + 1]) if "--pairs" in sys.argv else 15
     only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else ""
-    if only and "--readme" in sys.argv:
-        raise SystemExit("--readme writes the whole table: not with --only")
+    if only and "--write" in sys.argv:
+        raise SystemExit("--write writes the whole table: not with --only")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         os.chdir(root)  # every run as a user runs it: away from the source tree
         bin_dir = install(root / "venv")
+        kernel = blas_kernel(str(bin_dir / "python"))
         prepare(root, str(bin_dir / "python"))
         (root / "empty-home").mkdir()
         cache = root / "cache"
@@ -200,16 +201,15 @@ def main() -> None:
                         results["evaluate_peak_rss_mib"][condition] = figures["peak_rss_mib"]
                     print(f"{condition:5} {target.label:45} {figures['ratio']:.3f}", file=sys.stderr)
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    machine += f", {kernel}"
     date = datetime.date.today().isoformat()
     results.update(machine=machine, date=date, pairs=pairs)
     results["all_met"] = all(
         row[c]["ratio"] <= row["limit"] for row in results["targets"].values() for c in ("quiet", "busy")
     ) and all(value <= 64 for value in results["evaluate_peak_rss_mib"].values())
     text = table(results, machine, date, pairs)
-    if "--readme" in sys.argv:
-        readme = README.read_text(encoding="utf-8")
-        start, end = readme.index(MARKERS[0]) + len(MARKERS[0]), readme.index(MARKERS[1])
-        README.write_text(readme[:start] + "\n" + text + "\n" + readme[end:], encoding="utf-8")
+    if "--write" in sys.argv:
+        write_table(DOC, MARKERS, text)
     print(json.dumps(results, indent=2) if "--json" in sys.argv else text)
 
 

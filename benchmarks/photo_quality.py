@@ -2,11 +2,12 @@
 
     python benchmarks/photo_quality.py [--count N] [--weights FILE]... [--from INDEX] [--json]
 
-Each alteration of tests/photos.py is applied to N random test digits (default 500); the book's weights
-classify them after mnist-infer's preprocessing, and, for comparison, after merely resizing the whole picture
-to 28×28 (what a reader would try first). `--weights FILE` (repeatable) puts other weights beside them (a
-column each, same pictures); `--from INDEX` draws the digits from the test images INDEX onwards only (for
-weights trained on the ones before it, as `mnist-infer train` can be here, without MNIST's train images).
+Each alteration of tests/photos.py is applied to N random digits of the packaged test split (default 500); the
+book's weights (the package's sample_weight.pkl) classify them after mnist-infer's preprocessing, and, for
+comparison, after merely resizing the whole picture to 28×28 (what a reader would try first). `--weights FILE`
+(repeatable) puts other weights beside them (a column each, same pictures); `--from INDEX` draws the digits from the
+test images INDEX onwards only (for weights trained on the ones before it, as `mnist-infer train` can be here,
+without MNIST's train images).
 """
 
 from __future__ import annotations
@@ -17,14 +18,15 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from measure import ROOT, SHARED
+from measure import ROOT
 from PIL import Image
 
 sys.path.insert(0, str(ROOT / "tests"))
 import photos
-from mnist_infer.classify import classify_images
 from mnist_infer.data import load_split
-from mnist_infer.photo_input import prepare_image
+from mnist_infer.data.pictures import prepare_image
+from mnist_infer.inference import classify_images
+from mnist_infer.paths import packaged_file
 from mnist_infer.weights import load_network
 
 
@@ -41,8 +43,8 @@ def main() -> None:
         data = root / "data"
         data.mkdir()
         for name in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
-            (data / name).symlink_to(SHARED / "mnist" / name)
-        networks = {"book": load_network(SHARED / "weights" / "sample_weight.pkl")}
+            (data / name).symlink_to(packaged_file(name))
+        networks = {"book": load_network(packaged_file("sample_weight.pkl"))}
         networks.update({path.name: load_network(path) for path in extra})
         test = load_split("test", data)
         chosen = first + np.random.default_rng(12345).choice(len(test) - first, count, replace=False)

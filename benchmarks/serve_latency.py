@@ -2,12 +2,14 @@
 
     python benchmarks/serve_latency.py [--requests 200] [--json]
 
-Starts `mnist-infer serve --port 0` with the book's weights as a separate process (as a user runs it), then:
+Starts `mnist-infer serve --port 0` with the book's networks at hand (the package's copies: chapter 3's
+sample_weight.pkl and chapter 8's DeepConvNet) as a separate process (as a user runs it), then:
 
 1. latency: ``--requests`` POST /api/predict of a drawn digit (the pad's PNG, 280×280, as the page sends it),
    one after another on one kept-alive connection, as the page does; median and 90th percentile, end to end
-   (HTTP, PNG decoding, preprocessing, the forward pass, JSON). The same for a phone-sized JPEG photo.
-2. in-process: the same work without HTTP (api.predict_image), and the forward pass alone, for the split.
+   (HTTP, PNG decoding, preprocessing, every network's forward pass, the chosen one's layers, JSON), with each
+   network chosen in turn (``?network=``). The same for a phone-sized JPEG photo.
+2. in-process: the same work without HTTP (api.predict_image), and each network's forward pass alone.
 3. load: 100 requests at once, mixed good and bad (drawing, photo, text, bomb, blank, wrong Host, 10 MB + 1,
    a 36-megapixel picture); every one must get its expected status (or 503, busy, if it waited 20 s for a
    decoder). The server's peak RSS (VmHWM) after it.
@@ -25,21 +27,28 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import numpy as np
-from measure import ROOT, SHARED
-from PIL import Image
+from mnist_infer.cli import configure_blas
+
+configure_blas()  # in-process as in the server: one BLAS thread, set before numpy loads
+
+import numpy as np  # noqa: E402
+from measure import ROOT  # noqa: E402
+from PIL import Image  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "tests"))
-from hostile import png_claiming
-from mnist_infer.serve import api
-from strokes import DIGITS, render
+from hostile import png_claiming  # noqa: E402
+from mnist_infer.paths import packaged_file  # noqa: E402
+from mnist_infer.serve import api  # noqa: E402
+from strokes import DIGITS, render  # noqa: E402
 
-WEIGHTS = SHARED / "weights" / "sample_weight.pkl"
+WEIGHTS = [packaged_file("sample_weight.pkl"), packaged_file("deep_convnet_params.pkl")]
+NETWORKS = [path.name for path in WEIGHTS]
 
 
 def start_server() -> tuple[subprocess.Popen, int]:
+    weights = [argument for path in WEIGHTS for argument in ("--weights", str(path))]
     process = subprocess.Popen(
-        [sys.executable, "-m", "mnist_infer", "serve", "--port", "0", "--weights", str(WEIGHTS)],
+        [sys.executable, "-m", "mnist_infer", "serve", "--port", "0", *weights],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -52,21 +61,21 @@ def start_server() -> tuple[subprocess.Popen, int]:
     return process, int(match.group(1))
 
 
-def post(connection: http.client.HTTPConnection, body: bytes, headers: dict | None = None) -> int:
-    connection.request("POST", "/api/predict", body=body, headers=headers or {})
+def post(connection: http.client.HTTPConnection, body: bytes, headers: dict | None = None, network: str = "") -> int:
+    connection.request("POST", f"/api/predict?network={network}", body=body, headers=headers or {})
     response = connection.getresponse()
     response.read()
     return response.status
 
 
-def latencies(port: int, body: bytes, count: int) -> list[float]:
+def latencies(port: int, body: bytes, count: int, network: str = "") -> list[float]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     for _ in range(5):  # warm-up
-        assert post(connection, body) == 200
+        assert post(connection, body, network=network) == 200
     seconds = []
     for _ in range(count):
         start = time.perf_counter()
-        status = post(connection, body)
+        status = post(connection, body, network=network)
         seconds.append(time.perf_counter() - start)
         assert status == 200, status
     connection.close()
@@ -82,17 +91,17 @@ def summary(seconds: list[float]) -> dict[str, float]:
     }
 
 
-def in_process(body: bytes, count: int) -> dict[str, float]:
+def in_process(body: bytes, count: int, network: str) -> dict[str, float]:
     model = api.load_model(WEIGHTS)
-    answer = api.predict_image(model.network, body)
+    answer = api.predict_image(model, body, network)
     x = np.array(answer["input"], dtype=np.float32).reshape(1, -1) / 255
     whole, forward = [], []
     for _ in range(count):
         start = time.perf_counter()
-        api.predict_image(model.network, body)
+        api.predict_image(model, body, network)
         whole.append(time.perf_counter() - start)
         start = time.perf_counter()
-        model.network.forward(x, {})
+        model.networks[network].network.forward(x, {})
         forward.append(time.perf_counter() - start)
     return {
         "predict_image_median_ms": 1000 * statistics.median(whole),
@@ -172,10 +181,10 @@ def main() -> None:
         report = {
             "requests": count,
             "drawing_png_bytes": len(drawing),
-            "drawing": summary(latencies(port, drawing, count)),
+            "drawing": {network: summary(latencies(port, drawing, count, network)) for network in NETWORKS},
             "phone_photo_jpeg_bytes": len(phone_photo),
             "phone_photo": summary(latencies(port, phone_photo, max(20, count // 10))),
-            "in_process_drawing": in_process(drawing, count),
+            "in_process_drawing": {network: in_process(drawing, count, network) for network in NETWORKS},
             "server_rss_mib_before_load": peak_rss_mib(process.pid),
             "load": load(port),
             "server_peak_rss_mib": peak_rss_mib(process.pid),
@@ -189,9 +198,15 @@ def main() -> None:
         print(json.dumps(report, indent=2))
         return
     d, p, i, ld = report["drawing"], report["phone_photo"], report["in_process_drawing"], report["load"]
-    print(f"POST /api/predict, drawn digit ({len(drawing):,} B PNG), {count} requests on one connection:")
-    print(f"  median {d['median_ms']:.1f} ms, p90 {d['p90_ms']:.1f} ms, min {d['min_ms']:.1f} ms")
-    print(f"  in-process: predict_image {i['predict_image_median_ms']:.1f} ms, forward {i['forward_median_ms']:.3f} ms")
+    print(f"POST /api/predict, drawn digit ({len(drawing):,} B PNG), {count} requests on one connection, each network")
+    print("  (every answer runs all the networks; the chosen one's layers come with it):")
+    for network in NETWORKS:
+        n, m = d[network], i[network]
+        print(
+            f"  ?network={network}: median {n['median_ms']:.1f} ms, p90 {n['p90_ms']:.1f} ms, min {n['min_ms']:.1f} ms"
+        )
+        forward = m["forward_median_ms"]
+        print(f"    in-process: predict_image {m['predict_image_median_ms']:.1f} ms, its forward pass {forward:.3f} ms")
     print(f"POST /api/predict, phone photo ({len(phone_photo):,} B JPEG, 3000×4000):")
     print(f"  median {p['median_ms']:.1f} ms, p90 {p['p90_ms']:.1f} ms")
     print(f"100 concurrent mixed requests ({', '.join(f'{k} → {v}' for k, v in ld['kinds'].items())}):")

@@ -1,54 +1,19 @@
-"""mnist-infer: chapter 3 of *Deep Learning from Scratch* as a library and a command-line tool.
+"""mnist-infer: the networks of *Deep Learning from Scratch* (chapters 3–8) as a library and a command-line tool.
 
-The library API is importable from here; names load on first use, so that ``import mnist_infer`` (and the CLI's
-``--help``) stay fast::
+The library, by room::
 
-    from mnist_infer import images_to_inputs, load_network, load_split
-    x, t = load_split("test")      # the MNIST test set (it ships with the package)
-    network = load_network()       # the book's sample_weight.pkl, read without pickle.load
+    from mnist_infer.data import load_split, load_mnist, images_to_inputs
+    from mnist_infer.weights import load_network
+    from mnist_infer.inference import classify_images, evaluate
+
+    x, t = load_split("test")                      # the MNIST test set (it ships with the package)
+    network = load_network()                       # the book's sample_weight.pkl, read without pickle.load
     accuracy = (network.predict(images_to_inputs(x)) == t).mean()   # 0.9352
+    deep = load_network("deep_convnet_params.pkl")                   # chapter 8's DeepConvNet: 0.9935
+
+``model`` holds the layers and the network built from an architecture, ``training`` the book's learning, ``views``
+and ``cli`` the command line, ``serve`` the page. Importing this package imports nothing else (the command line's
+``--help`` stays quick).
 """
 
-from __future__ import annotations
-
-import importlib
-
-__version__ = "0.1.0"
-
-#: public name -> module that defines it
-_EXPORTS = {
-    "load_mnist": "data",
-    "load_split": "data",
-    "Dataset": "data",
-    "images_to_inputs": "classify",
-    "default_data_dir": "locations",
-    "Network": "network",
-    "sigmoid": "layers",
-    "softmax": "layers",
-    "classify_images": "classify",
-    "load_weights": "weights",
-    "load_network": "weights",
-    "toy_network": "weights",
-    "read_idx": "idx",
-    "read_images": "idx",
-    "read_labels": "idx",
-    "write_idx": "idx",
-    "evaluate": "evaluation",
-    "Evaluation": "evaluation",
-    "MnistInferError": "errors",
-}
-
-__all__ = [*_EXPORTS, "__version__"]
-
-
-def __getattr__(name: str) -> object:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'mnist_infer' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__version__ = "0.2.0"

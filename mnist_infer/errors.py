@@ -1,14 +1,89 @@
-"""The project's exceptions: every anticipated failure is one of these.
+"""The project's exceptions: every anticipated failure is one of these, and carries its fields.
 
-Messages are written for the person at the terminal: they name the file, say what was expected and what was
-found, and what to do about it. The CLI prints them as one line ``Error: …`` and exits 1.
+A message is an English template marked with :func:`N_` (so that the translation catalogs find it) and the fields
+that fill it. The sentence is made at the edge: ``str(error)`` in English, ``error.render(_)`` in the user's
+language (the command line prints it as one line ``Error: …`` and exits 1; the page shows it). A field that is
+itself a phrase to translate is a :class:`Phrase`.
 """
 
 from __future__ import annotations
 
+import errno
+from collections.abc import Callable
+from typing import Any
+
+
+class Phrase(str):
+    """Text to be translated where it is shown (a template, or a field such as "a symbolic link")."""
+
+
+def N_(message: str) -> Phrase:
+    return Phrase(message)
+
+
+#: What the operating system says, in words the catalogs translate: its own text (strerror) is the C library's,
+#: in English unless that library's catalogs and a matching locale are installed.
+_OS_REASONS = {
+    errno.ENOENT: N_("no such file or directory"),
+    errno.EACCES: N_("permission denied"),
+    errno.EPERM: N_("operation not permitted"),
+    errno.EISDIR: N_("is a directory"),
+    errno.ENOTDIR: N_("not a directory"),
+    errno.ENOSPC: N_("no space left on the device"),
+    errno.EROFS: N_("read-only file system"),
+    errno.EEXIST: N_("the file exists"),
+    errno.ELOOP: N_("too many levels of symbolic links"),
+    errno.ENAMETOOLONG: N_("file name too long"),
+    errno.ECONNREFUSED: N_("connection refused"),
+    errno.ECONNRESET: N_("connection reset by the other side"),
+    errno.ETIMEDOUT: N_("timed out"),
+    errno.EHOSTUNREACH: N_("no route to the host"),
+    errno.ENETUNREACH: N_("the network is unreachable"),
+    errno.EADDRINUSE: N_("the address is already in use"),
+    errno.EADDRNOTAVAIL: N_("not an address of this machine"),
+}
+
+
+def os_reason(exc: BaseException | int) -> str:
+    """Why the operating system refused, from an OSError or an errno: a :class:`Phrase` where the reason is one the
+    catalogs know (translate it where it is shown), else the system's own words."""
+    number = exc if isinstance(exc, int) else getattr(exc, "errno", None)
+    if number in _OS_REASONS:
+        return _OS_REASONS[number]
+    import os
+
+    return (isinstance(exc, int) and os.strerror(exc)) or getattr(exc, "strerror", None) or str(exc)
+
+
+def _same(text: str) -> str:
+    return text
+
 
 class MnistInferError(Exception):
-    """Base class of every anticipated failure of mnist-infer."""
+    """Base class of every anticipated failure of mnist-infer: a template and its fields."""
+
+    template = N_("{detail}")
+
+    def __init__(self, template: str | None = None, /, **fields: Any) -> None:
+        if template is not None:
+            self.template = Phrase(template)
+        self.fields = fields
+        super().__init__(self.render())
+
+    def render(self, translate: Callable[[str], str] = _same) -> str:
+        """The message in the language ``translate`` gives (gettext's ``_``); English by default."""
+        fields = {
+            key: value.render(translate)
+            if isinstance(value, MnistInferError)
+            else translate(value)
+            if isinstance(value, Phrase)
+            else value
+            for key, value in self.fields.items()
+        }
+        return translate(self.template).format(**fields)
+
+    def __str__(self) -> str:
+        return self.render()
 
 
 class DataFileError(MnistInferError):
@@ -41,4 +116,4 @@ class UnsafePathError(MnistInferError):
 
 
 class InputError(MnistInferError, ValueError):
-    """Inputs the network cannot take as they are (integer pixels, the wrong width)."""
+    """Inputs the network cannot take as they are (integer pixels, the wrong shape), or a setting that cannot work."""

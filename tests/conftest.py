@@ -1,4 +1,10 @@
-"""Shared fixtures: the reference data in ../shared, temporary data directories, IDX files the tests write."""
+"""Shared fixtures: data directories made of the package's own copies, the reference data in ../shared for what the
+package does not ship (the train split, the chapter 7 weights, the 2022 re-uploads), and IDX files the tests write.
+
+A fresh clone without ../shared runs nearly every test: the package ships the MNIST test split,
+``sample_weight.pkl`` and the 2016 ``deep_convnet_params.pkl``. Tests of the rest skip without ../shared (under
+``CI=true`` they fail instead).
+"""
 
 from __future__ import annotations
 
@@ -11,24 +17,20 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from mnist_infer.idx import write_idx
+from mnist_infer.data.idx import write_idx
+from mnist_infer.paths import packaged_file
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("MNIST_INFER_TEST_DATA") or ROOT.parent / "shared")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+TEST_FILES = ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
 
-SHARED_FILES = {
-    "t10k-images-idx3-ubyte.gz": "mnist/t10k-images-idx3-ubyte.gz",
-    "t10k-labels-idx1-ubyte.gz": "mnist/t10k-labels-idx1-ubyte.gz",
-    "train-labels-idx1-ubyte.gz": "mnist/train-labels-idx1-ubyte.gz",
-    "sample_weight.pkl": "weights/sample_weight.pkl",
-}
-
-#: Figures from ../shared/README.md that the reference files must reproduce.
+#: Figures from ../shared/README.md that the book's files must reproduce with the book's own code.
 BOOK_CORRECT = 9352
 TEST_TOTAL = 10_000
 FIRST_TEST_LABELS = [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
 FIRST_TEST_PREDICTIONS = [7, 2, 1, 0, 4, 1, 4, 9, 6, 9]
+CNN_FIRST_PREDICTIONS = [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
 
 
 def fuzz_examples(in_ci: int) -> int:
@@ -41,8 +43,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked slow (seconds each: a real browser, a wheel build, real timeouts) run in CI, or with
-    --run-slow, or when -m names them; elsewhere they are skipped, so that the suite stays quick to run."""
+    """Tests marked slow (seconds each: a real browser, a wheel build, real timeouts) run in CI, or with --run-slow,
+    or when -m names them; elsewhere they are skipped, so that the suite stays quick to run."""
     if IN_CI or config.getoption("--run-slow") or "slow" in (config.getoption("-m") or ""):
         return
     skip = pytest.mark.skip(reason="slow: runs in CI (CI=true) or with --run-slow")
@@ -51,25 +53,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-def pytest_collection_finish(session: pytest.Session) -> None:
-    """Start the hostile-file runner now, beside the tests that come before it (see tests/test_hostile.py)."""
-    import sys
-
-    module = sys.modules.get("test_hostile")
-    wanted = [item for item in session.items if item.module is module and "run" in getattr(item, "fixturenames", ())]
-    if module is None or not wanted or not (SHARED / "mnist").is_dir() or session.config.getoption("collectonly"):
-        return
-    import tempfile
-
-    root = Path(tempfile.mkdtemp(prefix="mnist-infer-hostile-"))
-    session.config.add_cleanup(lambda: shutil.rmtree(root, ignore_errors=True))
-    started = module.start(root)
-    session.config.add_cleanup(lambda: started.process.kill() if started.process.poll() is None else None)
-    module.STARTED.append(started)
-
-
 def shared_path(relative: str) -> Path:
-    """A file of ../shared; skips the test when it is absent, except under CI where that is a failure."""
+    """A file of ../shared (one the package does not ship); skips the test when it is absent, except in CI."""
     path = SHARED / relative
     if not path.is_file():
         message = f"reference data {path} is absent (set MNIST_INFER_TEST_DATA to the shared directory)"
@@ -79,26 +64,31 @@ def shared_path(relative: str) -> Path:
     return path
 
 
+def packaged(name: str) -> Path:
+    """The package's own copy of a file (the test split, sample_weight.pkl, deep_convnet_params.pkl)."""
+    path = packaged_file(name)
+    assert path is not None, f"{name} is not packaged"
+    return path
+
+
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """No test reads or writes the real user cache: the default data directory is an empty temporary one."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
-    monkeypatch.delenv("MNIST_INFER_HOME", raising=False)
-    monkeypatch.delenv("MNIST_INFER_MIRRORS", raising=False)
-    monkeypatch.delenv("MNIST_INFER_DEBUG", raising=False)
-    monkeypatch.delenv("NO_COLOR", raising=False)
-    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    for name in ("MNIST_INFER_HOME", "MNIST_INFER_MIRRORS", "MNIST_INFER_DEBUG", "MNIST_INFER_LANG", "LANGUAGE",
+                 "NO_COLOR", "FORCE_COLOR", "COLUMNS"):  # fmt: skip
+        monkeypatch.delenv(name, raising=False)
     return home
 
 
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
-    """A data directory holding links to the reference files under their canonical names."""
+    """A data directory holding copies of the packaged test split and the book's sample_weight.pkl."""
     directory = tmp_path / "data"
     directory.mkdir()
-    for name, relative in SHARED_FILES.items():
-        (directory / name).symlink_to(shared_path(relative))
+    for name in (*TEST_FILES, "sample_weight.pkl"):
+        shutil.copyfile(packaged(name), directory / name)
     return directory
 
 
@@ -108,13 +98,25 @@ def weights_file(data_dir: Path) -> Path:
 
 
 @pytest.fixture
+def train_dir(tmp_path: Path) -> Path:
+    """A data directory with MNIST's real training split (from ../shared) beside the packaged test split."""
+    directory = tmp_path / "train-data"
+    directory.mkdir()
+    for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"):
+        (directory / name).symlink_to(shared_path(f"mnist/{name}"))
+    for name in TEST_FILES:
+        shutil.copyfile(packaged(name), directory / name)
+    return directory
+
+
+@pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
 
 
-def copy_shared(relative: str, destination: Path) -> Path:
-    """A writable copy of a reference file (for tests that damage or touch it)."""
-    return Path(shutil.copyfile(shared_path(relative), destination))
+def copy_packaged(name: str, destination: Path) -> Path:
+    """A writable copy of a packaged file (for tests that damage or touch it)."""
+    return Path(shutil.copyfile(packaged(name), destination))
 
 
 def synthetic_split(
@@ -128,6 +130,16 @@ def synthetic_split(
     write_idx(directory / f"{prefix}-images-idx3-ubyte{suffix}", images)
     write_idx(directory / f"{prefix}-labels-idx1-ubyte{suffix}", labels)
     return images, labels
+
+
+def mnist_like_split(directory: Path, prefix: str, start: int, count: int) -> None:
+    """Real digits under a split's names: ``count`` packaged test images from ``start`` (a train split for tests
+    that learn, without ../shared)."""
+    from mnist_infer.data import load_split
+
+    images, labels = load_split("test")
+    write_idx(directory / f"{prefix}-images-idx3-ubyte.gz", np.asarray(images[start : start + count]))
+    write_idx(directory / f"{prefix}-labels-idx1-ubyte.gz", np.asarray(labels[start : start + count]))
 
 
 @pytest.fixture(autouse=True)

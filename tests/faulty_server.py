@@ -32,7 +32,8 @@ class FaultyServer:
     def fail(self, path: str, *behaviours) -> None:
         """Queue behaviours for the next requests of ``path``: 404, 500, "cut", "wrong", "html", "norange",
         ("slow", seconds), ("stall", seconds), "endless", ("trickle", seconds between bytes),
-        ("trickle-headers", seconds between bytes), ("length", a Content-Length header as sent)."""
+        ("trickle-headers", seconds between bytes), ("paced", bytes a second), ("length", a Content-Length header as
+        sent)."""
         self.faults[path].extend(behaviours)
 
     def requested(self, path: str) -> list[Request]:
@@ -72,6 +73,8 @@ def _handler(server: FaultyServer) -> type[BaseHTTPRequestHandler]:
                 time.sleep(arg)
                 self.close_connection = True
                 return None
+            if kind == "paced":
+                return self._paced(body, arg)
             if kind in ("trickle", "trickle-headers"):
                 return self._trickle(body, arg, headers_too=kind == "trickle-headers")
             if kind == "length":
@@ -107,6 +110,19 @@ def _handler(server: FaultyServer) -> type[BaseHTTPRequestHandler]:
                     self.wfile.write(data[i : i + 1])
                     self.wfile.flush()
                     time.sleep(pause)
+            except OSError:
+                pass
+
+        def _paced(self, body: bytes, rate: int, piece: int = 8192) -> None:
+            """The whole body at a steady ``rate`` bytes a second, in small pieces."""
+            self._headers(200, len(body))
+            self.close_connection = True
+            start = time.monotonic()
+            try:
+                for sent in range(0, len(body), piece):
+                    time.sleep(max(0.0, start + sent / rate - time.monotonic()))
+                    self.wfile.write(body[sent : sent + piece])
+                    self.wfile.flush()
             except OSError:
                 pass
 

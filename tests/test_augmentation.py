@@ -5,19 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import shared_path
-from mnist_infer.augmentation import Augmentation, change_thickness, warp
-from mnist_infer.data import load_split
+from conftest import packaged
+from mnist_infer.data.augment import Augmentation, change_thickness, warp
+from mnist_infer.data.idx import read_images
 
 NONE = Augmentation(shift=0, rotation=0, scale=(1, 1), aspect=0, slant=0, thickness=(0, 0))
 
 
 @pytest.fixture(scope="module")
-def digits(tmp_path_factory: pytest.TempPathFactory) -> np.ndarray:
-    directory = tmp_path_factory.mktemp("data")
-    for name in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
-        (directory / name).symlink_to(shared_path(f"mnist/{name}"))
-    return np.array(load_split("test", directory).images[:200])
+def digits() -> np.ndarray:
+    """The first 200 digits of the packaged test split."""
+    return read_images(packaged("t10k-images-idx3-ubyte.gz"))[:200]
 
 
 def centre_of_mass(inputs: np.ndarray) -> np.ndarray:

@@ -4,7 +4,6 @@ output always valid (strict JSON, finite numbers, one Error line even when stdou
 from __future__ import annotations
 
 import gzip
-import io
 import json
 import os
 import pickle
@@ -17,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from mnist_infer.data.idx import MAX_GZIP_RATIO, MAX_IDX_BYTES, SMALL_PROMISE, inspect, read_images
 from mnist_infer.errors import DataFileError, InputError, MnistInferError, UnsafePathError, WeightsError
-from mnist_infer.files import NotRegularFile, atomic_write_bytes, open_for_writing, open_regular
-from mnist_infer.idx import MAX_GZIP_RATIO, MAX_IDX_BYTES, SMALL_PROMISE, inspect, read_images
+from mnist_infer.paths import NotRegularFile, open_for_append, open_regular, write_file
 
 # --- writing: atomically, never through a link, never onto anything but a regular file -----------------------
 
@@ -35,7 +34,7 @@ def test_a_name_that_is_not_a_regular_file_is_refused(tmp_path: Path, kind: str)
         "directory": lambda: target.mkdir(),
     }[kind]()
     with pytest.raises(UnsafePathError, match=rf"{target}: exists as a .*, not a regular file"):
-        atomic_write_bytes(target, b"new")
+        write_file(target, b"new")
     assert victim.read_bytes() == b"keep" and not (tmp_path / "would-be-created").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["out.png", "victim"])  # no temporary left
 
@@ -44,26 +43,26 @@ def test_a_regular_file_is_replaced_atomically(tmp_path: Path) -> None:
     target = tmp_path / "out.png"
     target.write_bytes(b"old")
     os.link(target, tmp_path / "other-link")
-    atomic_write_bytes(target, b"new")
+    write_file(target, b"new")
     assert target.read_bytes() == b"new" and (tmp_path / "other-link").read_bytes() == b"old"  # a new inode
 
 
 def test_appending_only_to_our_own_regular_file(tmp_path: Path) -> None:
     part = tmp_path / "x.part"
     part.write_bytes(b"12345")
-    f, held = open_for_writing(part, append=True)
+    f, held = open_for_append(part)
     with f:
         f.write(b"678")
     assert held == 5 and part.read_bytes() == b"12345678"
     os.link(part, tmp_path / "elsewhere")  # now not ours alone: started over, the other name untouched
-    f, held = open_for_writing(part, append=True)
+    f, held = open_for_append(part)
     with f:
         f.write(b"new")
     assert held == 0 and part.read_bytes() == b"new" and (tmp_path / "elsewhere").read_bytes() == b"12345678"
     part.unlink()
     part.symlink_to(tmp_path / "elsewhere")
     with pytest.raises(UnsafePathError, match="exists as a symbolic link"):
-        open_for_writing(part, append=True)
+        open_for_append(part)
 
 
 def test_readers_refuse_without_blocking(tmp_path: Path) -> None:
@@ -71,7 +70,7 @@ def test_readers_refuse_without_blocking(tmp_path: Path) -> None:
     (tmp_path / "link").symlink_to(tmp_path / "fifo")
     for path, follow in ((tmp_path / "fifo", True), (tmp_path / "link", True), (tmp_path / "link", False)):
         with pytest.raises(NotRegularFile, match=r"is a (FIFO|symbolic link), not a regular file"):
-            open_regular(path, follow_links=follow)
+            open_regular(path, follow=follow)
     (tmp_path / "file").write_bytes(b"x")
     (tmp_path / "file-link").unlink(missing_ok=True)
     (tmp_path / "file-link").symlink_to(tmp_path / "file")
@@ -104,7 +103,7 @@ def test_a_gzip_file_promising_more_than_it_plausibly_holds(tmp_path: Path) -> N
     path.write_bytes(gzip.compress(idx(fits)))
     assert inspect(path).count == fits
     path.write_bytes(gzip.compress(idx(fits + 1)))
-    words = rf"more than a gzip file of .* plausibly holds \(at most {MAX_GZIP_RATIO}×"
+    words = rf"{path}: .*more than a file of .* plausibly holds \(at most {MAX_GZIP_RATIO}× its size if gzipped"
     with pytest.raises(DataFileError, match=words):
         inspect(path)
 
@@ -115,11 +114,11 @@ def test_no_idx_file_holds_more_than_the_bound(tmp_path: Path) -> None:
     with open(path, "wb") as f:  # exactly what the header promises, in holes
         f.write(idx(count))
         f.truncate(16 + count * 784)
-    with pytest.raises(DataFileError, match="an IDX file may hold here"):
+    with pytest.raises(DataFileError, match=f"{MAX_IDX_BYTES:,} bytes in all"):
         read_images(path)
 
 
-# --- weights: the layout first, each array once -----------------------------------------------------------
+# --- weights: the layout first, then the values ----------------------------------------------------------
 
 
 def book(h1: int = 50, h2: int = 100, value: float | None = None) -> dict[str, np.ndarray]:
@@ -129,42 +128,50 @@ def book(h1: int = 50, h2: int = 100, value: float | None = None) -> dict[str, n
     return {k: np.full(v.shape, value, np.float32) for k, v in made.items()} if value else made
 
 
-def test_the_layout_is_checked_before_any_array_is_made(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import mnist_infer.safepickle
-    from mnist_infer.weights import load_weights
+def _many_keys() -> dict[str, np.ndarray]:
+    """One array under 100 names: the pickle's memo makes that cheap to write, and it must stay cheap to read."""
+    shared = np.arange(100_000, dtype=np.float32)
+    return {**book(), **{f"k{i}": shared for i in range(100)}}
+
+
+@pytest.mark.parametrize(
+    "content, words",
+    [(lambda: {**book(), "extra": np.zeros(3)}, "unexpected extra"), (_many_keys, "unexpected k0 k1 ")],
+    ids=["an-extra-key", "one-array-under-100-keys"],
+)
+def test_the_layout_is_checked_before_any_array_is_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content, words: str
+) -> None:
+    import mnist_infer.weights
+    from mnist_infer.weights import read_weights
 
     def never(*args, **kwargs):
         raise AssertionError("an array was made before the layout was checked")
 
-    monkeypatch.setattr(mnist_infer.safepickle.ArrayStub, "to_array", never)
+    monkeypatch.setattr(mnist_infer.weights._Array, "array", never)
     path = tmp_path / "wide.pkl"
-    path.write_bytes(pickle.dumps({**book(), "extra": np.zeros(3)}))
-    with pytest.raises(WeightsError, match="unexpected extra"):
-        load_weights(path)
-
-
-def test_an_array_referred_to_many_times_is_made_once() -> None:
-    from mnist_infer.safepickle import loads_arrays
-
-    shared = np.arange(1000, dtype=np.float32)
-    loaded = loads_arrays(pickle.dumps({f"k{i}": shared for i in range(100)}, protocol=2), "shared.pkl")
-    assert len({id(array) for array in loaded.values()}) == 1
-    np.testing.assert_array_equal(loaded["k7"], shared)
+    path.write_bytes(pickle.dumps(content(), protocol=2))
+    with pytest.raises(WeightsError, match=rf"{path}: .*{words}"):
+        read_weights(path)
 
 
 def test_weights_whose_forward_pass_could_overflow_are_refused() -> None:
-    from mnist_infer.weights import validate_weights
+    from mnist_infer.model.network import mlp
+    from mnist_infer.weights import check_values
 
-    validate_weights(book(value=1e6), "ok.pkl")  # absurd for a trained network, but bounded: 4e24 at most
-    with pytest.raises(WeightsError, match=r"could overflow float32 \(a bound on layer 3's output reaches 3.9e\+42\)"):
-        validate_weights(book(value=1e12), "w.pkl")
+    relu = mlp((50, 100), "relu")  # a ReLU passes its input's bound on
+    check_values(relu, book(value=1e6), "ok.pkl")  # absurd for a trained network, but bounded: 4e24 at most
+    words = r"w\.pkl: W3 and b3 .*could overflow float32 \(a bound on a3's output reaches 3\.9e\+42\)"
+    with pytest.raises(WeightsError, match=words):
+        check_values(relu, book(value=1e12), "w.pkl")
+    check_values(mlp((50, 100)), book(value=1e12), "sigmoid.pkl")  # a sigmoid's output is at most 1: 1e14 at most
 
 
 def test_an_overflowing_forward_pass_is_an_error_not_a_silent_accuracy() -> None:
-    from mnist_infer.classify import classify_images
-    from mnist_infer.network import Network
+    from mnist_infer.inference import classify_images
+    from mnist_infer.model.network import Network, mlp
 
-    network = Network(book(value=3e38))  # built directly: no load-time check
+    network = Network(mlp((50, 100)), book(value=3e38))  # built directly: no load-time check
     images = np.full((5, 28, 28), 255, np.uint8)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # numpy's RuntimeWarning would precede the Error line
@@ -176,7 +183,7 @@ def test_an_overflowing_forward_pass_is_an_error_not_a_silent_accuracy() -> None
 
 
 def test_json_output_is_strict() -> None:
-    from mnist_infer.cli.options import print_json
+    from mnist_infer.views import print_json
 
     with pytest.raises(MnistInferError, match="not finite"):
         print_json({"accuracy": float("nan")})
@@ -186,6 +193,14 @@ def cli_process(*args: str, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "mnist_infer", *args], capture_output=True, text=True, **kwargs)
 
 
+def assert_one_error_line(result: subprocess.CompletedProcess, *words: str) -> None:
+    """Exit code 1 and a single ``Error:`` line on stderr that names the problem: no traceback, nothing else."""
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1, result.stderr
+    for word in words:
+        assert word in result.stderr
+
+
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
 @pytest.mark.parametrize("args", [["toy", "--json"], ["toy"]])
 def test_stdout_on_a_full_device(args: list[str]) -> None:
@@ -193,8 +208,7 @@ def test_stdout_on_a_full_device(args: list[str]) -> None:
         result = subprocess.run(
             [sys.executable, "-m", "mnist_infer", *args], stdout=full, stderr=subprocess.PIPE, text=True
         )
-    assert result.returncode == 1
-    assert result.stderr == "Error: cannot write the output (No space left on device)\n"
+    assert_one_error_line(result, "cannot write the output", "no space left on the device")
 
 
 def test_stdout_closed() -> None:
@@ -204,19 +218,20 @@ def test_stdout_closed() -> None:
         text=True,
         preexec_fn=lambda: os.close(1),
     )
-    assert result.returncode == 1
-    assert result.stderr == "Error: standard output is closed: nowhere to write the results\n"
+    assert_one_error_line(result, "standard output is closed")
 
 
-def test_an_npz_is_read_from_the_bytes_checked_not_reopened(tmp_path: Path) -> None:
-    from mnist_infer.safenpz import loads_npz
+def test_an_npz_is_read_within_the_size_bound(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import mnist_infer.weights
+    from mnist_infer.weights import read_weights
 
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, **book(h1=7, h2=3))
-    arrays = loads_npz(buffer.getvalue(), "w.npz", 1 << 20)
-    assert arrays["W2"].shape == (7, 3)
-    with pytest.raises(WeightsError, match="more than the 100 bytes allowed"):
-        loads_npz(buffer.getvalue(), "w.npz", 100)
+    path = tmp_path / "w.npz"
+    np.savez_compressed(path, **book(h1=7, h2=3))
+    weights = read_weights(path)
+    assert weights.params["W2"].shape == (7, 3) and weights.architecture.summary() == "784-7-3-10 sigmoid"
+    monkeypatch.setattr(mnist_infer.weights, "MAX_WEIGHTS_BYTES", 100)
+    with pytest.raises(WeightsError, match=rf"{path}: larger than the 100 bytes a weights file may have"):
+        read_weights(path)
 
 
 def test_json_of_evaluate_has_finite_numbers_only(tmp_path: Path) -> None:

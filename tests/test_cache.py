@@ -10,18 +10,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import mnist_infer.idx
-from conftest import file_size_limit, synthetic_split
-from mnist_infer.data import load_split
-from mnist_infer.idx import write_idx
-from mnist_infer.parsecache import CACHE_DIR_NAME, npy_header
+from conftest import file_size_limit, packaged, synthetic_split
+from mnist_infer.data import idx, load_split
+from mnist_infer.data.cache import CACHE_DIR_NAME, npy_header
+from mnist_infer.data.idx import write_idx
 
 
 @pytest.fixture
 def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Names of the files the IDX parser actually reads."""
     calls: list[str] = []
-    real_images, real_labels = mnist_infer.idx.read_images, mnist_infer.idx.read_labels
+    real_images, real_labels = idx.read_images, idx.read_labels
 
     def images(path):
         calls.append(Path(path).name)
@@ -31,8 +30,8 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         calls.append(Path(path).name)
         return real_labels(path)
 
-    monkeypatch.setattr(mnist_infer.idx, "read_images", images)
-    monkeypatch.setattr(mnist_infer.idx, "read_labels", labels)
+    monkeypatch.setattr(idx, "read_images", images)
+    monkeypatch.setattr(idx, "read_labels", labels)
     return calls
 
 
@@ -250,12 +249,24 @@ def test_nowhere_writable_still_works(tmp_path: Path, monkeypatch: pytest.Monkey
         readonly_home.chmod(0o755)
 
 
-def test_reference_data_read_through_links_caches_beside_the_links(data_dir: Path) -> None:
+def test_copies_of_the_packaged_split_are_cached_beside_them(data_dir: Path) -> None:
     first = load_split("test", data_dir)
     second = load_split("test", data_dir)
     assert isinstance(second.images, np.memmap)
     np.testing.assert_array_equal(first.images, second.images)
     assert len(cache_files(data_dir)) == 2
+
+
+def test_the_packaged_copies_are_cached_in_the_user_cache_never_beside_them(
+    tmp_path: Path, isolated_home: Path, parses: list[str]
+) -> None:
+    first = load_split("test", tmp_path)  # an empty data directory: the package's own copies serve
+    second = load_split("test", tmp_path)
+    assert parses == ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]  # parsed once
+    assert isinstance(second.images, np.memmap) and second.images_path == packaged("t10k-images-idx3-ubyte.gz")
+    np.testing.assert_array_equal(first.images, second.images)
+    assert CACHE_DIR_NAME not in os.listdir(second.images_path.parent) and cache_files(tmp_path) == []
+    assert len(list((isolated_home / "cache" / "mnist-infer" / CACHE_DIR_NAME).rglob("*.npy"))) == 2
 
 
 def test_plain_files_are_read_as_they_are_without_a_cache(tmp_path: Path, parses: list[str]) -> None:

@@ -9,21 +9,31 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import FIRST_TEST_LABELS, shared_path, synthetic_split
+from conftest import FIRST_TEST_LABELS, TEST_FILES, packaged, synthetic_split
+from mnist_infer import paths
 from mnist_infer.data import load_mnist, load_split
+from mnist_infer.data.idx import write_idx
 from mnist_infer.errors import DataFileError, MissingDataError, MnistInferError
-from mnist_infer.idx import write_idx
-from mnist_infer.locations import default_data_dir, resolve_data_dir
 
 
 def test_default_data_dir_order(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert default_data_dir() == tmp_path / "xdg" / "mnist-infer"
+    assert paths.data_dir() == tmp_path / "xdg" / "mnist-infer"
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/xdg")  # ignored, as the XDG specification says
+    assert paths.data_dir() == Path.home() / ".cache" / "mnist-infer"
     monkeypatch.delenv("XDG_CACHE_HOME")
-    assert default_data_dir() == Path.home() / ".cache" / "mnist-infer"
+    assert paths.data_dir() == Path.home() / ".cache" / "mnist-infer"
     monkeypatch.setenv("MNIST_INFER_HOME", str(tmp_path / "home"))
-    assert default_data_dir() == tmp_path / "home"
-    assert resolve_data_dir(tmp_path / "explicit") == tmp_path / "explicit"
+    assert paths.data_dir() == tmp_path / "home"
+    assert paths.data_dir(tmp_path / "explicit") == tmp_path / "explicit"
+
+
+def test_a_given_data_directory_that_does_not_exist_is_an_error(tmp_path: Path) -> None:
+    """A typo in --data-dir must not silently fall back to the packaged copies."""
+    with pytest.raises(MnistInferError) as info:
+        load_split("test", tmp_path / "typo")
+    assert str(tmp_path / "typo") in str(info.value) and "no such data directory" in str(info.value)
+    assert load_split("test", tmp_path).images_path == packaged(TEST_FILES[0])  # an empty one: the package's copy
 
 
 def test_train_split_from_written_files(tmp_path: Path) -> None:
@@ -42,8 +52,8 @@ def test_train_split_from_written_files(tmp_path: Path) -> None:
     ],
 )
 def test_other_spellings_are_found(tmp_path: Path, names: tuple[str, str]) -> None:
-    for name, source in zip(names, ("mnist/t10k-images-idx3-ubyte.gz", "mnist/t10k-labels-idx1-ubyte.gz"), strict=True):
-        (tmp_path / name).write_bytes(gzip.decompress(shared_path(source).read_bytes()))
+    for name, source in zip(names, TEST_FILES, strict=True):
+        (tmp_path / name).write_bytes(gzip.decompress(packaged(source).read_bytes()))
     dataset = load_split("test", tmp_path)
     assert dataset.labels[:10].tolist() == FIRST_TEST_LABELS
     assert dataset.images_path.name == names[0]
@@ -75,14 +85,10 @@ def test_unknown_split(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def book_dir(tmp_path: Path, data_dir: Path) -> tuple[Path, np.ndarray, np.ndarray]:
-    """The real test split beside a small written train split."""
-    directory = tmp_path / "book"
-    directory.mkdir()
-    for name in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
-        (directory / name).symlink_to(data_dir / name)
-    images, labels = synthetic_split(directory, "train", 20)
-    return directory, images, labels
+def book_dir(data_dir: Path) -> tuple[Path, np.ndarray, np.ndarray]:
+    """The real test split (copies of the packaged one) beside a small written train split."""
+    images, labels = synthetic_split(data_dir, "train", 20)
+    return data_dir, images, labels
 
 
 def test_load_mnist_defaults_like_the_book(book_dir) -> None:
@@ -117,15 +123,6 @@ def test_load_mnist_uses_mnist_infer_home(book_dir, monkeypatch: pytest.MonkeyPa
     assert x_test.shape == (10_000, 784)
 
 
-def test_public_api_is_importable_from_the_package() -> None:
-    import mnist_infer
-
-    assert mnist_infer.load_mnist is load_mnist
-    assert callable(mnist_infer.load_network) and callable(mnist_infer.Network)
-    with pytest.raises(AttributeError):
-        mnist_infer.no_such_name  # noqa: B018
-
-
 def test_a_split_unpacks_like_the_books_pairs(tmp_path: Path) -> None:
     images, labels = synthetic_split(tmp_path, "train", 7)
     x, t = load_split("train", tmp_path)
@@ -136,12 +133,17 @@ def test_a_split_unpacks_like_the_books_pairs(tmp_path: Path) -> None:
 
 
 def test_is_mnist_knows_the_official_files_gzipped_or_not(tmp_path: Path) -> None:
-    from mnist_infer.data import is_mnist
+    from mnist_infer.data.mnist import is_mnist
 
-    official = shared_path("mnist/train-labels-idx1-ubyte.gz")
-    assert is_mnist(official, "train-labels-idx1-ubyte.gz")
-    (tmp_path / "train-labels-idx1-ubyte").write_bytes(gzip.decompress(official.read_bytes()))
-    assert is_mnist(tmp_path / "train-labels-idx1-ubyte", "train-labels-idx1-ubyte.gz")
-    synthetic_split(tmp_path, "train", 60)  # other labels (Fashion-MNIST has the same names)
-    assert not is_mnist(tmp_path / "train-labels-idx1-ubyte.gz", "train-labels-idx1-ubyte.gz")
-    assert not is_mnist(tmp_path / "absent", "train-labels-idx1-ubyte.gz")
+    name = "t10k-labels-idx1-ubyte.gz"
+    official = packaged(name)
+    assert is_mnist(official, name)
+    (tmp_path / "t10k-labels-idx1-ubyte").write_bytes(gzip.decompress(official.read_bytes()))
+    assert is_mnist(tmp_path / "t10k-labels-idx1-ubyte", name)
+    assert not is_mnist(tmp_path / "t10k-labels-idx1-ubyte", "train-labels-idx1-ubyte.gz")
+    other = tmp_path / "other"
+    other.mkdir()
+    synthetic_split(other, "t10k", 10_000, gz=False)  # other labels of the same size (Fashion-MNIST's names are these)
+    assert (other / "t10k-labels-idx1-ubyte").stat().st_size == (tmp_path / "t10k-labels-idx1-ubyte").stat().st_size
+    assert not is_mnist(other / "t10k-labels-idx1-ubyte", name)
+    assert not is_mnist(tmp_path / "absent", name)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,27 +16,23 @@ from hypothesis import strategies as st
 from PIL import Image
 
 import photos
-from conftest import fuzz_examples
-from hostile import bad_images
+from conftest import TEST_FILES, fuzz_examples, packaged
+from hostile import bad_images, costly_pictures, flat_jpeg, one_strip_tiff
 from mnist_infer.cli import cli
 from mnist_infer.data import load_split
+from mnist_infer.data.idx import read_images, read_labels
+from mnist_infer.data.pictures import BOX, image_files, prepare_image, to_mnist
 from mnist_infer.errors import ImageError
-from mnist_infer.photo_input import BOX, extreme_filter, prepare_image, to_mnist
-from mnist_infer.photo_reading import image_files
-from mnist_infer.predictions import predict_files
+from mnist_infer.inference import predict_files
 from mnist_infer.weights import load_network
+from strokes import DIGITS, render
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory):
-    """The first 100 test digits and the book's network (module-wide: loading is the slow part)."""
-    from conftest import SHARED_FILES, shared_path
-
-    directory = tmp_path_factory.mktemp("reference")
-    for name, relative in SHARED_FILES.items():
-        (directory / name).symlink_to(shared_path(relative))
-    test = load_split("test", directory)
-    return np.array(test.images[:100]), np.array(test.labels[:100]), load_network(directory / "sample_weight.pkl")
+def reference():
+    """The first 100 packaged test digits and the book's network (module-wide: loading is the slow part)."""
+    images, labels = read_images(packaged(TEST_FILES[0])), read_labels(packaged(TEST_FILES[1]))
+    return np.array(images[:100]), np.array(labels[:100]), load_network(packaged("sample_weight.pkl"))
 
 
 def seven(reference) -> np.ndarray:
@@ -172,15 +171,113 @@ def test_a_picture_that_is_only_its_signature_is_not_an_image(tmp_path: Path, he
 
 
 def test_a_large_jpeg_is_counted_as_decoded(reference, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import mnist_infer.photo_reading as reading
+    import mnist_infer.data.pictures as pictures
 
-    monkeypatch.setattr(reading, "MAX_PIXELS", 1_000_000)  # a 48-megapixel phone photo, scaled down 8 times
+    monkeypatch.setattr(pictures, "MAX_PIXELS", 1_000_000)  # a 48-megapixel phone photo, scaled down 8 times
     picture = Image.fromarray(255 - seven(reference)).resize((1500, 1500)).resize((2000, 1500))
     picture.save(tmp_path / "photo.jpg", quality=90)
+    picture.save(tmp_path / "progressive.jpg", quality=90, progressive=True)
     picture.save(tmp_path / "photo.png")
+    (tmp_path / "interleaved.jpg").write_bytes(flat_jpeg(2000, 1500))
+    (tmp_path / "separate-scans.jpg").write_bytes(flat_jpeg(2000, 1500, scans="separate"))
     assert prepare_image(tmp_path / "photo.jpg").pixels.max() == 255  # decoded at half size: 750,000 pixels
-    with pytest.raises(ImageError, match="2000×1500 pixels, more than the 1,000,000"):
-        prepare_image(tmp_path / "photo.png")  # no smaller decoding: refused before any pixel
+    with pytest.raises(ImageError, match=r"interleaved\.jpg: no digit found"):  # decoded (flat grey) at half size
+        prepare_image(tmp_path / "interleaved.jpg")
+    # libjpeg keeps every coefficient of a progressive JPEG, and of one whose components come in separate scans;
+    # a PNG has no smaller decoding.
+    for name in ("progressive.jpg", "separate-scans.jpg", "photo.png"):
+        with pytest.raises(ImageError, match=f"{name}: 2000×1500 pixels, more than the 1,000,000"):
+            prepare_image(tmp_path / name)  # refused before any pixel
+
+
+PICTURE = 400 * 300  #: pixels of the pictures below
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "cost"),
+    [
+        ("grey.png", lambda: _saved(Image.new("L", (400, 300), 255), "PNG"), PICTURE * 4),
+        ("rgba.png", lambda: _saved(Image.new("RGBA", (400, 300)), "PNG"), PICTURE * 8),
+        ("grey-16-bit.png", lambda: _saved(Image.new("I;16", (400, 300)), "PNG"), PICTURE * 8),
+        ("rle.bmp", lambda: _saved(Image.new("P", (400, 300)), "BMP"), PICTURE * 6),
+        ("lossless.webp", lambda: _saved(Image.new("RGB", (400, 300)), "WEBP", lossless=True), PICTURE * 17),
+        ("rgba-16-bit-one-strip.tif", lambda: one_strip_tiff(400, 300), PICTURE * 12),
+        ("grey-one-strip.tif", lambda: one_strip_tiff(400, 300, bits=8, samples=1), PICTURE * 5),
+        ("cmyk-progressive.jpg", lambda: _saved(Image.new("CMYK", (400, 300)), "JPEG", progressive=True), PICTURE * 12),
+        ("separate-scans.jpg", lambda: flat_jpeg(400, 300, scans="separate"), PICTURE * 10),
+        (
+            "grey-in-a-larger-tile.tif",
+            lambda: one_strip_tiff(400, 300, bits=8, samples=1, tile=1024),
+            PICTURE * 4 + 1024**2,
+        ),
+    ],
+)
+def test_what_decoding_takes_is_counted_from_the_header(
+    name: str, make, cost: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each format and mode by the bytes its decoding takes (measured: docs/security.md), not by its pixels alone: a
+    WebP or a 16-bit RGBA TIFF of 20 megapixels takes as much as 40 of grey, a TIFF's tile may be larger than it."""
+    import mnist_infer.data.pictures as pictures
+
+    path = tmp_path / name
+    path.write_bytes(make())
+    monkeypatch.setattr(pictures, "MAX_DECODE_BYTES", cost)  # exactly enough: decoded
+    try:
+        prepare_image(path)
+    except ImageError as exc:  # a flat picture holds no digit: decoded all the same
+        assert "no digit found" in str(exc), exc
+    monkeypatch.setattr(pictures, "MAX_DECODE_BYTES", cost - 1)
+    with pytest.raises(ImageError, match=rf"{name}: decoding these 400×300 pixels would take \d+ MB, more than"):
+        prepare_image(path)
+
+
+#: What decoding one picture may take, as docs/security.md promises: MAX_DECODE_BYTES as estimated from the header,
+#: and the few MB of Pillow's and the preparation's own.
+PICTURE_BOUND = 350_000_000
+
+
+def _peak_of_predict(*args: str) -> tuple[int, str]:
+    """The peak memory of ``mnist-infer predict ARGS --json`` (bytes) and the first line it wrote on stderr."""
+    code = (
+        "import atexit, runpy, sys\n"
+        "atexit.register(lambda: print(*[l for l in open('/proc/self/status') if 'VmHWM' in l], file=sys.stderr))\n"
+        "sys.argv = ['mnist-infer', *sys.argv[1:]]\n"
+        "runpy.run_module('mnist_infer', run_name='__main__')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code, "predict", *args, "--json"], capture_output=True, text=True)
+    return int(result.stderr.split("VmHWM:")[1].split()[0]) * 1024, result.stderr.splitlines()[0]
+
+
+@pytest.mark.slow
+def test_the_costliest_pictures_stay_under_the_memory_bound(tmp_path: Path) -> None:
+    """Pictures of at most 10 MB that cost the most to decode: each refused from its header, or decoded within the
+    bound; measured as the peak memory of `predict --image` beyond a drawn digit's."""
+    refused = costly_pictures(tmp_path)
+    (tmp_path / "seven.png").write_bytes(render(DIGITS[7]))
+    idle, _ = _peak_of_predict("--image", str(tmp_path / "seven.png"))
+    for name, refuse in refused.items():
+        peak, error = _peak_of_predict("--image", str(tmp_path / name))
+        assert peak - idle < PICTURE_BOUND, f"{name}: {(peak - idle) / 1e6:.0f} MB"
+        assert ("decompression bomb" in error) == refuse, (name, error)
+
+
+@pytest.mark.slow
+def test_pictures_that_fail_to_decode_do_not_add_up(tmp_path: Path) -> None:
+    """A folder of damaged pictures: each one's pixels go with it, not with the error kept for the report."""
+    buffer = io.BytesIO()
+    Image.new("RGBA", (3000, 3000), "white").save(buffer, format="PNG")
+    for count in (1, 4):
+        (tmp_path / str(count)).mkdir()
+        for i in range(count):
+            (tmp_path / str(count) / f"{i}.png").write_bytes(buffer.getvalue()[: len(buffer.getvalue()) * 9 // 10])
+    (one, _), (four, error) = (_peak_of_predict("--image", str(tmp_path / str(count))) for count in (1, 4))
+    assert "4 of 4 pictures could not be read" in error and four - one < 20e6, (one, four)
+
+
+def _saved(image: Image.Image, format: str, **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=format, **options)
+    return buffer.getvalue()
 
 
 def test_exif_orientation_is_applied(reference, tmp_path: Path) -> None:
@@ -246,10 +343,12 @@ def test_show_input_and_save_input(data_dir: Path, tmp_path: Path, runner: CliRu
     args = ["predict", "--image", str(tmp_path / "wide.png"), "--data-dir", str(data_dir)]
     plain = runner.invoke(cli, args).stdout
     shown = runner.invoke(cli, [*args, "--show-input", "--save-input", str(tmp_path / "inputs")]).stdout
-    assert shown.count("\n") > plain.count("\n") + 20  # the 28 rows of the network's input, drawn too
+    assert "what the network sees (28×28)" in shown and "what the network sees" not in plain
+    # The picture's 19 rows (90×60, drawn 28 wide) become the input's 28, the picture beside it.
+    assert shown.count("\n") >= plain.count("\n") + 28 - 19
     saved = np.asarray(Image.open(tmp_path / "inputs" / "wide.png"))
     np.testing.assert_array_equal(saved, prepare_image(tmp_path / "wide.png").pixels)
-    assert "saved 1 input(s)" in shown
+    assert "saved 1 input to" in shown
 
 
 @pytest.mark.parametrize("name", sorted(bad_images()))
@@ -261,6 +360,23 @@ def test_bad_images_end_in_one_error(name: str, data_dir: Path, tmp_path: Path, 
     assert result.exit_code == 1 and "Traceback" not in result.output
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"Error: {path}: ") and words in lines[0], result.stderr
+
+
+@pytest.mark.parametrize("ink", ["dark", "light"])
+def test_a_picture_is_drawn_as_digits_are_ink_dense(ink: str, data_dir: Path, tmp_path: Path, runner: CliRunner,
+                                                    reference) -> None:  # fmt: skip
+    """Into a pipe, one convention for every digit drawn in characters: ``@`` is ink, blank the background, for the
+    user's picture (dark ink on paper, or light on dark) as for what the network sees."""
+    digit = seven(reference)
+    Image.fromarray(255 - digit if ink == "dark" else digit).save(tmp_path / "seven.png")
+    args = ["predict", "--image", str(tmp_path / "seven.png"), "--data-dir", str(data_dir), "--show-input"]
+    lines = runner.invoke(cli, args).stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("your picture")) + 1
+    yours = [line[:56] for line in lines[start : start + 28]]  # the picture's 28 pixels, two characters each
+    assert yours[0].strip() == "" and yours[-1].strip() == "", yours  # MNIST's margin: background, blank
+    assert sum(line.count("@") for line in yours) > 20, yours  # the strokes: dense
+    sees = [line[60:] for line in lines[start : start + 28]]
+    assert sees[0].strip() == "" and sum(line.count("@") for line in sees) > 20, sees
 
 
 def test_missing_image_is_an_error_not_a_usage_error(data_dir: Path, tmp_path: Path, runner: CliRunner) -> None:
@@ -350,7 +466,7 @@ def test_a_folder_with_bad_pictures_answers_the_rest_and_exits_1(
         "digit-2.png",
     ]
     assert set(entries[0]) == {"source", "error"} and "no digit found" in entries[0]["error"]
-    assert "cannot decode" in entries[1]["error"] or "not an image" in entries[1]["error"]
+    assert any(words in entries[1]["error"] for words in ("cannot decode", "not an image", "image file is truncated"))
     assert [e["prediction"] for e in entries[2:]] == [7, 2, 1]
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: 2 of 5 pictures could not be read (first: ")
@@ -370,32 +486,6 @@ def test_a_single_bad_picture_is_one_error_line(mixed_folder: Path, data_dir: Pa
     )
 
 
-@fuzz
-@given(values=st.lists(st.floats(-1e6, 1e6, width=32), min_size=1, max_size=300), q=st.sampled_from([0.5, 0.995]))
-def test_the_quantile_is_numpys(values: list[float], q: float) -> None:
-    from mnist_infer.photo_input import _quantile
-
-    array = np.array(values, np.float32)
-    assert _quantile(array, q) == pytest.approx(float(np.percentile(array.astype(np.float64), q * 100)), abs=1e-9)
-
-
-@settings(max_examples=60, deadline=None)
-@given(
-    height=st.integers(1, 40),
-    width=st.integers(1, 40),
-    window=st.sampled_from([3, 5, 7, 9, 11]),
-    seed=st.integers(0, 2**32 - 1),
-    maximum=st.booleans(),
-)
-def test_the_paper_filter_is_pillows_value_for_value(height, width, window, seed, maximum) -> None:
-    from PIL import ImageFilter
-
-    values = np.random.default_rng(seed).random((height, width), dtype=np.float32)
-    pillow = ImageFilter.MaxFilter(window) if maximum else ImageFilter.MinFilter(window)
-    expected = np.asarray(Image.fromarray(values, mode="F").filter(pillow))
-    np.testing.assert_array_equal(extreme_filter(values, window, np.maximum if maximum else np.minimum), expected)
-
-
 @pytest.mark.parametrize("paper", [0.86, 0.92, 0.97, 0.99])
 def test_a_dithered_picture_is_read_as_the_greys_it_stands_for(reference, tmp_path: Path, paper: float) -> None:
     images, labels, network = reference
@@ -411,7 +501,7 @@ def test_a_dithered_picture_is_read_as_the_greys_it_stands_for(reference, tmp_pa
 
 
 def test_a_drawing_in_two_levels_is_not_taken_for_dithering(reference, tmp_path: Path) -> None:
-    from mnist_infer.photo_reading import _dithered
+    from mnist_infer.data.pictures import _dithered
 
     drawing = Image.fromarray(255 - seven(reference)).resize((300, 300)).point(lambda v: 255 if v > 128 else 0)
     assert not _dithered(drawing) and not _dithered(drawing.convert("1"))

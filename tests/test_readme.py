@@ -1,5 +1,5 @@
-"""The README cannot drift from the code: its console blocks are replayed, its JSON keys and flags checked, and
-its library examples run as doctests.
+"""The README and docs/ cannot drift from the code: their console blocks are replayed, the JSON keys and flags checked,
+and the library examples run as doctests.
 
 - A ``$ mnist-infer …`` line followed by output is run (in a pipe, 100 columns, an empty data directory, so the
   packaged test set and weights) and must print exactly that output; only the timing of ``evaluate`` may differ.
@@ -26,7 +26,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+DOCUMENTS = [README, *sorted((ROOT / "docs").glob("*.md")), *sorted(ROOT.glob("README.*.md"))]
 REPLAY_ENV = {"COLUMNS": "100", "NO_COLOR": None, "FORCE_COLOR": None, "MNIST_INFER_DEBUG": None}
 #: Commands that run until they are stopped: their flags are checked, their output is not replayed.
 NOT_REPLAYED = ("mnist-infer serve",)
@@ -74,10 +76,10 @@ def normalise(text: str) -> list[str]:
     return [TIMING.sub("<timing>", line.rstrip()) for line in text.rstrip("\n").splitlines()]
 
 
-def replay(command: str, workdir: Path) -> str:
+def replay(command: str, workdir: Path, env: dict[str, str] | None = None) -> str:
     """What ``command`` prints, run the way the README's outputs were captured."""
+    from catalogs import speaking
     from conftest import synthetic_split
-    from mnist_infer.cli import cli
 
     runner = CliRunner()
     cwd = os.getcwd()
@@ -85,24 +87,31 @@ def replay(command: str, workdir: Path) -> str:
     home = workdir / "home"  # the packaged test set and weights, and a small train split (`train` needs one)
     home.mkdir(exist_ok=True)
     synthetic_split(home, "train", 300)
-    try:
-        env = {**REPLAY_ENV, "MNIST_INFER_HOME": str(home), "XDG_CACHE_HOME": str(workdir)}
-        result = runner.invoke(cli, shlex.split(command)[1:], env=env, prog_name="mnist-infer")
+    args = shlex.split(command)[1:]
+    try:  # the language (README.ko.md's: env LANGUAGE=ko) as a new process would have it, from its start
+        with speaking(args, env or {}) as cli:
+            env = {**REPLAY_ENV, "MNIST_INFER_HOME": str(home), "XDG_CACHE_HOME": str(workdir)}
+            result = runner.invoke(cli, args, env=env, prog_name="mnist-infer")
     finally:
         os.chdir(cwd)
     return result.stdout
 
 
-EXAMPLES = list(console_examples(README.read_text(encoding="utf-8")))
+EXAMPLES = [(path, e) for path in DOCUMENTS for e in console_examples(path.read_text(encoding="utf-8"))]
 
 
-@pytest.mark.parametrize("example", [e for e in EXAMPLES if e.output], ids=lambda e: f"line{e.line}:{e.command}")
-def test_console_block_is_what_the_command_prints(example: Example, tmp_path: Path) -> None:
-    assert normalise(replay(example.command, tmp_path)) == normalise("\n".join(example.output))
+@pytest.mark.parametrize(
+    ("path", "example"), [(p, e) for p, e in EXAMPLES if e.output], ids=lambda x: getattr(x, "name", None) or
+    f"line{x.line}:{x.command}")  # fmt: skip
+def test_console_block_is_what_the_command_prints(path: Path, example: Example, tmp_path: Path) -> None:
+    env = {"LANGUAGE": "ko"} if path.name == "README.ko.md" else {}
+    assert normalise(replay(example.command, tmp_path, env)) == normalise("\n".join(example.output))
 
 
-@pytest.mark.parametrize("example", [e for e in EXAMPLES if not e.output], ids=lambda e: f"line{e.line}:{e.command}")
-def test_documented_flags_exist(example: Example) -> None:
+@pytest.mark.parametrize(
+    ("path", "example"), [(p, e) for p, e in EXAMPLES if not e.output], ids=lambda x: getattr(x, "name", None) or
+    f"line{x.line}:{x.command}")  # fmt: skip
+def test_documented_flags_exist(path: Path, example: Example) -> None:
     from mnist_infer.cli import cli
 
     words = shlex.split(example.command)[1:]
@@ -117,22 +126,13 @@ def test_documented_flags_exist(example: Example) -> None:
             assert word.split("=")[0] in options, f"{example.command}: {word} is not an option of {words[0]}"
 
 
-def test_every_command_has_its_help_in_the_readme() -> None:
-    from mnist_infer.cli import cli
-
-    replayed = {e.command for e in EXAMPLES if e.output}
-    assert "mnist-infer --help" in replayed
-    for name in cli.list_commands(None):
-        assert f"mnist-infer {name} --help" in replayed, f"the README lacks the --help of {name}"
-
-
 # --- JSON keys ------------------------------------------------------------------------------------------------
 
 
 def json_table() -> dict[str, str]:
-    """The "### JSON output" table: command -> the keys cell."""
-    text = README.read_text(encoding="utf-8")
-    section = text.split("### JSON output", 1)[1].split("\n#", 1)[0]
+    """The table of docs/json.md: command -> the keys cell."""
+    text = (ROOT / "docs" / "json.md").read_text(encoding="utf-8")
+    section = text.split("| command |", 1)[1].split("\n\n", 1)[0]
     rows = {}
     for line in section.splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
@@ -186,7 +186,8 @@ def pycon_blocks(text: str) -> Iterator[tuple[int, str]]:
         yield text[: match.start()].count("\n") + 1, match.group(1)
 
 
-@pytest.mark.parametrize("block", list(pycon_blocks(README.read_text(encoding="utf-8"))), ids=lambda b: f"line{b[0]}")
+@pytest.mark.parametrize("block", [b for p in DOCUMENTS for b in pycon_blocks(p.read_text(encoding="utf-8"))],
+                         ids=lambda b: f"line{b[0]}")  # fmt: skip
 def test_library_example_runs(block: tuple[int, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """As after the README's own set-up: the package installed, and `mnist-infer download` run for the train
     split (here: a small train split written by the test, since the train images are not available offline)."""
@@ -205,20 +206,34 @@ def test_library_example_runs(block: tuple[int, str], tmp_path: Path, monkeypatc
 # --- regenerating the README ----------------------------------------------------------------------------------
 
 
-def update() -> None:
-    """Rewrite the output under every replayed command with what it prints today."""
+def update(path: Path) -> int:
+    """Rewrite the output under every replayed command of ``path`` with what it prints today (a command with no
+    output yet gets its output too, except in blocks marked not replayed)."""
     import tempfile
 
-    lines = README.read_text(encoding="utf-8").splitlines()
-    for example in reversed([e for e in EXAMPLES if e.output]):
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    examples = [e for e in console_examples(text) if e.output or not _marked(lines, e.line)]
+    env = {"LANGUAGE": "ko"} if path.name == "README.ko.md" else {}
+    for example in reversed(examples):
+        if example.command.startswith(NOT_REPLAYED):
+            continue
         with tempfile.TemporaryDirectory() as tmp:
-            output = replay(example.command, Path(tmp)).rstrip("\n").splitlines()
+            output = replay(example.command, Path(tmp), env).rstrip("\n").splitlines()
         start = example.line  # the output starts on the line after the command (0-based: example.line)
         lines[start : start + len(example.output)] = [line.rstrip() for line in output]
-    README.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return len(examples)
+
+
+def _marked(lines: list[str], line: int) -> bool:
+    """Whether the console block holding ``line`` (1-based) is marked as not replayed."""
+    opening = next(i for i in range(line - 1, -1, -1) if lines[i].startswith("```"))
+    above = next((lines[i] for i in range(opening - 1, -1, -1) if lines[i].strip()), "")
+    return above.startswith(NOT_REPLAYED_MARK)
 
 
 if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    update()
-    print(f"updated {sum(1 for e in EXAMPLES if e.output)} outputs in {README}")
+    for document in sys.argv[1:] or DOCUMENTS:
+        print(f"updated {update(Path(document))} outputs in {document}")

@@ -14,9 +14,8 @@ from PIL import Image
 from conftest import BOOK_CORRECT, TEST_TOTAL
 from mnist_infer.cli import cli
 from mnist_infer.data import load_split
-from mnist_infer.evaluation import disagreements, evaluate
-from mnist_infer.metrics import confusion_matrix, per_class
-from mnist_infer.weights import load_network, load_weights
+from mnist_infer.inference import Comparison, confusion_matrix, evaluate, per_class
+from mnist_infer.weights import load_network, read_weights
 
 
 def evaluate_cli(runner: CliRunner, data_dir: Path, *args: str, env: dict[str, str] | None = None):
@@ -75,7 +74,7 @@ def test_mistakes_most_confident_first(data_dir: Path) -> None:
 def count_tiles(path: Path) -> int:
     """Tiles of a gallery: digit squares have a black corner, empty places the sheet's grey."""
     sheet = np.asarray(Image.open(path).convert("RGB"))
-    tile_w, tile_h = 84 + 6, 84 + 16 + 6
+    tile_w, tile_h = 84 + 6, 84 + 30 + 6  # a digit, two caption lines, the gap
     rows, columns = sheet.shape[0] // tile_h, sheet.shape[1] // tile_w
     assert (rows * tile_h, columns * tile_w) == sheet.shape[:2]
     return sum(not sheet[r * tile_h + 1, c * tile_w + 1].any() for r in range(rows) for c in range(columns))
@@ -87,14 +86,25 @@ def test_gallery_holds_as_many_tiles_as_requested(data_dir: Path, tmp_path: Path
     result = evaluate_cli(runner, data_dir, "--errors", str(out), "--errors-max", str(most))
     assert result.exit_code == 0, result.output
     assert count_tiles(out) == most
-    assert f"saved the {most} most confident mistakes to {out}" in result.stdout
+    assert f"saved the {most} most confident mistakes to {out}" in result.stderr
 
 
 def test_gallery_default_and_no_mistakes(data_dir: Path, tmp_path: Path, runner: CliRunner) -> None:
     evaluate_cli(runner, data_dir, "--errors", str(tmp_path / "all.png"))
     assert count_tiles(tmp_path / "all.png") == 100
     result = evaluate_cli(runner, data_dir, "--limit", "5", "--errors", str(tmp_path / "none.png"))
-    assert result.exit_code == 0 and "no mistakes" in result.stdout and not (tmp_path / "none.png").exists()
+    assert result.exit_code == 0 and "no mistakes" in result.stderr and not (tmp_path / "none.png").exists()
+
+
+def test_the_mistakes_of_part_of_a_split_are_named_by_their_index_in_it(data_dir: Path, runner: CliRunner) -> None:
+    split = load_split("test", data_dir)
+    result = evaluate(load_network("sample_weight.pkl", data_dir), split.part(5000, 7000))
+    indices = result.first + result.mistakes(5)
+    assert result.first == 5000 and all(5000 <= index < 7000 for index in indices)
+    for index in indices:  # what `predict INDEX` says of each: wrong, with that image's label
+        answer = json.loads(runner.invoke(cli, ["predict", str(index), "--data-dir", str(data_dir), "--json"]).stdout)
+        answer = answer["predictions"][0]
+        assert answer["label"] == split.labels[index] != answer["prediction"]
 
 
 def test_two_identical_weights_disagree_on_nothing(data_dir: Path, tmp_path: Path, runner: CliRunner) -> None:
@@ -113,7 +123,7 @@ def test_two_identical_weights_disagree_on_nothing(data_dir: Path, tmp_path: Pat
 def test_different_weights_disagree_where_their_predictions_differ(
     data_dir: Path, tmp_path: Path, runner: CliRunner
 ) -> None:
-    params = load_weights(data_dir / "sample_weight.pkl")
+    params = read_weights(data_dir / "sample_weight.pkl").params
     params["b3"] = params["b3"] + np.float32(0.8) * (np.arange(10) == 3)  # lean towards 3
     other = tmp_path / "leaning.npz"
     np.savez(other, **params)
@@ -126,16 +136,18 @@ def test_different_weights_disagree_where_their_predictions_differ(
     b = evaluate(load_network(other), dataset)
     expected = int(np.count_nonzero(a.predictions != b.predictions))
     assert expected > 0 and first["disagreements"] == second["disagreements"] == expected
-    assert disagreements([a, b, a]).tolist() == [expected] * 3
+    assert Comparison([a, b, a]).disagreements.tolist() == [expected] * 3
+    assert Comparison([a, b, a]).pairwise().tolist() == [[0, expected, 0], [expected, 0, expected], [0, expected, 0]]
     text = evaluate_cli(
         runner, data_dir, "--weights", str(data_dir / "sample_weight.pkl"), "--weights", str(other)
     ).stdout
-    assert "disagrees on" in text and f"{expected:,}" in text and "Recall per digit" in text
+    assert f"they disagree on {expected:,} images" in text and "Recall per digit" in text
+    assert "leaning.npz" in text.split("Recall per digit")[1]  # columns named after the weights, not #1 #2
 
 
 def test_report_text(data_dir: Path, runner: CliRunner) -> None:
     text = evaluate_cli(runner, data_dir).stdout
-    assert text.index("Accuracy:0.9352") < text.index("Per class") < text.index("Confusion matrix")
+    assert text.index("Accuracy: 0.9352") < text.index("Per class") < text.index("Confusion matrix")
     assert "    5      892      793     0.9351  0.8890  0.9115\n" in text  # a pipe: plain columns
     assert "   0  962      0    3    2    1    3    5    1    3    0\n" in text
     import re
@@ -152,7 +164,7 @@ def test_batch_size_one_shows_the_books_loop(data_dir: Path, runner: CliRunner) 
 
 
 def test_progress_bar_on_a_terminal_only(data_dir: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
-    from mnist_infer.render.evaluations import EvaluationProgress
+    from mnist_infer.views.draw import EvaluationProgress
 
     monkeypatch.setattr(EvaluationProgress, "DELAY", 0.0)  # show it at once, however quick the run
     args = ["evaluate", "--data-dir", str(data_dir), "--batch-size", "100"]

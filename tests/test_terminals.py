@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import gc
 import io
 import json
+import os
 import re
 import signal
 import subprocess
@@ -16,9 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 import faulty_server
-import mnist_infer.cli as cli_module
-from conftest import shared_path
-from mnist_infer.catalog import BLAS_THREAD_SETTINGS
+from conftest import packaged
 from mnist_infer.cli import cli, main
 
 NARROW = {"COLUMNS": "40"}
@@ -66,7 +64,8 @@ def test_two_weights_at_40_columns(runner: CliRunner, data_dir: Path, weights_fi
 
 @pytest.mark.parametrize("mode", MODES)
 def test_download_at_40_columns(runner: CliRunner, tmp_path: Path, mode: str) -> None:
-    text = invoke(runner, ["download", "--split", "test", "--data-dir", str(tmp_path / mode)], mode)
+    args = ["download", "--split", "test", "--weights", "sample_weight.pkl", "--data-dir", str(tmp_path / mode)]
+    text = invoke(runner, args, mode)
     assert_nothing_cut(text)
     for name, size in (("t10k-images-idx3-ubyte.gz", "1,648,877"), ("sample_weight.pkl", "181,853")):
         assert name in text and size in text
@@ -97,6 +96,81 @@ def test_digits_scale_down_or_say_why_not(runner: CliRunner, data_dir: Path, wid
         assert "no picture: it needs 28 columns, the terminal has 20" in " ".join(show.split())
 
 
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(
+    "env",
+    [{"COLUMNS": "0"}, {"COLUMNS": "1"}, {"COLUMNS": "-3"}, {"COLUMNS": "\u00b2"}, {"COLUMNS": "9" * 5000},
+     {"COLUMNS": "99999999999"}, {"LINES": "\u00b2"}, {"LINES": "0", "COLUMNS": " 80"}],
+    ids=["0", "1", "negative", "superscript", "5000-digits", "huge", "lines-superscript", "lines-0"],
+)  # fmt: skip
+def test_any_terminal_size_still_shows_everything(runner: CliRunner, data_dir: Path, mode: str, env: dict) -> None:
+    """$COLUMNS and $LINES as a user or a broken terminal may set them: never nothing, never an internal error."""
+    env = {**MODES[mode], "COLUMNS": None, **env}
+    for args, words in (
+        (["toy"], "0.59374093"),
+        (["predict", "0"], "prediction 7"),
+        (["show", "0"], "label 7"),
+        (["evaluate", "--limit", "100"], "0.96"),
+    ):
+        result = runner.invoke(cli, [*args, "--data-dir", str(data_dir)] if args[0] != "toy" else args, env=env)
+        text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", result.stdout)
+        assert result.exit_code == 0 and words in " ".join(text.split()), (args, result.output)
+
+
+def on_a_terminal(args: list[str], columns: str, cwd: Path) -> tuple[int, str]:
+    """``mnist-infer ARGS`` on a pseudo-terminal 80 columns wide, ``$COLUMNS`` set: its exit status and output."""
+    import fcntl
+    import select
+    import struct
+    import termios
+
+    leader, follower = os.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    env = {**os.environ, "COLUMNS": columns}
+    command = [sys.executable, "-m", "mnist_infer", *args]
+    process = subprocess.Popen(command, stdin=follower, stdout=follower, stderr=follower, env=env, cwd=cwd)
+    os.close(follower)
+    output = b""
+    while select.select([leader], [], [], 60)[0]:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal is gone: the process ended
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(leader)
+    return process.wait(timeout=60), re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", output.decode("utf-8", "replace"))
+
+
+@pytest.mark.slow
+def test_columns_0_on_a_real_terminal(data_dir: Path, tmp_path: Path) -> None:
+    """COLUMNS=0 on a terminal (and train's in a pipe): every command shows what it computed (each once printed
+    nothing, and exited 0)."""
+    from conftest import mnist_like_split
+    from strokes import DIGITS, render
+
+    mnist_like_split(data_dir, "train", 0, 300)
+    (tmp_path / "seven.png").write_bytes(render(DIGITS[7]))
+    data = ["--data-dir", str(data_dir)]
+    for args, words in (
+        (["toy"], "0.59374093"),
+        (["show", "0", *data], "label 7"),
+        (["predict", "0", *data], "prediction 7"),
+        (["evaluate", "--limit", "100", *data], "0.96"),
+        (["predict", "--image", "seven.png", *data], "prediction 7"),
+        (["download", "--split", "test", "--no-weights", "--data-dir", "fetched"], "t10k-labels-idx1-ubyte.gz"),
+        (["train", "--epochs", "1", "--out", "w.npz", *data], "Saved w.npz"),
+    ):
+        status, output = on_a_terminal(args, "0", tmp_path)
+        # At 20 columns a name longer than the width is folded over two lines: still all there.
+        assert status == 0 and "".join(words.split()) in "".join(output.split()), (args, output)
+    # train drew with Rich in a pipe too
+    command = [sys.executable, "-m", "mnist_infer", "train", "--epochs", "1", "--out", "piped.npz", *data]
+    piped = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "COLUMNS": "0"})
+    assert piped.returncode == 0 and "Saved piped.npz" in " ".join(piped.stdout.split()), piped.stdout
+
+
 def run_main(args: list[str], monkeypatch: pytest.MonkeyPatch, encoding: str = "ascii") -> tuple[int, str, str]:
     """``mnist-infer ARGS`` in process, as `main()` runs it, with stdout and stderr in ``encoding``."""
     out = io.TextIOWrapper(io.BytesIO(), encoding=encoding, errors="strict")
@@ -104,11 +178,6 @@ def run_main(args: list[str], monkeypatch: pytest.MonkeyPatch, encoding: str = "
     monkeypatch.setattr(sys, "stdout", out)
     monkeypatch.setattr(sys, "stderr", err)
     monkeypatch.setattr(sys, "argv", ["mnist-infer", *args])
-    # What main() does to its process, undone after the test: BLAS settings, workers, frozen objects.
-    for name in BLAS_THREAD_SETTINGS:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(cli_module, "_threads_chosen_here", False)
-    monkeypatch.setattr(gc, "freeze", lambda: None)
     code = 0
     try:
         main()
@@ -125,7 +194,7 @@ def run_main(args: list[str], monkeypatch: pytest.MonkeyPatch, encoding: str = "
         ["toy"],
         ["predict", "8", "1"],
         ["evaluate", "--limit", "100"],
-        ["download", "--split", "test"],
+        ["download", "--split", "test", "--weights", "sample_weight.pkl"],
         ["show", "0", "--save", "DIR/seven.png"],
         ["predict", "--image", "DIR/missing.png"],
     ],
@@ -144,7 +213,7 @@ def test_ascii_terminal_gets_ascii_never_a_crash(args, monkeypatch: pytest.Monke
     if args[0] == "predict":
         assert "prediction 6  label 5 wrong" in out and "#####" in out
     if args[0] == "show":
-        assert "saved 1 digit(s)" in out and "280x280 pixels" in out
+        assert "saved 1 digit to" in out and "280x280 pixels" in out
 
 
 def test_latin1_terminal_gets_no_block_characters(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -156,7 +225,7 @@ def test_latin1_terminal_gets_no_block_characters(monkeypatch: pytest.MonkeyPatc
 def test_ctrl_c_exits_130_and_keeps_the_part_file(tmp_path: Path) -> None:
     name = "t10k-images-idx3-ubyte.gz"
     state = faulty_server.FaultyServer()
-    state.files[f"/m/{name}"] = shared_path(f"mnist/{name}").read_bytes()
+    state.files[f"/m/{name}"] = packaged(name).read_bytes()
     state.fail(f"/m/{name}", ("stall", 30.0))  # a third of the file, then nothing
     httpd, _ = faulty_server.start(state)
     try:

@@ -1,200 +1,246 @@
-"""The ``mnist-infer`` command line: each command parses its options, calls the core, hands results to rendering.
+"""The ``mnist-infer`` command line: one short module per command in this folder, each a call into the library
+whose result it hands to :func:`mnist_infer.views.emit`.
 
-Only Click is imported at start-up; each command imports the core (numpy) and Rich when it runs, so that
-``mnist-infer --help`` is quick. Anticipated failures print one line ``Error: …`` and exit 1; usage errors exit 2.
+A command's module is imported when it runs or when the help lists it (each imports only Click at first); the core
+(numpy) and Rich load inside the command. Errors are part of the interface: an anticipated failure prints one line
+``Error: …`` in the user's language on stderr and exits 1, a usage error exits 2, Ctrl-C exits 130; ``--debug``
+shows the traceback instead.
 """
 
 from __future__ import annotations
 
 import contextlib
-import gc
+import difflib
 import importlib
 import os
+import pkgutil
+import re
 import sys
+import unicodedata
 import warnings
 from typing import Any
 
 import click
 
 from .. import __version__
-from ..catalog import BLAS_THREAD_SETTINGS
-from ..errors import MnistInferError
-from .debugging import debug_option, debug_requested
-from .streams import make_encodable
+from ..errors import MnistInferError, os_reason
+from ..i18n import LANGUAGE_ENV, LANGUAGES, _, use_language
+from .options import debug_option, debug_requested, lang_option
 
-#: Every command (each defined in the module of this package of the same name), and the first line of its help.
-#: A command's module is imported only when it runs (or for its own --help): `mnist-infer --help` lists these
-#: without importing any (tests/test_cli.py keeps them equal to the commands' own).
-COMMANDS = {
-    "download": "Fetch MNIST and the book's weights into the data directory, verified against their checksums.",
-    "evaluate": "Accuracy of a network on an MNIST split, as the book prints it, with where it goes wrong.",
-    "predict": "Classify digits: MNIST images by index, or your own pictures with --image.",
-    "serve": "Draw a digit in the browser and watch the network answer, layer by layer.",
-    "show": "Draw MNIST digits in the terminal, with index and label.",
-    "toy": "The book's toy 2-3-2-2 network (section 3.4.3), step by step.",
-    "train": "Train the book's 784-50-100-10 network on the MNIST training images and save its weights.",
-}
+EXIT_ERROR = 1  #: an anticipated failure: one line "Error: …"
+EXIT_USAGE = 2  #: a command line Click cannot parse (Click's own code)
+EXIT_INTERRUPTED = 130  #: Ctrl-C: what shells expect of a program stopped by SIGINT (128 + 2)
+_NOT_COMMANDS = {"options"}
 
 
-class _Cli(click.Group):
-    """Loads commands on demand; turns the project's errors (and any unexpected one) into one ``Error:`` line and
-    exit code 1."""
+#: Stands after each character two cells wide (Hangul, CJK) while Click lays the help out, so that Click, which
+#: measures text with len(), counts the cells a terminal shows; taken out of the finished help.
+_WIDE = "\x00"
+#: Stands for a hyphen in a path or URL while Click wraps the help, which would break a line after it
+#: (``~/.cache/mnist-`` / ``infer``).
+_HYPHEN = "\x01"
+_PATH = re.compile(r"\S*/\S*")
+
+
+def _cells(text: str) -> str:
+    text = _PATH.sub(lambda path: path.group(0).replace("-", _HYPHEN), text)
+    return "".join(c + _WIDE if unicodedata.east_asian_width(c) in "WF" else c for c in text)
+
+
+class HelpFormatter(click.HelpFormatter):
+    """Click's help laid out in display cells: the descriptions of a Korean help start at one column and wrap to the
+    terminal's width as a terminal shows them; a path is never broken at its hyphens."""
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(_cells(prog), _cells(args), None if prefix is None else _cells(prefix))
+
+    def write_text(self, text: str) -> None:
+        super().write_text(_cells(text))
+
+    def write_dl(self, rows, col_max: int = 30, col_spacing: int = 2) -> None:
+        super().write_dl([(_cells(term), _cells(text)) for term, text in rows], col_max, col_spacing)
+
+    def getvalue(self) -> str:
+        return super().getvalue().replace(_WIDE, "").replace(_HYPHEN, "-")
+
+
+class Context(click.Context):
+    formatter_class = HelpFormatter
+
+
+class Cli(click.Group):
+    """Finds its commands in this folder; turns every failure into one line and its exit code."""
+
+    context_class = Context
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
+        return sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name not in _NOT_COMMANDS)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        if name not in COMMANDS:
+        if name not in self.list_commands(ctx):
             return None
-        return getattr(importlib.import_module(f".{name}", __name__), name)
+        command = getattr(importlib.import_module(f".{name}", __name__), name)
+        command.context_class = Context  # its help in display cells too
+        return command
 
-    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        """The list of commands, as Click writes it, from :data:`COMMANDS`: no command is imported for it."""
-        limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
-        rows = [
-            (name, click.Command(name, help=COMMANDS[name]).get_short_help_str(limit))
-            for name in self.list_commands(ctx)
-        ]
-        with formatter.section("Commands"):
-            formatter.write_dl(rows)
-
-    def make_context(self, info_name: str | None, args: list[str], parent=None, **extra: Any) -> click.Context:
-        extra.setdefault("terminal_width", help_width())
-        return super().make_context(info_name, args, parent, **extra)
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        name = args[0] if args else ""
+        if args and self.get_command(ctx, name) is None and not name.startswith("-"):
+            close = difflib.get_close_matches(name, self.list_commands(ctx), n=1)
+            hint = _("Did you mean {name!r}?").format(name=close[0]) if close else ""
+            ctx.fail(" ".join((_("No such command {name!r}.").format(name=name), hint)).strip())
+        return super().resolve_command(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
-        def debug() -> bool:  # asked for before the command, or after it (known once its options are parsed)
-            return debug_requested(ctx)
-
         try:
-            if sys.stdout is None:  # started with stdout closed: a file opened now would take its descriptor
-                raise click.ClickException("standard output is closed: nowhere to write the results")
             with warnings.catch_warnings():
-                if not debug():
-                    warnings.simplefilter("ignore")  # a library's warning must not precede the one line of output
+                if not debug_requested(ctx) and "--debug" not in sys.argv:
+                    warnings.simplefilter("ignore")  # no raw warning reaches the user: the outcome says what matters
                 return super().invoke(ctx)
         except MnistInferError as exc:
-            if debug():
+            if debug_requested(ctx):
                 raise
-            raise click.ClickException(_one_line(str(exc))) from None
+            raise click.ClickException(" ".join(exc.render(_).split())) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except KeyboardInterrupt:
-            # Ctrl-C: no traceback, the shell's exit code for SIGINT (128 + 2); a download keeps its .part file.
-            click.echo("Interrupted.", err=True)
-            raise click.exceptions.Exit(130) from None
-        except BrokenPipeError:
-            # stdout closed early (`mnist-infer … | head`): not worth a message.
+            click.echo(_("Interrupted."), err=True)
+            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+        except BrokenPipeError:  # stdout closed early (`mnist-infer … | head`): not worth a message
             _silence_stdout()
-            raise click.exceptions.Exit(1) from None
-        except OSError as exc:
-            if debug():
-                raise
-            if exc.filename is not None:
-                raise click.ClickException(_one_line(f"{exc.filename}: {exc.strerror or exc}")) from None
-            # No file named: what failed is the output (stdout on /dev/full, a terminal gone); every file the
-            # tool reads or writes is named by its own errors.
-            _silence_stdout()
-            raise click.ClickException(f"cannot write the output ({exc.strerror or exc})") from None
-        except MemoryError:
-            if debug():
-                raise
-            raise click.ClickException("not enough memory for this input") from None
-        except RecursionError:
-            if debug():
-                raise
-            raise click.ClickException("an input nested too deeply to be read") from None
+            raise click.exceptions.Exit(EXIT_ERROR) from None
         except Exception as exc:
-            if debug():
+            if debug_requested(ctx):
                 raise
-            raise click.ClickException(
-                f"internal error ({type(exc).__name__}: {_one_line(str(exc))}); rerun with --debug to see the "
-                "traceback, and please report it"
-            ) from None
+            raise click.ClickException(_one_line(exc)) from None
+
+
+def _one_line(exc: Exception) -> str:
+    """An unexpected failure in one line: what the user can act on, else an internal error to report."""
+    if isinstance(exc, OSError) and exc.filename is not None:
+        return f"{exc.filename}: {_(os_reason(exc))}"
+    if isinstance(exc, OSError):  # no file named: the output failed (stdout on /dev/full, a terminal gone)
+        _silence_stdout()
+        return _("cannot write the output ({reason})").format(reason=_(os_reason(exc)))
+    if isinstance(exc, MemoryError):
+        return _("not enough memory for this input")
+    if isinstance(exc, RecursionError):
+        return _("an input nested too deeply to be read")
+    return _("internal error ({kind}: {reason}); rerun with --debug to see the traceback, and please report it").format(
+        kind=type(exc).__name__, reason=" ".join(str(exc).split())
+    )
 
 
 def _silence_stdout() -> None:
-    """Point stdout at devnull, so that flushing it at exit does not fail again and print a second line (the
-    recipe of Python's signal documentation for a closed pipe)."""
+    """stdout pointed at devnull, so that flushing it at exit does not fail again and print a second line."""
     with contextlib.suppress(OSError, ValueError, AttributeError):
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
-def _one_line(message: str) -> str:
-    return " ".join(message.split())
+def _language(argv: list[str]) -> str | None:
+    """``--lang X`` or ``--lang=X``, before the command or after it: read before Click runs, so that the help and
+    Click's own words are in that language too."""
+    for index, arg in enumerate(argv):
+        if arg == "--lang" and index + 1 < len(argv):
+            return argv[index + 1]
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+    return None
 
 
-@click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", prog_name="mnist-infer")
-@debug_option
-def cli() -> None:
-    """Run the neural network of chapter 3 of Deep Learning from Scratch on MNIST.
-
-    \b
-    Start here (the test set and the book's weights ship with the tool):
-      mnist-infer evaluate               accuracy of the book's weights (0.9352)
-      mnist-infer show 0                 draw test image 0 in the terminal
-      mnist-infer predict 0 1 2          what the network says about them
-      mnist-infer predict --image d.png  what it says about your own digit
-      mnist-infer serve --open           draw a digit, watch the network answer
-      mnist-infer toy                    the toy 2-3-2-2 network, step by step
-      mnist-infer train --out mine.npz   train it yourself (chapters 4–6)
-      mnist-infer download --split train the 60,000 training images
-    """
+def _unknown_language(argv: list[str]) -> str | None:
+    """``$MNIST_INFER_LANG`` when it names no language of this tool (and ``--lang`` does not override it): gettext
+    would fall back to English without a word."""
+    wanted = os.environ.get(LANGUAGE_ENV, "").strip()
+    if not wanted or _language(argv) is not None:
+        return None
+    codes = {part.split(".")[0].split("@")[0].split("_")[0].split("-")[0].lower() for part in wanted.split(":")}
+    return None if codes & {*LANGUAGES, "c", "posix"} else wanted
 
 
-def help_width() -> int:
-    """The width Click gives help and usage text: the terminal's columns (``$COLUMNS`` first, else 80), at most 78
-    and at least 50. Click would ask ``shutil.get_terminal_size``, and importing shutil (which imports bz2, lzma
-    and zlib) costs ``--help`` a twentieth of its time."""
-    if (width := click.formatting.FORCED_WIDTH) is not None:
-        return width
-    try:
-        columns = int(os.environ["COLUMNS"])
-    except (KeyError, ValueError):
-        columns = 0
-    if columns <= 0:
-        try:
-            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
-        except (AttributeError, ValueError, OSError):
-            columns = 0
-    return max(min(columns or 80, 80) - 2, 50)
+def _group() -> click.Group:
+    @click.group(
+        cls=Cli,
+        context_settings={"help_option_names": ["-h", "--help"]},
+        options_metavar=_("[OPTIONS]"),
+        subcommand_metavar=_("COMMAND [ARGS]..."),
+        help=_(
+            "Run the neural networks of Deep Learning from Scratch on MNIST: chapter 3's, and chapters 7–8's CNNs.\n\n"
+            "\b\nStart here (the test set and the book's weights ship with the tool):\n"
+            "  mnist-infer evaluate\n"
+            "  mnist-infer evaluate --weights deep_convnet_params.pkl\n"
+            "  mnist-infer show 0 1 2\n"
+            "  mnist-infer predict --image my-digit.png\n"
+            "  mnist-infer serve --open\n"
+            "  mnist-infer toy\n"
+            "  mnist-infer train --out mine.npz\n"
+            "  mnist-infer download --split train"
+        ),
+    )
+    @click.version_option(__version__, "--version", prog_name="mnist-infer", help=_("Show the version and exit."))
+    @lang_option
+    @debug_option
+    def cli() -> None:
+        pass
+
+    return cli
 
 
-#: Whether this process chose its BLAS threads itself (see :func:`main`).
-_threads_chosen_here = False
+#: The command line, in the language of the process when it was imported (for Click's test runner and libraries);
+#: :func:`main` builds it anew once the user's language is known.
+cli = _group()
 
 
-#: At most this many forward-pass threads: the test set is some 40 ms of work for one core, and a machine that
-#: lends a container many CPUs may let it use only a few of them.
-MAX_FORWARD_WORKERS = 4
+#: What tells numpy's BLAS (OpenBLAS, MKL, Accelerate) how many threads to use.
+BLAS_THREADS = (
+    "OPENBLAS_NUM_THREADS",
+    "GOTO_NUM_THREADS",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+)
+_AVX512 = {"avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"}
 
 
-def forward_workers() -> int:
-    """Threads for a large forward pass: one per CPU this process may use (at most
-    :data:`MAX_FORWARD_WORKERS`) when :func:`main` made BLAS single-threaded, else one (the user's own BLAS
-    threads do the parallel work)."""
-    if not _threads_chosen_here:
+def configure_blas() -> int:
+    """The BLAS policy, set before numpy loads BLAS: one thread, and as many of the tool's own threads as the process
+    has CPUs (at most 4), each on its own images (BLAS's threads split every small product and wait for each other);
+    and OpenBLAS's AVX-512 kernels where the processor has them (OpenBLAS 0.3 takes AMD's Zen 4 and 5 for Haswell:
+    half the speed on a convolution's products). A user's own setting wins: then one worker. Returns the workers."""
+    if any(os.environ.get(name) for name in BLAS_THREADS):
         return 1
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return max(1, min(cpus, MAX_FORWARD_WORKERS))
+    for name in BLAS_THREADS:
+        os.environ[name] = "1"
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as cpus:
+        flags = next((line for line in cpus if line.startswith("flags")), "").split()
+        if set(flags) >= _AVX512:
+            os.environ.setdefault("OPENBLAS_CORETYPE", "SkylakeX")
+    return max(1, min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 4))
 
 
 def main() -> None:
-    global _threads_chosen_here
-    # One BLAS thread, unless the user chose, and the parallel work done by the tool's own threads, each on its
-    # own images (forward_workers). BLAS's threads split every product and wait for each other: when another
-    # program keeps a core busy, a 2000×784 product then takes twice as long. Set before numpy is imported,
-    # which is when OpenBLAS reads it.
-    if not any(os.environ.get(name) for name in BLAS_THREAD_SETTINGS):
-        for name in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS"):  # whichever numpy has
-            os.environ[name] = "1"
-        _threads_chosen_here = True
-    make_encodable()
-    try:
-        cli(prog_name="mnist-infer")
-    finally:
-        # The process is about to end, and the interpreter's last garbage collections would walk every object
-        # the run made: a sixth of a short command's time. Frozen, they are skipped. Nothing is lost: what is
-        # not in a reference cycle is still freed (files flushed and closed), and atexit handlers still run.
-        gc.freeze()
+    """The command line, in the language ``--lang`` (or the environment) asks for: set before any help is made."""
+    workers = configure_blas()
+    use_language(_language(sys.argv[1:]))
+    if (unknown := _unknown_language(sys.argv[1:])) is not None:
+        warning = _("Warning: {env}={value!r} is not a language of this tool; using English (the languages: {known})")
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            click.echo(warning.format(env=LANGUAGE_ENV, value=unknown, known=", ".join(LANGUAGES)), err=True)
+    closed = []
+    for fd in (0, 1, 2):  # a closed standard stream: devnull in its place, so that no file opened later takes it
+        try:
+            os.fstat(fd)
+        except OSError:
+            closed.append(fd)
+            with contextlib.suppress(OSError):
+                os.open(os.devnull, os.O_RDWR)
+    sys.stdout = sys.stdout or open(os.devnull, "w")  # noqa: SIM115 (for the life of the process)
+    sys.stderr = sys.stderr or open(os.devnull, "w")  # noqa: SIM115
+    if 1 in closed:
+        click.echo(_("Error: {message}").format(message=_("standard output is closed: nowhere to write the results")),
+                   err=True)  # fmt: skip
+        sys.exit(EXIT_ERROR)
+    for stream in ("stdout", "stderr"):  # a terminal that cannot show Unicode gets ASCII, never an error
+        with contextlib.suppress(AttributeError, ValueError):
+            getattr(sys, stream).reconfigure(errors="replace")
+    _group()(prog_name="mnist-infer", obj={"workers": workers})

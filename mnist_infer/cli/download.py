@@ -1,105 +1,103 @@
-"""`mnist-infer download`: fetch MNIST and the book's weights, verified."""
+"""`mnist-infer download`: fetch MNIST and the book's weights into the data directory, verified."""
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from pathlib import Path
 
 import click
 
-from .options import data_dir_option, debug_option, echo_lines, json_option, make_console, print_json, to_terminal
+from ..catalog import BOOK_WEIGHTS
+from ..i18n import _
+from .options import Location, Number, command, data_dir_option, json_option
 
 
-def _finite(value: float) -> float:
-    if value != value:  # NaN passes FloatRange's comparisons
-        raise click.BadParameter(f"{value} is not a number of seconds", param_hint="'--timeout'")
-    return value
-
-
-@click.command()
-@debug_option
+@command(
+    "download",
+    _(
+        "Fetch MNIST and the book's weights into the data directory, verified against their checksums. "
+        "The test split and two of the book's weights are copied from the package itself; other files "
+        "come from your mirrors, then MNIST's mirrors (S3, Google Cloud, the Korean edition's "
+        "repository) and the book's repositories. A file already present and verified is not fetched "
+        "again; an interrupted download resumes."
+    ),
+    _("Fetch MNIST and the book's weights, verified."),
+    """
+mnist-infer download
+mnist-infer download --split train --no-weights
+mnist-infer download --weights params.pkl --split test
+mnist-infer download --split test --mirror /media/usb/mnist --only-mirrors""",
+)
 @click.option(
     "--split",
     type=click.Choice(["all", "train", "test"]),
     default="all",
     show_default=True,
-    help="Which MNIST files to fetch.",
+    help=_("Which MNIST files to fetch."),
 )
+@click.option(
+    "--weights",
+    "chosen",
+    multiple=True,
+    type=click.Choice(BOOK_WEIGHTS),
+    metavar=_("NAME"),
+    help=_("Which of the book's weights to fetch (repeatable) [default: all three]."),
+)
+@click.option("--no-weights", is_flag=True, help=_("Fetch none of the book's weights."))
 @data_dir_option
 @click.option(
     "--mirror",
     "mirrors",
     multiple=True,
-    metavar="URL_OR_DIR",
-    help="Base URL or local directory holding the files under their canonical names; tried first "
-    "(repeatable; also $MNIST_INFER_MIRRORS, comma-separated).",
+    type=Location(),
+    metavar=_("URL_OR_DIR"),
+    help=_(
+        "Base URL or local directory holding the files under their canonical names; tried first "
+        "(repeatable; also $MNIST_INFER_MIRRORS, comma-separated)."
+    ),
 )
-@click.option("--only-mirrors", is_flag=True, help="Try only the given mirrors, not the public hosts.")
-@click.option("--no-weights", is_flag=True, help="Do not fetch the book's sample_weight.pkl.")
-@click.option("--force", is_flag=True, help="Fetch again even files that are present and verified.")
+@click.option("--only-mirrors", is_flag=True, help=_("Try only the given mirrors (and the package's own copies)."))
+@click.option("--force", is_flag=True, help=_("Fetch again even files that are present and verified."))
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0.1, max=3600.0),
-    callback=lambda _ctx, _param, value: _finite(value),
+    type=Number(min=0.1, max=3600.0),
     default=30.0,
     show_default=True,
-    help="Seconds to wait for a server to connect or to send more bytes.",
+    help=_("Seconds to wait for a server to connect or to send more bytes."),
 )
-@click.option("-v", "--verbose", is_flag=True, help="List every source tried for a file that failed.")
+@click.option("-v", "--verbose", is_flag=True, help=_("List every source tried for a file that failed."))
 @json_option
 def download(
     split: str,
+    chosen: tuple[str, ...],
+    no_weights: bool,
     data_dir: Path | None,
     mirrors: tuple[str, ...],
     only_mirrors: bool,
-    no_weights: bool,
     force: bool,
     timeout: float,
     verbose: bool,
     as_json: bool,
 ) -> None:
-    """Fetch MNIST and the book's weights into the data directory, verified against their checksums.
+    from ..download import download as fetch
+    from ..download import mirrors_from, plan
+    from ..paths import data_dir as resolve
+    from ..views import download_progress, emit
 
-    The test split and the book's weights are copied from the package itself (they ship with the tool). Other
-    sources are tried in order: your mirrors, then ossci-datasets (S3), cvdf-datasets (Google Cloud), and the
-    Korean edition's repository; for the weights, the book's repositories. A file already present and verified
-    is not fetched again; an interrupted download resumes.
-
-    \b
-    Example:
-      mnist-infer download
-      mnist-infer download --split test --mirror /media/usb/mnist --only-mirrors
-    """
-    from ..download import download as fetch_all
-    from ..download import failure_message, mirrors_from, plan
-    from ..errors import DownloadError
-    from ..locations import resolve_data_dir
-
+    if no_weights and chosen:
+        raise click.UsageError(_("--weights and --no-weights contradict each other: give one of them"))
     sources = mirrors_from(mirrors)
     if only_mirrors and not sources:
-        raise click.UsageError("--only-mirrors needs --mirror URL_OR_DIR (or $MNIST_INFER_MIRRORS)")
-    directory = resolve_data_dir(data_dir)
-    targets = plan(split, weights=not no_weights, mirrors=sources, only_mirrors=only_mirrors)
-    live = not as_json and to_terminal()  # Rich, and progress bars, on a terminal only
-    console = make_console() if live else None
-    if live:
-        from ..render.downloads import DownloadProgress
-    with DownloadProgress(console) if live else nullcontext() as progress:
-        reports = fetch_all(directory, targets, force=force, timeout=(min(10.0, timeout), timeout), progress=progress)
-    if as_json:
-        print_json({"data_dir": str(directory), "files": [r.to_dict() for r in reports]})
-    elif not live:
-        from ..render import plain
-
-        echo_lines(plain.downloads(reports, str(directory)))
-    else:
-        from ..render.downloads import render_download_report
-
-        render_download_report(console, reports, str(directory))
-    failed = [r for r in reports if r.status.value == "failed"]
+        raise click.UsageError(_("--only-mirrors needs --mirror URL_OR_DIR (or $MNIST_INFER_MIRRORS)"))
+    directory = resolve(data_dir)
+    if directory is None:
+        raise click.UsageError(_("no home directory to keep the data in: give --data-dir DIR or $MNIST_INFER_HOME"))
+    targets = plan(split, weights=() if no_weights else chosen or None, mirrors=sources, only_mirrors=only_mirrors)
+    with download_progress(as_json) as progress:
+        report = fetch(directory, targets, force=force, timeout=(min(10.0, timeout), timeout), progress=progress)
+    emit(report, as_json)
     if verbose:
-        for report in failed:
-            for attempt in report.attempts:
-                click.echo(f"{report.name}: {attempt.source}: {attempt.error}", err=True)
-    if failed:
-        raise DownloadError(failure_message(reports))
+        for item in report.failed:
+            for attempt in item.attempts:
+                click.echo(f"{item.name}: {attempt.source}: {attempt.error}", err=True)
+    if report.failed:
+        raise report.error(mirrored=bool(sources), verbose=verbose)

@@ -1,156 +1,157 @@
-"""`mnist-infer evaluate`: accuracy, per class, and where the network goes wrong."""
+"""`mnist-infer evaluate`: accuracy, per class, and where the network goes wrong; several networks compared."""
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from pathlib import Path
 
 import click
 
-from ..catalog import DEFAULT_BATCH_SIZE, DEFAULT_WEIGHTS_NAME
+from ..catalog import DEFAULT_BATCH_SIZE
+from ..i18n import _
 from .options import (
+    FileName,
+    ImageRange,
+    Number,
+    command,
     data_dir_option,
-    debug_option,
-    echo_lines,
+    figure_option,
     json_option,
-    make_console,
-    print_json,
+    picture_path,
     split_option,
-    to_terminal,
-    weights_path,
+    weights_option,
+    workers,
 )
 
 
-@click.command()
-@debug_option
-@click.option(
-    "--weights",
-    "weights",
-    multiple=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Weights file (.pkl or .npz); repeat to compare several on the same images "
-    f"[default: {DEFAULT_WEIGHTS_NAME} in the data directory, else the copy packaged with mnist-infer].",
+@command(
+    "evaluate",
+    _(
+        "Accuracy of a network on an MNIST split, as the book prints it, with a per-class table "
+        "(precision, recall, F1) and the confusion matrix; with several --weights, a comparison."
+    ),
+    _("Accuracy on an MNIST split, per class, and the mistakes."),
+    """
+mnist-infer evaluate
+mnist-infer evaluate --weights deep_convnet_params.pkl
+mnist-infer evaluate --weights params.pkl --weights deep_convnet_params.pkl
+mnist-infer evaluate --errors mistakes.png
+mnist-infer evaluate --batch-size 1 --limit 1000
+mnist-infer evaluate --reject 0.9 --save reject.png
+mnist-infer evaluate --robustness --weights deep_convnet_params.pkl""",
 )
+@weights_option(multiple=True)
 @split_option
 @click.option(
     "--batch-size",
     type=click.IntRange(min=1),
     default=DEFAULT_BATCH_SIZE,
     show_default=True,
-    help="At most this many images per forward pass (bounds memory; 1 is the book's per-image loop).",
+    help=_("At most this many images per forward pass (bounds memory; 1 is the book's per-image loop)."),
 )
-@click.option("--limit", type=click.IntRange(min=1), help="Evaluate only the first N images.")
+@click.option("--limit", type=ImageRange(), help=_("Evaluate only the first N images, or images START to STOP-1."))
 @click.option(
     "--errors",
     "errors_png",
-    type=click.Path(dir_okay=False, path_type=Path),
-    metavar="FILE",
-    help="Write a gallery of the misclassified digits, most confident mistakes first (of the first weights).",
+    type=FileName(dir_okay=False),
+    callback=picture_path(),
+    metavar=_("FILE"),
+    help=_("Write a gallery of the misclassified digits, most confident mistakes first (of the first weights)."),
 )
 @click.option(
-    "--errors-max", type=click.IntRange(min=1), default=100, show_default=True, help="Mistakes in the gallery."
+    "--errors-max", type=click.IntRange(min=1), default=100, show_default=True, help=_("Mistakes in the gallery.")
 )
+@click.option(
+    "--reject",
+    type=Number(0, 1),
+    metavar="P",
+    help=_("Coverage and accuracy when the network may abstain below confidence P, the curve over P and a "
+           "reliability diagram."),
+)  # fmt: skip
+@click.option(
+    "--robustness",
+    is_flag=True,
+    help=_("Accuracy as the digits are shifted, rotated, scaled, thickened, thinned, blurred or noised (seeded)."),
+)
+@figure_option
 @data_dir_option
 @json_option
 def evaluate(
     weights: tuple[Path, ...],
     split: str,
     batch_size: int,
-    limit: int | None,
+    limit: slice | None,
     errors_png: Path | None,
     errors_max: int,
+    reject: float | None,
+    robustness: bool,
+    save: Path | None,
     data_dir: Path | None,
     as_json: bool,
 ) -> None:
-    """Accuracy of a network on an MNIST split, as the book prints it, with where it goes wrong.
+    if reject is not None and robustness:
+        raise click.UsageError(_("--reject and --robustness do not go together: give one of them"))
+    if save and reject is None and not robustness:
+        raise click.UsageError(_("--save draws the curves of --reject or of --robustness: give one of them"))
+    from ..data.mnist import load_split
+    from ..inference import Comparison, trained_elsewhere
+    from ..inference import evaluate as run
+    from ..views import emit, progress, split_name
+    from ..weights import identify, load_network, resolve
 
-    Prints the accuracy, a per-class table (precision, recall, F1) and the confusion matrix.
-
-    \b
-    Example:
-      mnist-infer evaluate                    the book's weights: 0.9352
-      mnist-infer evaluate --weights sample_weight.pkl --json
-      mnist-infer evaluate --errors e.png     the 100 most confident mistakes
-      mnist-infer evaluate --weights a.pkl --weights b.npz
-                                              compare two networks
-      mnist-infer evaluate --batch-size 1     the book's per-image loop, slower
-    """
-    from ..data import load_split
-    from ..evaluation import disagreements
-    from ..evaluation import evaluate as run_evaluation
-    from ..weights import load_network
-    from . import forward_workers
-
-    if errors_png:
-        from ..picture_files import picture_format
-
-        picture_format(errors_png)  # an unknown extension fails before any work
-    paths = list(weights) or [weights_path(None, data_dir)]
-    networks = [load_network(path) for path in paths]  # every weights file is checked before any work
+    paths = [resolve(path, data_dir) for path in weights or [None]]
+    networks = [load_network(path) for path in paths]  # every file is checked before any work
     dataset = load_split(split, data_dir)
-    live = not as_json and to_terminal()  # Rich, and a progress bar, on a terminal only
-    console = make_console() if live else None
-    if live:
-        from ..render.evaluations import EvaluationProgress
-    results = []
-    workers = forward_workers()
     for path, network in zip(paths, networks, strict=True):
-        with EvaluationProgress(console, f"{path.name} on {split}") if live else nullcontext() as progress:
+        trained = trained_elsewhere(network.metadata, dataset)
+        if trained is not None:
+            click.echo(_("Warning: {weights} was trained on {trained}, and these {split} images are not its {split} "
+                         "split: the accuracy measures it on data it was not made for").format(
+                            weights=path.name, trained=trained, split=split), err=True)  # fmt: skip
+    if limit is not None:
+        dataset = dataset.limited(limit.start, limit.stop)
+    if robustness:
+        from ..inference import Robustness
+        from ..inference import robustness as changed
+
+        rows = []
+        for path, network in zip(paths, networks, strict=True):
+            with progress(f"{path.name}: changed digits", as_json) as report:
+                rows.append(changed(network, dataset.images, dataset.labels, progress=report, workers=workers()))
+        summaries = [network.architecture.summary() for network in networks]
+        return emit(Robustness(paths, summaries, len(dataset), 0, rows), as_json, save=save)
+    results = []
+    for path, network in zip(paths, networks, strict=True):
+        with progress(_("{weights} on {split}").format(weights=path.name, split=split_name(split)), as_json) as report:
             results.append(
-                run_evaluation(
+                run(
                     network,
                     dataset,
-                    weights=str(path),
+                    weights=path,
                     batch_size=batch_size,
-                    limit=limit,
-                    progress=progress,
-                    workers=workers,
+                    progress=report,
+                    known=identify(path),
+                    workers=workers(),
                 )
             )
-    gallery = _save_gallery(results[0], dataset.images, errors_png, errors_max) if errors_png else None
-    if as_json:
-        if len(results) == 1:
-            print_json(results[0].summary())
-        else:
-            print_json(
-                [
-                    {**result.summary(), "disagreements": int(count)}
-                    for result, count in zip(results, disagreements(results), strict=True)
-                ]
-            )
-        return
-    from ..weights import identify
+    if errors_png:
+        _save_gallery(results[0], dataset.images, errors_png, errors_max)
+    if reject is not None:
+        from ..inference import Reliability
 
-    if not live:
-        from ..render import plain_evaluations as plain
-
-        if len(results) == 1:
-            echo_lines(plain.evaluation(results[0], identify(paths[0])))
-        else:
-            echo_lines(plain.comparison(results, disagreements(results)))
-        if gallery is not None:
-            click.echo(gallery)
-        return
-    from ..render.evaluations import render_comparison, render_evaluation_report
-
-    if len(results) == 1:
-        render_evaluation_report(console, results[0], identify(paths[0]))
-    else:
-        render_comparison(console, results, disagreements(results))
-    if gallery is not None:
-        console.print(gallery, soft_wrap=True)
+        return emit(Reliability(results, reject), as_json, save=save)
+    emit(results[0] if len(results) == 1 else Comparison(results), as_json)
 
 
-def _save_gallery(result, images, path: Path, most: int) -> str:
-    """Draw the most confident mistakes of ``result`` into ``path``; a line saying what was written."""
-    from ..picture_files import mistakes_gallery, save_picture
+def _save_gallery(result, images, path: Path, most: int) -> None:
+    """The most confident mistakes of ``result``, drawn into ``path``, and a line on stderr saying so."""
+    from ..views.pictures import mistakes_gallery, save_picture
 
     wrong = result.mistakes(most)
     if len(wrong) == 0:
-        return f"no mistakes: {path} not written"
+        click.echo(_("no mistakes: {path} not written").format(path=path), err=True)
+        return
     predicted = result.predictions[wrong]
-    save_picture(
-        mistakes_gallery(images[wrong], result.labels[wrong], predicted, result.probabilities[wrong, predicted]),
-        path,
-    )
-    return f"saved the {len(wrong)} most confident mistakes to {path}"
+    confidences = result.probabilities[wrong, predicted]
+    gallery = mistakes_gallery(images[wrong], result.first + wrong, result.labels[wrong], predicted, confidences)
+    save_picture(gallery, path)
+    click.echo(_("saved the {count} most confident mistakes to {path}").format(count=len(wrong), path=path), err=True)

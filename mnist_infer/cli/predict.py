@@ -6,41 +6,56 @@ from pathlib import Path
 
 import click
 
-from .options import (
-    data_dir_option,
-    debug_option,
-    echo_lines,
-    json_option,
-    make_console,
-    print_json,
-    split_option,
-    to_terminal,
-    weights_option,
-    weights_path,
+from ..catalog import NOT_SURE_BELOW
+from ..i18n import _
+from .options import FileName, Number, command, data_dir_option, json_option, split_option, weights_option
+
+
+@command(
+    "predict",
+    _(
+        "Classify digits: MNIST images by index, or your own pictures with --image. Pictures are "
+        "prepared the way MNIST was made: light digit on dark, fitted into 20×20, centred by its centre "
+        "of mass in 28×28."
+    ),
+    _("Classify MNIST digits by index, or your own pictures."),
+    """
+mnist-infer predict 0 1 2
+mnist-infer predict 8 --json
+mnist-infer predict 8 --weights deep_convnet_params.pkl
+mnist-infer predict --image my-seven.jpg --show-input
+mnist-infer predict --image photos/ --save-input inputs/""",
+    numbers=True,
 )
-
-
-@click.command()
-@debug_option
-@click.argument("indices", nargs=-1, type=int)
+@click.argument("indices", nargs=-1, type=int, metavar=_("[INDEX]..."))
 @click.option(
     "--image",
     "images",
     multiple=True,
-    type=click.Path(path_type=Path),
-    metavar="FILE_OR_DIR",
-    help="A photo, scan or drawing of a digit (PNG, JPEG, BMP, GIF, WebP, TIFF); a directory means every "
-    "image in it. Repeatable.",
+    type=FileName(),
+    metavar=_("FILE_OR_DIR"),
+    help=_(
+        "A photo, scan or drawing of a digit (PNG, JPEG, BMP, GIF, WebP, TIFF); a directory means every "
+        "image in it. Repeatable."
+    ),
 )
 @split_option
 @weights_option
 @data_dir_option
-@click.option("--show-input", is_flag=True, help="Also draw the 28×28 picture the network sees.")
+@click.option("--show-input", is_flag=True, help=_("Also draw the 28×28 picture the network sees."))
 @click.option(
     "--save-input",
-    type=click.Path(file_okay=False, path_type=Path),
-    metavar="DIR",
-    help="Write the 28×28 inputs as PNG files into DIR.",
+    type=FileName(file_okay=False),
+    metavar=_("DIR"),
+    help=_("Write the 28×28 inputs as PNG files into DIR."),
+)
+@click.option(
+    "--reject",
+    type=Number(0, 1),
+    default=NOT_SURE_BELOW,
+    show_default=True,
+    metavar="P",
+    help=_('Say "not sure" when the largest probability is below P (0: never).'),
 )
 @json_option
 def predict(
@@ -51,64 +66,56 @@ def predict(
     data_dir: Path | None,
     show_input: bool,
     save_input: Path | None,
+    reject: float,
     as_json: bool,
 ) -> None:
-    """Classify digits: MNIST images by index, or your own pictures with --image.
-
-    Pictures are prepared the way MNIST was made: light digit on dark, fitted into 20×20, centred by its
-    centre of mass in 28×28.
-
-    \b
-    Example:
-      mnist-infer predict 0 1 2
-      mnist-infer predict 8 --json
-      mnist-infer predict --image my-seven.jpg --show-input
-      mnist-infer predict --image photos/ --save-input inputs/
-    """
     if not indices and not images:
-        raise click.UsageError("give at least one INDEX or --image FILE")
-    from ..errors import ImageError
-    from ..locations import describe
-    from ..predictions import Failure, predict_files, predict_indices, save_inputs
-    from ..weights import load_network
+        raise click.UsageError(_("give at least one INDEX or --image FILE"))
+    from ..data.mnist import load_split
+    from ..data.pictures import image_files
+    from ..inference import Predictions, predict_files, predict_indices
+    from ..views import emit
+    from ..weights import load_network, resolve
 
-    weights_file = weights_path(weights, data_dir)
-    network = load_network(weights_file)
-    results = []
-    sources = [f"weights: {describe(weights_file)}"]
+    path = resolve(weights, data_dir)
+    network = load_network(path)
+    items, data = [], None
     if indices:
-        from ..data import load_split
-
         dataset = load_split(split, data_dir)
-        results += predict_indices(network, dataset, list(indices))
-        sources.append(f"{split} images: {describe(dataset.images_path)}")
-    files = []
-    if images:
-        from ..photo_reading import image_files
+        items, data = predict_indices(network, dataset, indices, reject), dataset.images_path
+    files = [found for given in images for found in image_files(given)]
+    items += predict_files(network, files, reject)
+    result = Predictions(items, path, data)
+    if result.failures and len(files) == 1 and not indices:  # a single picture: its error is the whole answer
+        raise result.failures[0].error
+    saved = (len(save_inputs(result, save_input)), save_input) if save_input else None
+    emit(result, as_json, show_input=show_input, saved=saved)
+    if result.failures:  # like cp or grep: every readable picture was answered; say what was not, and exit 1
+        from ..errors import N_, ImageError
 
-        files = [path for given in images for path in image_files(given)]
-        results += predict_files(network, files)
-    failures = [item for item in results if isinstance(item, Failure)]
-    if failures and len(files) == 1 and not indices:  # a single picture: its error is the whole answer
-        raise ImageError(f"{failures[0].source}: {failures[0].error}")
-    saved = save_inputs(results, save_input) if save_input else []
-    if as_json:
-        print_json({"predictions": [item.to_dict() for item in results]})
-    elif not to_terminal():
-        from ..render import plain
+        first = result.failures[0]
+        raise ImageError(N_("{count} of {total} pictures could not be read (first: {first})"),
+                         count=len(result.failures), total=len(files), first=first.error)  # fmt: skip
 
-        echo_lines(plain.predictions(results, show_input=show_input))
-        echo_lines(["; ".join(sources), *([f"saved {len(saved)} input(s) to {save_input}"] if saved else [])])
-    else:
-        from ..render.predictions import render_predictions
 
-        console = make_console()
-        render_predictions(console, results, show_input=show_input)
-        console.print("; ".join(sources), style="dim", soft_wrap=True)
-        if saved:
-            console.print(f"saved {len(saved)} input(s) to {save_input}", soft_wrap=True)
-    if failures:  # like cp or grep: every readable picture was answered; say what was not, and exit 1
-        first = failures[0]
-        raise ImageError(
-            f"{len(failures)} of {len(files)} pictures could not be read (first: {first.source}: {first.error})"
-        )
+def save_inputs(result, directory: Path) -> list[Path]:
+    """The 28×28 input of each prediction as a PNG in ``directory`` (created if missing), named after its source."""
+    from ..errors import N_, MnistInferError, os_reason
+    from ..views.pictures import save_picture
+
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise MnistInferError(N_("{path}: cannot create the directory ({reason})"),
+                              path=directory, reason=os_reason(exc)) from None  # fmt: skip
+    written: list[Path] = []
+    for item in result.items:
+        if hasattr(item, "error"):
+            continue
+        stem = Path(item.source).stem if item.index is None else item.source.replace("[", "-").rstrip("]")
+        path, suffix = directory / f"{stem}.png", 1
+        while path in written:
+            suffix += 1
+            path = directory / f"{stem}-{suffix}.png"
+        written.append(save_picture(item.image, path))
+    return written

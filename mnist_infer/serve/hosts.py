@@ -44,16 +44,33 @@ class HostPolicy:
             name = name.split(":", 1)[0]
         return self.allows_name(name)
 
-    def allows_origin(self, header: str | None) -> bool:
-        """No ``Origin`` (a plain request, or a same-origin GET), or one whose host names this server."""
+    def allows_origin(self, header: str | None, host: str | None = None) -> bool:
+        """No ``Origin`` (a plain request, or a same-origin GET), or this server's own: ``http``, a name of this
+        server, and the port the request was sent to (``host``'s, the Host header; 80 when it names none)."""
         if header is None:
             return True
         try:
-            parts = urlsplit(header.strip())
-            hostname = parts.hostname
-        except ValueError:
+            origin, target = urlsplit(header.strip()), urlsplit(f"//{host or ''}")
+            same_port = (origin.port or 80) == (target.port or 80)
+        except ValueError:  # a port that is no number, or out of range
             return False
-        return parts.scheme in ("http", "https") and hostname is not None and self.allows_name(hostname)
+        return (
+            origin.scheme == "http" and origin.hostname is not None and self.allows_name(origin.hostname) and same_port
+        )
+
+
+def lan_address() -> str | None:
+    """This machine's address on its network (what a phone on the same Wi-Fi types), if it has one besides loopback.
+
+    Connecting a UDP socket sends nothing; it only asks the system which address would be the source of a packet.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("10.254.254.254", 1))
+            address = probe.getsockname()[0]
+        except OSError:  # no route at all: no network
+            return None
+    return None if ipaddress.ip_address(address).is_loopback or address in WILDCARDS else address
 
 
 def _normalise(name: str) -> str:

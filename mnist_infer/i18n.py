@@ -1,0 +1,49 @@
+"""The user's language: gettext catalogs in ``locales/`` (Korean first), for the command line, its views and the page.
+
+The command line makes this package's domain the process's gettext domain (:func:`use_language`), so that Click's
+own strings ("Usage:", "Options:", its errors) come from the same catalog as ours. The language is ``--lang``, else
+``$MNIST_INFER_LANG``, else the locale's (``LANGUAGE``, ``LC_ALL``, ``LC_MESSAGES``, ``LANG``). The page asks for a
+catalog by the browser's language (:func:`translator`). JSON keys and exit codes never change with the language.
+"""
+
+from __future__ import annotations
+
+import gettext
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+DOMAIN = "mnist-infer"
+LOCALES = Path(__file__).parent / "locales"
+LANGUAGE_ENV = "MNIST_INFER_LANG"
+#: English (the messages themselves) and the languages a catalog exists for: a language is one catalog away.
+LANGUAGES = ("en", *sorted(path.parent.parent.name for path in LOCALES.glob(f"*/LC_MESSAGES/{DOMAIN}.mo")))
+
+
+def _(message: str) -> str:
+    """``message`` in the language of the process (English until :func:`use_language` is called)."""
+    return gettext.gettext(message)
+
+
+def ngettext(singular: str, plural: str, count: int) -> str:
+    return gettext.ngettext(singular, plural, count)
+
+
+def use_language(language: str | None = None) -> None:
+    """Make this package's catalogs the process's, in ``language`` (or ``$MNIST_INFER_LANG``, else the locale's)."""
+    language = language or os.environ.get(LANGUAGE_ENV)
+    if language:
+        os.environ["LANGUAGE"] = language  # what gettext asks first
+    gettext.bindtextdomain(DOMAIN, str(LOCALES))
+    gettext.textdomain(DOMAIN)
+
+
+def translator(language: str) -> Callable[[str], str]:
+    """``_`` for one language (the page's, from the browser), whatever the process's is."""
+    return gettext.translation(DOMAIN, str(LOCALES), languages=[language], fallback=True).gettext
+
+
+def language() -> str:
+    """The language the process speaks now: a code of :data:`LANGUAGES`."""
+    found = gettext.find(DOMAIN, str(LOCALES))
+    return Path(found).parent.parent.name.split("_")[0] if found else "en"

@@ -1,0 +1,236 @@
+"""Blocks drawn by Rich. On a terminal: digits in grey half-blocks at full 28×28 resolution, colour, boxed tables
+that fit the width, progress bars. Into a pipe or a file: the same content as plain aligned columns, digits in
+characters, no colour. Too narrow, a table gives way to lines that wrap between its numbers and a digit is drawn at
+half resolution (no number is ever cut); where the output cannot show Unicode, everything is ASCII."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+import numpy as np
+from rich.box import HEAVY_HEAD
+from rich.console import Console, Group, RenderableType
+from rich.measure import Measurement
+from rich.table import Table as RichTable
+from rich.text import Text as RichText
+
+from ..i18n import _
+from . import Bars, Block, Cell, Picture, Pictures, Table, Text, to_terminal
+
+ASCII_RAMP = " .:-=+*#%@"
+#: What stands for the characters the views use where the output cannot show them (an ASCII or Latin-1 terminal).
+ASCII = str.maketrans({"×": "x", "–": "-", "—": "-", "·": "*", "…": "...", "→": "->", "✓": "right", "✗": "wrong",
+                       "λ": "lambda", "²": "2", "█": "#", "⊛": "(*)", "μ": "mu", "σ": "sd",
+                       **dict.fromkeys("▏▎▍▌▋▊▉", ""), **dict(zip("▁▂▃▄▅▆▇", "_.-:=+*", strict=True))})  # fmt: skip
+BAR_WIDTH = 30
+MIN_WIDTH = 20  #: no view is drawn narrower, whatever the terminal says (COLUMNS=0 still shows everything)
+_EIGHTHS = " ▏▎▍▌▋▊▉"
+
+
+def console(stream: TextIO | None = None) -> Console:
+    """A console for ``stream`` (stdout by default): a terminal's width, else ``$COLUMNS``, else (a pipe) any width;
+    at least :data:`MIN_WIDTH`. Strings are printed as they are (no markup: "test[0]" is not a style)."""
+    stream = sys.stdout if stream is None else stream
+    terminal, columns = to_terminal(stream), os.environ.get("COLUMNS", "").strip()
+    # shutil reads $COLUMNS and $LINES where they are numbers above 0, else asks the terminal; Rich alone would take
+    # "²" for a number, then fail to convert it.
+    size = shutil.get_terminal_size()
+    number = columns.isascii() and columns.isdigit() and len(columns) < 10
+    width = int(columns) if number else size.columns if terminal else 1 << 14
+    return Console(file=stream, width=max(width, MIN_WIDTH), height=size.lines, force_terminal=terminal,
+                   highlight=False, markup=False, emoji=False, soft_wrap=False)  # fmt: skip
+
+
+def unicode_ok(console: Console) -> bool:
+    return console.encoding.replace("_", "-").lower().startswith("utf")
+
+
+def draw(blocks: Sequence[Block], stream: TextIO | None = None, target: Console | None = None) -> None:
+    target = target or console(stream)
+    if target.is_terminal:
+        for block in blocks:
+            target.print(renderable(block, target))
+        return
+    with target.capture() as captured:  # into a pipe: lines without the padding Rich gives a table's cells
+        for block in blocks:
+            target.print(renderable(block, target))
+    target.file.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))
+    target.file.flush()
+
+
+def renderable(block: Block, console: Console) -> RenderableType:
+    if isinstance(block, Text):
+        return RichText(_ascii(block.text, console), style=block.style)
+    if isinstance(block, Table):
+        return _table(block, console)
+    if isinstance(block, (Picture, Pictures)):
+        return _pictures(block.pictures if isinstance(block, Pictures) else [block], console)
+    return _bars(block, console)
+
+
+def _ascii(text: str, console: Console) -> str:
+    return text if unicode_ok(console) else text.translate(ASCII)
+
+
+def fits(console: Console, renderable: RenderableType) -> bool:
+    """Whether ``renderable`` can be drawn whole at the console's width, without folding or cutting a cell."""
+    return Measurement.get(console, console.options.update_width(1 << 16), renderable).maximum <= console.width
+
+
+def _table(block: Table, console: Console) -> RenderableType:
+    cells = [[cell if isinstance(cell, Cell) else Cell(cell) for cell in row] for row in block.rows]
+    boxed = console.is_terminal  # into a pipe: plain columns two spaces apart, for scripts and grep
+    table = RichTable(box=HEAVY_HEAD if boxed else None, show_edge=boxed, pad_edge=boxed,
+                      header_style="bold" if boxed else "")  # fmt: skip
+    for index, header in enumerate(block.headers):
+        table.add_column(_ascii(header, console), justify="right" if index in block.right else "left", no_wrap=True)
+    for row in cells:
+        table.add_row(*(RichText(_ascii(cell.text, console), style=cell.style) for cell in row))
+    if fits(console, table):  # the title its own line above: as wide as it needs, however narrow the columns
+        return Group(RichText(_ascii(block.title, console), style="bold"), table) if block.title else table
+    text = RichText(block.title + "\n" if block.title else "", style="bold")
+    for number, row in enumerate(cells):
+        texts = [cell.text for cell in row]
+        line = f"{texts[0]}: " + (" ".join(texts[1:]) if block.matrix else ", ".join(
+            f"{header} {cell}" for header, cell in zip(block.headers[1:], texts[1:], strict=True)))  # fmt: skip
+        text.append(_ascii(line if block.matrix else f"{block.headers[0]} {line}", console))
+        text.append("\n" if number < len(cells) - 1 else "")
+    return text
+
+
+def fitted(image: np.ndarray, columns_per_pixel: int, limit: int) -> np.ndarray | None:
+    """The picture at full resolution if ``limit`` columns allow, else at half; None if not even that fits."""
+    if image.shape[1] * columns_per_pixel <= limit:
+        return image
+    rows, cols = (image.shape[0] // 2) * 2, (image.shape[1] // 2) * 2
+    half = image[:rows, :cols].reshape(rows // 2, 2, cols // 2, 2).astype(np.uint16).mean(axis=(1, 3))
+    return half.astype(np.uint8) if half.shape[1] * columns_per_pixel <= limit else None
+
+
+def _picture(picture: Picture, console: Console, colour: bool) -> RichText:
+    """In colour, half-blocks: each character cell holds two pixels, the upper ``▀`` over a background of the lower's
+    grey. Else two characters a pixel, dense where it is bright (where it is dark, for ``dark_ink`` pictures)."""
+    image = fitted(picture.image if colour or not picture.dark_ink else 255 - picture.image, 1 + (not colour),
+                   console.width)  # fmt: skip
+    if image is None:
+        needed = picture.image.shape[1] // 2 * (1 + (not colour))
+        return RichText(_("(no picture: it needs {needed} columns, the terminal has {limit})").format(
+            needed=needed, limit=console.width), style="dim")  # fmt: skip
+    if not colour:
+        levels = (image.astype(np.uint16) * len(ASCII_RAMP) // 256).tolist()
+        return RichText("\n".join("".join(ASCII_RAMP[v] * 2 for v in row) for row in levels))
+    text, rows = RichText(), image.tolist()
+    rows += [[0] * len(rows[0])] * (len(rows) % 2)
+    for top, bottom in zip(rows[0::2], rows[1::2], strict=True):
+        for upper, lower in zip(top, bottom, strict=True):
+            text.append("▀", style=f"rgb({upper},{upper},{upper}) on rgb({lower},{lower},{lower})")
+        text.append("\n")
+    text.rstrip()
+    return text
+
+
+def _pictures(pictures: Sequence[Picture], console: Console) -> RenderableType:
+    colour = console.is_terminal and not console.no_color and console.color_system is not None and unicode_ok(console)
+    cells = [RichText.assemble((p.caption + "\n", "bold"), _picture(p, console, colour)) if p.caption
+             else _picture(p, console, colour) for p in pictures]  # fmt: skip
+    grid = RichTable.grid(padding=(0, 4))
+    grid.add_row(*cells)
+    if len(cells) > 1 and fits(console, grid) and sum(p.image.shape[1] for p in pictures) * (2 - colour) < 160:
+        return grid
+    column = RichTable.grid()
+    for cell in cells:
+        column.add_row(cell)
+    return column
+
+
+def bar(value: float, size: int = BAR_WIDTH) -> str:
+    """A horizontal bar in eighths of a character."""
+    full, part = divmod(round(value * size * 8), 8)
+    return ("█" * full + (_EIGHTHS[part] if part else "")).ljust(size)
+
+
+def _bars(block: Bars, console: Console) -> RenderableType:
+    size = max(1, min(BAR_WIDTH, console.width - 11))
+    grid = RichTable.grid(padding=(0, 1))
+    grid.add_column(justify="right")
+    grid.add_column()
+    grid.add_column(justify="right", no_wrap=True)
+    for digit, value in enumerate(block.values):
+        shown = bar(value, size) if unicode_ok(console) else ("#" * round(value * size)).ljust(size)
+        chosen = digit == block.chosen
+        grid.add_row(str(digit), RichText(shown, style="green" if chosen else "blue"),
+                     RichText(f"{value:6.1%}", style="bold" if chosen else ""))  # fmt: skip
+    return grid
+
+
+class EvaluationProgress:
+    """A bar for evaluations long enough to wait for: it appears only after :data:`DELAY` seconds."""
+
+    DELAY = 0.3
+
+    def __init__(self, description: str) -> None:
+        self.description, self.progress, self.task = description, None, None
+
+    def __enter__(self) -> EvaluationProgress:
+        import time
+
+        self.start = time.perf_counter()
+        return self
+
+    def __call__(self, done: int, total: int) -> None:
+        import time
+
+        if self.progress is None:
+            if time.perf_counter() - self.start < self.DELAY or done >= total:
+                return
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            target = console()
+            columns = ((TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+                       if target.width >= 80 else (MofNCompleteColumn(), TextColumn("{task.description}")))  # fmt: skip
+            self.progress = Progress(*columns, console=target, transient=True)
+            self.progress.start()
+            self.task = self.progress.add_task(self.description, total=total)
+        self.progress.update(self.task, completed=done)
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+
+class DownloadProgress:
+    """A bar per file, with bytes, rate and time left (the percentage and the name alone when narrow)."""
+
+    def __enter__(self) -> DownloadProgress:
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,  # fmt: skip
+        )
+
+        target = console()
+        columns = ((TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                    TimeRemainingColumn()) if target.width >= 80
+                   else (TextColumn("{task.percentage:>3.0f}%"), TextColumn("{task.description}")))  # fmt: skip
+        self.progress = Progress(*columns, console=target)
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.progress.stop()
+
+    def start(self, name: str, total: int | None, done: int) -> None:
+        self.task = self.progress.add_task(name, total=total, completed=done)
+
+    def advance(self, nbytes: int) -> None:
+        self.progress.advance(self.task, nbytes)
+
+    def finish(self) -> None:
+        self.progress.remove_task(self.task)
