@@ -274,8 +274,8 @@ def test_each_unit_of_the_first_layer_its_template_input_sum_and_value(networks:
         expected = (column - column.min()) / (column.max() - column.min()) * 255
         np.testing.assert_allclose(grey(templates)[unit], expected, atol=0.5 + 1e-3)
     assert (templates["min"], templates["max"]) == pytest.approx((W1.min(), W1.max()))
-    # A CNN's first maps are its filters' (the same pictures as its `filters`).
-    assert chapter_8["templates"] == {**chapter_8["filters"], "layer": "z1"}
+    # A CNN's first maps are its filters': their pictures are sent once, under `filters`.
+    assert chapter_8["templates"] == {"layer": "z1"} and grey(chapter_8["filters"]).shape == (16, 3, 3)
 
     answer = api.test_digit(networks, 3)
     x = networks.test_set().images[3].reshape(784) / np.float32(255)
@@ -463,9 +463,15 @@ def test_the_servers_own_errors_speak_the_requests_language(server: PageServer) 
             ("POST", "/api/info", b"x", 405),
             ("POST", "/api/predict", b"", 400),
             ("GET", "/api/digit/-1", None, 404),
+            ("PUT", "/api/info", b"x", 405),  # the standard library's own refusals too
+            ("DELETE", "/api/info", None, 405),
         ):
             status, answer, _ = call(server, method, path + query, body, headers)
             assert status == expected and hangul.search(answer["error"]), (path, answer)
+    status, answer, sent = call(server, "PUT", "/api/info", b"x")
+    assert answer["error"] == "PUT: this server answers GET, HEAD and POST" and sent["Allow"] == "GET, HEAD, POST"
+    refused = raw(server, b"GET / HTTP/1.1 extra\r\n\r\n")
+    assert refused == b'{"error":"a malformed request"}'  # no status line: the request line was never understood
     status, answer, _ = call(server, "GET", "/nowhere")
     assert status == 404 and answer["error"].startswith("no such page: /nowhere;")
     assert "/api/messages" in answer["error"]
@@ -592,7 +598,7 @@ def test_refused_bodies(server: PageServer) -> None:
     assert status == 413
     assert call(server, "GET", "/api/predict")[0] == 405
     assert call(server, "POST", "/api/info", b"x")[0] == 405
-    assert call(server, "PUT", "/api/predict", b"x")[0] == 501
+    assert call(server, "PUT", "/api/predict", b"x")[0] == 405  # a method this server does not take
     assert call(server, "POST", "/api/predict", SEVEN)[0] == 200
 
 

@@ -52,7 +52,11 @@ class HelpFormatter(click.HelpFormatter):
     terminal's width as a terminal shows them; a path is never broken at its hyphens."""
 
     def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
-        super().write_usage(_cells(prog), _cells(args), None if prefix is None else _cells(prefix))
+        if prefix is None:  # Click's own "Usage: " (it asks gettext as below), measured in cells too
+            import gettext
+
+            prefix = gettext.gettext("Usage:") + " "
+        super().write_usage(_cells(prog), _cells(args), _cells(prefix))
 
     def write_text(self, text: str) -> None:
         super().write_text(_cells(text))

@@ -6,10 +6,10 @@ The server runs one network or several (the page switches between them). A pictu
 ``predict --image`` does (:func:`mnist_infer.data.pictures.prepare_image`), then each network's one forward pass.
 The answer is the chosen network's ``Prediction.to_dict()`` — one entry of ``predict --json`` — plus its name
 (``network``), the 28×28 ``input`` it saw, and what :func:`~mnist_infer.inference.explain` (the forward pass step by
-step) and :func:`~mnist_infer.inference.why` (which pixels decided) find: its dense layers' ``activations`` (``z1``,
-``z2``, ``y``) and their input ``sums`` (``a1``, ``a2``, ``a3``), its convolution layers' feature ``maps`` (one byte
-a pixel, see :func:`_grey`), the ``saliency`` map against the runner-up (``versus``); and every network's
-``answers``.
+step) and :func:`~mnist_infer.inference.saliency` (which pixels decided) find: its dense layers'
+``activations`` (``z1``, ``z2``, ``y``) and their input ``sums`` (``a1``, ``a2``, ``a3``), its convolution layers'
+feature ``maps`` (one byte a pixel, see :func:`_grey`), the ``saliency`` map against the runner-up (``versus``); and
+every network's ``answers``.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +30,7 @@ from ..catalog import BOOK_WEIGHTS, NOT_SURE_BELOW, KnownFile
 from ..data.mnist import Dataset, images_to_inputs
 from ..errors import N_, MnistInferError, WeightsError
 from ..i18n import LANGUAGES
-from ..inference import Prediction, explain, templates, why
+from ..inference import Prediction, explain, saliency, templates
 from ..model import Network
 from .page import PAGE_MESSAGES
 
@@ -48,6 +49,11 @@ class Net:
     network: Network
     weights_path: Path
     known: KnownFile | None = None
+
+    @cached_property
+    def description(self) -> dict[str, object]:
+        """What the page draws of it (:func:`_describe`), made once: its templates can be megabytes."""
+        return _describe(self)
 
 
 @dataclass
@@ -133,8 +139,9 @@ def answer(
     # as another request may be going through the network's at the same time. A gradient that overflows (weights
     # too large for its dtype) leaves the map out, not the answer.
     with np.errstate(all="ignore"):
-        saliency = why(Network(net.network.architecture, net.network.params, net.network.dtype), pixels)
-    finite = bool(np.isfinite(saliency.map).all())
+        own = Network(net.network.architecture, net.network.params, net.network.dtype)
+        maps, classes = saliency(own, images_to_inputs(pixels[np.newaxis], own.dtype))
+    finite = bool(np.isfinite(maps).all())
     return {
         **prediction.to_dict(),
         "network": chosen,
@@ -142,8 +149,8 @@ def answer(
         "activations": {**{name: _floats(steps[name]) for name in _drawn(net.network, 1)}, "y": mine["probabilities"]},
         "sums": {step.name: _floats(steps[step.name]) for step in net.network.steps if step.spec["type"] == "affine"},
         "maps": {name: _grey(steps[name]) for name in _drawn(net.network, 3)},
-        "saliency": [_floats(row) for row in saliency.map] if finite else None,
-        "versus": saliency.classes[1],
+        "saliency": [_floats(row) for row in maps[0]] if finite else None,
+        "versus": int(classes[0, 1]),
         "answers": answers,
     }
 
@@ -176,7 +183,7 @@ def info(model: Model, translate: Callable[[str], str] = str) -> dict[str, objec
         test_set: dict[str, object] = {"available": True, "count": count}
     except NotFound as exc:
         test_set = {"available": False, "reason": exc.render(translate)}
-    networks = [{"id": name, **_describe(net)} for name, net in model.networks.items()]
+    networks = [{"id": name, **net.description} for name, net in model.networks.items()]
     first = {key: networks[0][key] for key in ("weights", "layers")}
     return {"version": __version__, **first, "networks": networks, "languages": list(LANGUAGES), "test_set": test_set,
             "not_sure_below": NOT_SURE_BELOW}  # fmt: skip
@@ -215,7 +222,8 @@ def _describe(net: Net) -> dict[str, object]:
         "steps": [{**step.spec, "name": step.name, "shape": _chw(step.output_shape)} for step in network.steps],
         # The first layer's filters, as ch07's visualize_filter.py draws them: channel 0, each to its own range.
         "filters": pictures if network.is_convolutional else None,
-        "templates": {**pictures, "layer": units} if units else None,
+        # A CNN's are its filters, sent once: the page finds the pictures there.
+        "templates": None if not units else {"layer": units, **({} if network.is_convolutional else pictures)},
     }
 
 

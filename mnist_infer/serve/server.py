@@ -59,6 +59,15 @@ API_SUMMARY = N_(
 BUSY = N_("busy: too many pictures at once; try again")
 
 
+#: The standard library's own refusals, in words the catalogs translate.
+_STANDARD_ERRORS = {
+    HTTPStatus.BAD_REQUEST: N_("a malformed request"),
+    HTTPStatus.REQUEST_URI_TOO_LONG: N_("the request's address is too long"),
+    HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE: N_("the request's headers are too many or too large"),
+    HTTPStatus.HTTP_VERSION_NOT_SUPPORTED: N_("an HTTP version this server does not speak"),
+}
+
+
 class PageServer(ThreadingHTTPServer):
     """Serves the page and the API for one :class:`~mnist_infer.serve.api.Model`."""
 
@@ -156,7 +165,15 @@ class Handler(BaseHTTPRequestHandler):
         elif path == "/api/messages":
             self._answer(lambda: api.messages(self._translate()))
         elif match := _DIGIT_PATH.fullmatch(path):
-            self._answer(lambda: api.test_digit(self.server.model, int(match.group(1)), self._query().get("network")))
+            # An answer's gradient keeps each layer's windows: as many at once as pictures decoded, no more.
+            if not self.server.decoding.acquire(timeout=QUEUE_SECONDS):
+                self._send_error(HTTPStatus.SERVICE_UNAVAILABLE, BUSY)
+                return
+            try:
+                index, network = int(match.group(1)), self._query().get("network")
+                self._answer(lambda: api.test_digit(self.server.model, index, network))
+            finally:
+                self.server.decoding.release()
         elif path == "/api/predict":
             self._send_error(HTTPStatus.METHOD_NOT_ALLOWED, N_("POST the image file as the body"), allow="POST")
         else:
@@ -315,8 +332,13 @@ class Handler(BaseHTTPRequestHandler):
         self._send_json(status, {"error": " ".join(message.split())}, close=close, allow=allow)
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        """Errors the standard library detects itself (a bad request line, too many headers…), as JSON too."""
-        self._send_error(code, message or HTTPStatus(code).phrase, close=True)
+        """Errors the standard library detects itself (a bad request line, too many headers, a method no ``do_``
+        answers…), as JSON too, in the request's language where it can be read."""
+        if code == HTTPStatus.NOT_IMPLEMENTED:  # PUT, DELETE…: a method this server does not take
+            self._send_error(HTTPStatus.METHOD_NOT_ALLOWED, N_("{method}: this server answers GET, HEAD and POST"),
+                             close=True, allow="GET, HEAD, POST", method=str(self.command)[:16])  # fmt: skip
+            return
+        self._send_error(code, _STANDARD_ERRORS.get(code) or message or HTTPStatus(code).phrase, close=True)
 
     def _send(
         self, status: int, body: bytes, content_type: str, cache: str, close: bool = False, allow: str | None = None

@@ -768,7 +768,8 @@
     $("unit-title").textContent = isMap
       ? t("{name}, map {index}", { name: layer, index })
       : t("{name}, unit {index}", { name: layer, index });
-    const templates = net.templates && net.templates.layer === layer ? net.templates : null;
+    // A CNN's templates are its filters, sent once (under `filters`).
+    const templates = net.templates && net.templates.layer === layer ? (net.filters || net.templates) : null;
     const canvas = $("unit-weights");
     canvas.hidden = !templates;
     if (templates) {
