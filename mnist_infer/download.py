@@ -110,7 +110,7 @@ class DownloadReport(NamedTuple):
             first=f"{first.source}: {first.error[:120]}" if first else N_("no source to try"),
             mirror="" if mirrored else MnistInferError(N_("; give a copy with --mirror DIR_OR_URL or ${env}"),
                                                        env=MIRRORS_ENV),
-            weights=N_("; or skip the weights with --no-weights") if weights else "",
+            weights=N_("; skip the weights with --no-weights") if weights else "",
             details="" if verbose else N_("; -v lists every source tried"),
         )  # fmt: skip
 

@@ -235,6 +235,11 @@ def write_file(path: str | os.PathLike[str], data: bytes, what: Phrase = _THE_FI
     """Write ``data`` to ``path`` atomically; a missing directory or a refusal is one :class:`MnistInferError`."""
     path = Path(path)
     if not path.parent.is_dir():
+        # The nearest part of the path that is there says why: a file where a directory should be, or nothing.
+        there = next((part for part in path.parents if part.exists()), None)
+        if there is not None and not there.is_dir():
+            raise MnistInferError(N_("{path}: cannot write {what}: {directory} is a file, not a directory"),
+                                  path=path, what=what, directory=there)  # fmt: skip
         raise MnistInferError(N_("{path}: cannot write {what}: directory {directory} does not exist"),
                               path=path, what=what, directory=path.parent)  # fmt: skip
     try:
@@ -251,6 +256,11 @@ def check_writable(path: str | os.PathLike[str], what: Phrase = _THE_FILE) -> No
     or a name that exists as a link, a directory, a FIFO or a device."""
     path = Path(path)
     if not path.parent.is_dir():
+        # The nearest part of the path that is there says why: a file where a directory should be, or nothing.
+        there = next((part for part in path.parents if part.exists()), None)
+        if there is not None and not there.is_dir():
+            raise MnistInferError(N_("{path}: cannot write {what}: {directory} is a file, not a directory"),
+                                  path=path, what=what, directory=there)  # fmt: skip
         raise MnistInferError(N_("{path}: cannot write {what}: directory {directory} does not exist"),
                               path=path, what=what, directory=path.parent)  # fmt: skip
     check_replaceable(path)

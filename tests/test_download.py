@@ -255,7 +255,7 @@ def test_wrong_bytes_everywhere_leave_nothing_on_disk(server, tmp_path: Path, ru
     assert line.startswith("Error: could not fetch params.pkl (1 of 3 file(s); tried 2 source(s), first: ")
     assert f"first: {server.url}/a/params.pkl: wrong bytes: expected sha256 {sha[:40]}" in line
     # Mirrors given and -v: the ways out still open are named, not those taken.
-    assert line.endswith("2 source(s), first: …)"[-1] + "; or skip the weights with --no-weights")
+    assert line.endswith("2 source(s), first: …)"[-1] + "; skip the weights with --no-weights")
     assert len(line) < 400
     assert len(attempts) == 2
     assert attempts[0].startswith(f"params.pkl: {server.url}/a/params.pkl: wrong bytes: expected sha256 {sha}, got ")
@@ -319,7 +319,7 @@ def test_unreachable_hosts_fail_fast_with_every_answer(tmp_path: Path, runner: C
     failed = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "params.pkl")
     assert line.startswith(f"Error: could not fetch {', '.join(failed)} (3 of 7 file(s); tried 2 source(s), ")
     assert f"first: {dead}train-images-idx3-ubyte.gz: " in line and "connection refused)" in line
-    assert line.endswith("; or skip the weights with --no-weights")
+    assert line.endswith("; skip the weights with --no-weights")
     for name in failed:
         assert f"{name}: {dead}{name}: connection refused" in attempts or any(
             a.startswith(f"{name}: {dead}{name}: skipped") for a in attempts
@@ -549,10 +549,10 @@ def test_a_failure_names_the_ways_out_not_yet_taken(tmp_path: Path, runner: CliR
                         "--mirror", nowhere)  # fmt: skip
     line = error_lines(bare)[-1]
     assert "--mirror DIR_OR_URL" not in line and line.endswith("; -v lists every source tried")
-    assert "; or skip the weights with --no-weights" in line
+    assert "; skip the weights with --no-weights" in line
     from mnist_infer.download import Attempt, DownloadReport, FileReport
 
     failed = FileReport("params.pkl", tmp_path / "params.pkl", "failed", attempts=[Attempt("https://x/", "refused")])
     line = DownloadReport(tmp_path, [failed]).error().render()
-    assert line.endswith("; give a copy with --mirror DIR_OR_URL or $MNIST_INFER_MIRRORS; or skip the weights with "
+    assert line.endswith("; give a copy with --mirror DIR_OR_URL or $MNIST_INFER_MIRRORS; skip the weights with "
                          "--no-weights; -v lists every source tried")  # fmt: skip

@@ -245,7 +245,7 @@ def test_unwritable_outputs_fail_before_training(runner: CliRunner, halves: Path
     cases = {
         str(tmp_path / "absent" / "w.npz"): "does not exist",
         str(tmp_path): "exists as a directory",
-        str(tmp_path / "file" / "w.npz"): "does not exist",
+        str(tmp_path / "file" / "w.npz"): "is a file, not a directory",
     }
     for out, words in cases.items():
         result = runner.invoke(cli, ["train", "--data-dir", str(halves), "--out", out])

@@ -190,6 +190,14 @@ def test_an_output_that_cannot_be_written_stops_train_before_an_epoch(
     assert "epoch" not in result.stdout.lower() and not (tmp_path / "w.npz").exists()
 
 
+@pytest.mark.parametrize("args", [["explain", "3", "--save"], ["train", "--out"]])
+def test_a_file_where_a_directory_should_be_is_named_as_such(runner: CliRunner, tmp_path: Path, args) -> None:
+    (tmp_path / "afile").write_bytes(b"")
+    name = str(tmp_path / "afile" / "deeper" / ("x.png" if "--save" in args else "x.npz"))
+    result = run(runner, *args, name)
+    assert result.exit_code == 1 and f"{tmp_path / 'afile'} is a file, not a directory" in result.stderr
+
+
 def test_a_plot_that_fails_after_training_says_the_weights_were_saved(
     runner: CliRunner, small_train: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -27,7 +27,7 @@ mnist-infer explain --templates --save templates.png
 mnist-infer explain 8 --json""",
     numbers=True,
 )
-@click.argument("index", type=int, required=False)
+@click.argument("index", type=int, required=False, metavar=_("[INDEX]"))
 @click.option("--image", type=FileName(dir_okay=False), metavar=_("FILE"), help=_("A picture of yours."))
 @click.option("--templates", is_flag=True, help=_("Draw the first layer's weights: what each unit looks for."))
 @click.option("--why", is_flag=True, help=_("Show which pixels pushed the answer (a saliency map)."))

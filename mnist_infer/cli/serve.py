@@ -27,7 +27,7 @@ from .options import FileName, command, data_dir_option, malloc_thresholds
     """
 mnist-infer serve --open
 mnist-infer serve --port 0
-mnist-infer serve --weights sample_weight.pkl --weights deep_convnet_params.pkl
+mnist-infer serve --weights mine.npz --weights deep_convnet_params.pkl
 curl --data-binary @my-seven.png http://127.0.0.1:8000/api/predict""",
 )
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help=_("0 picks a free port."))
@@ -117,6 +117,6 @@ def _listen_error(host: str, port: int, exc: OSError) -> str:
         ).format(port=port)
     if exc.errno == errno.EADDRNOTAVAIL or isinstance(exc, socket.gaierror):
         return _("cannot listen on {host!r} ({reason}); use an address of this machine, e.g. 127.0.0.1").format(
-            host=host, reason=_(os_reason(exc))
+            host=host, reason=_("no such host name") if isinstance(exc, socket.gaierror) else _(os_reason(exc))
         )
     return _("cannot listen on {host}:{port} ({reason})").format(host=host, port=port, reason=_(os_reason(exc)))

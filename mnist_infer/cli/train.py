@@ -86,7 +86,7 @@ class Init(click.ParamType):
     """
 mnist-infer train --out mine.npz
 mnist-infer train --hidden 50 --epochs 5 --out two-layer.npz
-mnist-infer train --activation relu --augment --out relu.npz --plot curves.png
+mnist-infer train --activation relu --augment --out relu.npz --plot relu.png
 mnist-infer train --model simple-convnet --out cnn.npz
 mnist-infer train --limit 300 --epochs 200 --out overfit.npz
 mnist-infer train --gradient-check""",

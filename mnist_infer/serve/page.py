@@ -48,6 +48,7 @@ PAGE_MESSAGES = [
     N_("{name}, unit {index}"), N_("{name}, map {index}"), N_("Its weights as a picture"),
     N_("What it looks for: its weights as a picture, on its own scale: bright where ink raises its input sum, dark "
        "where ink lowers it."),
+    N_("What it looks for: its filter, drawn as the filters above are: dark is a large weight."),
     N_("Its weights come from the layer before it, not from the pixels: only the first layer's make a picture."),
     N_("Input sum {name} = {value}"), N_("Value {name} = {value}"),
 ]

@@ -776,11 +776,14 @@
       const [, height, width] = templates.shape;
       tiles(canvas, [1, height, width]);
       templates.bytes = templates.bytes || bytesOf(templates.pixels); // decoded once
-      paintTiles(canvas, templates.bytes.subarray(index * height * width, (index + 1) * height * width));
+      // A filter as the filters above draw it (dark is a large weight); a unit's weights bright where ink raises it.
+      paintTiles(canvas, templates.bytes.subarray(index * height * width, (index + 1) * height * width), isMap);
     }
-    $("unit-about").textContent = templates
-      ? t("What it looks for: its weights as a picture, on its own scale: bright where ink raises its input sum, dark where ink lowers it.")
-      : t("Its weights come from the layer before it, not from the pixels: only the first layer's make a picture.");
+    $("unit-about").textContent = !templates
+      ? t("Its weights come from the layer before it, not from the pixels: only the first layer's make a picture.")
+      : isMap
+        ? t("What it looks for: its filter, drawn as the filters above are: dark is a large weight.")
+        : t("What it looks for: its weights as a picture, on its own scale: bright where ink raises its input sum, dark where ink lowers it.");
     const answer = shownAnswer && shownAnswer.network === selected ? shownAnswer : null;
     const sum = isMap ? null : sumOf(net, layer);
     const sumValue = answer && sum ? answer.sums[sum][index] : null;
@@ -827,7 +830,10 @@
         const answer = await ask(`api/predict?${query()}`, { method: "POST", body: file });
         if (myEpoch === epoch) show(answer, t("Your photo {name} reads as", { name: file.name }));
       } catch (error) {
-        if (myEpoch === epoch) showProblem(error.message);
+        if (myEpoch === epoch) {
+          backToDrawing(); // a picture the server could not read: no broken picture left in the pad
+          showProblem(error.message);
+        }
       }
     });
   }
