@@ -236,6 +236,10 @@ def test_a_diverged_run_is_called_diverged_not_too_short(runner: CliRunner, smal
     text = " ".join(result.output.split())
     assert "too few to learn" not in text
     assert "the training diverged" in text and "adam; try --lr 0.001" in text, text  # adam's own learning rate
+    assert "Compare them" not in text  # nothing worth comparing
+    learned = run(runner, "train", "--data-dir", str(small_train), "--epochs", "5", "--batch-size", "10", "--seed", "1",
+                  "--out", str(tmp_path / "v.npz"))  # fmt: skip
+    assert "Compare them: mnist-infer evaluate --weights" in " ".join(learned.output.split()), learned.output
 
 
 @pytest.mark.parametrize(

@@ -150,6 +150,7 @@ class TrainingDisplay:
                                                          suggested=config.learning_rate / 10), "bold red"))  # fmt: skip
         if plot is not None:
             blocks.append(Text(_("Learning curves: {path}").format(path=plot)))
-        blocks.append(Text(_("Compare them: mnist-infer evaluate --weights {path} --weights sample_weight.pkl").format(
-            path=out), "dim"))  # fmt: skip
+        if len(blocks) == 1 + (plot is not None):  # weights worth comparing: no warning above
+            blocks.append(Text(_("Compare them: mnist-infer evaluate --weights {path} --weights sample_weight.pkl")
+                               .format(path=out), "dim"))  # fmt: skip
         self._write(blocks)
