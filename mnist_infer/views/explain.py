@@ -169,11 +169,17 @@ def reliability_figure(result, path):
         colour = curve.plot([c["coverage"] for c in points], [c["accuracy"] for c in points], label=name)[0].get_color()
         for c in (c for c in points if c["threshold"] in (0.5, 0.9, 0.99)):
             curve.plot(c["coverage"], c["accuracy"], "o", color=colour)
-            curve.annotate(
-                f"P={c['threshold']:g}", (c["coverage"], c["accuracy"]), (4, -10), "data", "offset points", fontsize=8
-            )
-        diagram.plot(*zip(*((d["confidence"], d["accuracy"]) for d in r["reliability"]), strict=True), "o-", label=name)
+            left = c["coverage"] > 0.8  # near the right edge: the label on the point's left, inside the axes
+            curve.annotate(f"P={c['threshold']:g}", (c["coverage"], c["accuracy"]), (-5 if left else 5, 3), "data",
+                           "offset points", fontsize=8, ha="right" if left else "left", color=colour)  # fmt: skip
+        bins = r["reliability"]
+        diagram.plot([d["confidence"] for d in bins], [d["accuracy"] for d in bins], "-", color=colour, label=name)
+        # A tenth holding a few images is a point with a few images behind it: its area says how many.
+        most = max(d["count"] for d in bins)
+        diagram.scatter([d["confidence"] for d in bins], [d["accuracy"] for d in bins], color=colour, zorder=3,
+                        s=[8 + 120 * d["count"] / most for d in bins])  # fmt: skip
     diagram.plot([0, 1], [0, 1], ":", color="grey", label=_("as sure as right"))
+    diagram.set_title(_("each point's area: the images in that tenth of confidence"), fontsize=9)
     for axis, x, y in ((curve, _("coverage (answered)"), _("accuracy on those answered")),
                        (diagram, _("confidence (largest probability)"), _("accuracy"))):  # fmt: skip
         axis.set(xlabel=x, ylabel=y)
