@@ -244,13 +244,14 @@ def test_unwritable_outputs_fail_before_training(runner: CliRunner, halves: Path
     (tmp_path / "file").write_text("x")
     cases = {
         str(tmp_path / "absent" / "w.npz"): "does not exist",
-        str(tmp_path): "exists as a directory",
         str(tmp_path / "file" / "w.npz"): "is a file, not a directory",
     }
     for out, words in cases.items():
         result = runner.invoke(cli, ["train", "--data-dir", str(halves), "--out", out])
         assert result.exit_code == 1 and result.output.startswith("Error: ") and words in result.output, out
         assert "epoch" not in result.output
+    a_directory = runner.invoke(cli, ["train", "--data-dir", str(halves), "--out", str(tmp_path)])
+    assert a_directory.exit_code == 2 and "is a directory" in a_directory.output  # as every file option says it
     result = runner.invoke(
         cli, ["train", "--data-dir", str(halves), "--validation", "5000", "--out", str(tmp_path / "w.npz")]
     )

@@ -287,3 +287,10 @@ def test_a_training_limit_beyond_the_split_stops_train_before_an_epoch(
     out = str(tmp_path / "w.npz")
     result = run(runner, "train", "--data-dir", str(small_train), "--limit", "150:300", "--out", out)
     assert result.exit_code == 1 and "--limit 150:300: the train split has 200 images (0–199)" in result.stderr
+
+
+@pytest.mark.parametrize("args", [["explain", "3", "--save", "x.png/"], ["train", "--out", "w.npz/"],
+                                  ["evaluate", "--weights", "sample_weight.pkl/"]])  # fmt: skip
+def test_a_file_name_ending_in_a_slash_names_a_directory(runner: CliRunner, args: list[str]) -> None:
+    result = run(runner, *args)
+    assert result.exit_code == 2 and "names a directory; give a file name" in result.stderr, result.output

@@ -178,6 +178,9 @@ class FileName(click.Path):
 
     def convert(self, value, param, ctx):
         refuse_empty(value, param, ctx)
+        if not self.dir_okay and isinstance(value, str) and value.endswith(("/", os.sep)):
+            # Path() would drop the slash, and a file would be written where a directory was named
+            raise click.BadParameter(_("{name!r} names a directory; give a file name").format(name=value), ctx, param)
         return super().convert(value, param, ctx)
 
 

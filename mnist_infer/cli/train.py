@@ -162,7 +162,9 @@ mnist-infer train --gradient-check""",
         "sigmoid and tanh, he for relu and the CNNs]."
     ),
 )
-@click.option("--out", type=FileName(), metavar=_("FILE.npz"), help=_("Where to save the weights (required)."))
+@click.option(
+    "--out", type=FileName(dir_okay=False), metavar=_("FILE.npz"), help=_("Where to save the weights (required).")
+)
 @click.option(
     "--plot",
     type=FileName(dir_okay=False),
