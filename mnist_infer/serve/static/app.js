@@ -728,7 +728,7 @@
     cells.forEach((cell, i) => {
       const v = values ? values[i] : null;
       cell.style.background = v === null ? "" : colour(high > low ? (v - low) / (high - low) : 0);
-      cell.title = v === null ? `${name}[${i}]` : `${name}[${i}] = ${v.toFixed(4)}`;
+      cell.title = v === null ? `${name}[${i}]` : `${name}[${i}] = ${number(v)}`;
       cell.dataset.value = v === null ? "" : String(v);
     });
     setLegend(name, values ? [low, high] : null);
