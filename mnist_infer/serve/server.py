@@ -246,7 +246,7 @@ class Handler(BaseHTTPRequestHandler):
         digits = declared[0].strip()
         if len(declared) > 1 or not (digits.isascii() and digits.isdigit()):  # "²" and "٣" are digits to isdigit()
             shown = ", ".join(declared)
-            template = N_("Content-Length {value!r} is not a number")
+            template = N_("Content-Length {value!r} is not a number of bytes (digits only)")
             self._send_error(HTTPStatus.BAD_REQUEST, template, close=True, value=shown[:40])
             return None
         length = int(digits) if len(digits) < 16 else self.server.max_body + 1  # int() refuses 5,000 digits
