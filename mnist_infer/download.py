@@ -79,6 +79,11 @@ class FileReport:
     source: str | None = None
     attempts: list[Attempt] = field(default_factory=list)
 
+    @property
+    def copied(self) -> bool:
+        """Put in place from the package or a mirror on this machine: nothing came over the network."""
+        return self.status == "downloaded" and self.source is not None and _local(self.source) is not None
+
     def to_dict(self) -> dict[str, object]:
         return {"file": self.name, "path": str(self.path), "status": self.status, "bytes": self.size,
                 "verified": self.verified, "source": self.source,

@@ -9,6 +9,7 @@ itself a phrase to translate is a :class:`Phrase`.
 from __future__ import annotations
 
 import errno
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -47,12 +48,9 @@ _OS_REASONS = {
 def os_reason(exc: BaseException | int) -> str:
     """Why the operating system refused, from an OSError or an errno: a :class:`Phrase` where the reason is one the
     catalogs know (translate it where it is shown), else the system's own words."""
-    number = exc if isinstance(exc, int) else getattr(exc, "errno", None)
-    if number in _OS_REASONS:
-        return _OS_REASONS[number]
-    import os
-
-    return (isinstance(exc, int) and os.strerror(exc)) or getattr(exc, "strerror", None) or str(exc)
+    if isinstance(exc, int):
+        return _OS_REASONS.get(exc) or os.strerror(exc)
+    return _OS_REASONS.get(getattr(exc, "errno", None)) or getattr(exc, "strerror", None) or str(exc)
 
 
 def _same(text: str) -> str:

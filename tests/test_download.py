@@ -255,7 +255,7 @@ def test_wrong_bytes_everywhere_leave_nothing_on_disk(server, tmp_path: Path, ru
     assert line.startswith("Error: could not fetch params.pkl (1 of 3 file(s); tried 2 source(s), first: ")
     assert f"first: {server.url}/a/params.pkl: wrong bytes: expected sha256 {sha[:40]}" in line
     # Mirrors given and -v: the ways out still open are named, not those taken.
-    assert line.endswith("2 source(s), first: …)"[-1] + "; skip the weights with --no-weights")
+    assert line.endswith("); skip the weights with --no-weights")
     assert len(line) < 400
     assert len(attempts) == 2
     assert attempts[0].startswith(f"params.pkl: {server.url}/a/params.pkl: wrong bytes: expected sha256 {sha}, got ")

@@ -72,7 +72,7 @@ mnist-infer evaluate --robustness --weights deep_convnet_params.pkl""",
     is_flag=True,
     help=_("Accuracy as the digits are shifted, rotated, scaled, thickened, thinned, blurred or noised (seeded)."),
 )
-@figure_option
+@figure_option()
 @data_dir_option
 @json_option
 def evaluate(

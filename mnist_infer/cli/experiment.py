@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..i18n import _
-from .options import FileName, Registry, command, data_dir_option, json_option, picture_path
+from .options import Registry, command, data_dir_option, figure_option, json_option
 
 
 @command(
@@ -33,13 +33,7 @@ mnist-infer experiment overfit --seed 1 --json""",
     help=_("Seed of the weights and mini-batches: the same seed, the same numbers."),
 )
 @click.option("--quick", is_flag=True, help=_("A first look in seconds: fewer iterations, images or trials."))
-@click.option(
-    "--save",
-    type=FileName(dir_okay=False),
-    metavar=_("FILE.png"),
-    callback=picture_path(figure=True),
-    help=_("Draw the book's figure."),
-)
+@figure_option(help=_("Draw the book's figure."))
 @data_dir_option
 @json_option
 def experiment(name: str, seed: int, quick: bool, save: Path | None, data_dir: Path | None, as_json: bool) -> None:

@@ -33,7 +33,7 @@ mnist-infer explain 8 --json""",
 @click.option("--why", is_flag=True, help=_("Show which pixels pushed the answer (a saliency map)."))
 @split_option
 @weights_option
-@figure_option
+@figure_option()
 @data_dir_option
 @json_option
 def explain(

@@ -304,12 +304,13 @@ def picture_path(figure: bool = False) -> Callable:
     return check
 
 
-def figure_option(func: Callable) -> Callable:
-    """``--save FILE.png``: what the command shows, drawn as a figure; the path is checked before any work."""
+def figure_option(name: str = "--save", help: str | None = None) -> Callable[[Callable], Callable]:
+    """``--save FILE.png`` (or ``name``): what the command shows, drawn as a figure; the path is checked before any
+    work."""
     return click.option(
-        "--save",
+        name,
         type=FileName(dir_okay=False),
         metavar=_("FILE.png"),
         callback=picture_path(figure=True),
-        help=_("Also draw it as a PNG figure."),
-    )(func)
+        help=help or _("Also draw it as a PNG figure."),
+    )

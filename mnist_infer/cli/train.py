@@ -18,10 +18,10 @@ from .options import (
     check_finite,
     command,
     data_dir_option,
+    figure_option,
     given,
     json_option,
     malloc_thresholds,
-    picture_path,
     workers,
 )
 
@@ -165,13 +165,7 @@ mnist-infer train --gradient-check""",
 @click.option(
     "--out", type=FileName(dir_okay=False), metavar=_("FILE.npz"), help=_("Where to save the weights (required).")
 )
-@click.option(
-    "--plot",
-    type=FileName(dir_okay=False),
-    metavar=_("FILE.png"),
-    callback=picture_path(figure=True),
-    help=_("Draw the learning curves."),
-)
+@figure_option("--plot", help=_("Draw the learning curves."))
 @click.option(
     "--gradient-check", is_flag=True, help=_("Check backpropagation against the numerical gradient, and exit.")
 )

@@ -166,14 +166,8 @@ class Handler(BaseHTTPRequestHandler):
             self._answer(lambda: api.messages(self._translate()))
         elif match := _DIGIT_PATH.fullmatch(path):
             # An answer's gradient keeps each layer's windows: as many at once as pictures decoded, no more.
-            if not self.server.decoding.acquire(timeout=QUEUE_SECONDS):
-                self._send_error(HTTPStatus.SERVICE_UNAVAILABLE, BUSY)
-                return
-            try:
-                index, network = int(match.group(1)), self._query().get("network")
-                self._answer(lambda: api.test_digit(self.server.model, index, network))
-            finally:
-                self.server.decoding.release()
+            index, network = int(match.group(1)), self._query().get("network")
+            self._answer_in_turn(lambda: api.test_digit(self.server.model, index, network))
         elif path == "/api/predict":
             self._send_error(HTTPStatus.METHOD_NOT_ALLOWED, N_("POST the image file as the body"), allow="POST")
         else:
@@ -199,15 +193,20 @@ class Handler(BaseHTTPRequestHandler):
             data = self._read_body(length)  # before waiting for a decoder: a slow client holds none
             if data is None:
                 return
-            if not self.server.decoding.acquire(timeout=QUEUE_SECONDS):
-                self._send_error(HTTPStatus.SERVICE_UNAVAILABLE, BUSY)
-                return
-            try:
-                self._answer(lambda: api.predict_image(self.server.model, data, self._query().get("network")))
-            finally:
-                self.server.decoding.release()
+            self._answer_in_turn(lambda: api.predict_image(self.server.model, data, self._query().get("network")))
         finally:
             self.server.hold(-self.held)
+
+    def _answer_in_turn(self, make) -> None:
+        """:meth:`_answer`, once one of the server's decoders is free (503 after :data:`QUEUE_SECONDS`): a picture's
+        decoding and an answer's gradient take memory, so no more of them run at once than there are decoders."""
+        if not self.server.decoding.acquire(timeout=QUEUE_SECONDS):
+            self._send_error(HTTPStatus.SERVICE_UNAVAILABLE, BUSY)
+            return
+        try:
+            self._answer(make)
+        finally:
+            self.server.decoding.release()
 
     def handle_expect_100(self) -> bool:
         """``Expect: 100-continue``: refuse before the client sends the body, when it would be refused anyway."""

@@ -6,7 +6,6 @@ Each function takes one kind of result and says it, in the user's language; noth
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlparse
 
 import numpy as np
 
@@ -281,9 +280,7 @@ def downloads_view(report) -> list[Block]:
     statuses = {"present": _("present"), "downloaded": _("downloaded"), "failed": _("failed"), "copied": _("copied")}
     rows = []
     for item in report.files:
-        failed, status = item.status == "failed", item.status
-        if status == "downloaded" and item.source and urlparse(item.source).scheme not in ("http", "https"):
-            status = "copied"  # from the package or a mirror on this machine: nothing came over the network
+        failed, status = item.status == "failed", "copied" if item.copied else item.status
         if failed:
             count = len(item.attempts)
             origin = ngettext("{count} source failed", "{count} sources failed", count).format(count=count)

@@ -148,9 +148,10 @@ class TrainingDisplay:
                                  "rate {lr:g} is probably far too large (or too small) for {optimizer}: try --lr "
                                  "{suggested:g}").format(lr=config.learning_rate, optimizer=config.optimizer,
                                                          suggested=config.learning_rate / 10), "bold red"))  # fmt: skip
+        warned = len(blocks) > 1
         if plot is not None:
             blocks.append(Text(_("Learning curves: {path}").format(path=plot)))
-        if len(blocks) == 1 + (plot is not None):  # weights worth comparing: no warning above
+        if not warned:  # weights worth comparing
             blocks.append(Text(_("Compare them: mnist-infer evaluate --weights {path} --weights sample_weight.pkl")
                                .format(path=out), "dim"))  # fmt: skip
         self._write(blocks)
