@@ -8,7 +8,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
@@ -68,6 +67,8 @@ def classify_images(
             for start in starts:
                 work(start)
         else:
+            from concurrent.futures import ThreadPoolExecutor  # not for one digit (predict, show)
+
             pool = ThreadPoolExecutor(min(workers, len(starts)))
             try:
                 list(pool.map(work, starts))

@@ -77,9 +77,11 @@ def run_as(case: dict) -> dict:
     # Everything a command imports lazily, imported now: the child may not read the interpreter's files.
     for module in ("numpy", "rich.console", "rich.table", "rich.panel", "rich.progress", "PIL.Image", "requests"):
         importlib.import_module(module)
+    for module in ("difflib", "concurrent.futures", "socket"):
+        importlib.import_module(module)
     for module in ("data.mnist", "data.cache", "data.pictures", "weights", "inference", "download", "cli.evaluate"):
         importlib.import_module(f"mnist_infer.{module}")
-    for module in ("cli.download", "views.results", "views.draw", "views.pictures"):
+    for module in ("cli.download", "views.results", "views.draw", "views.plain", "views.pictures"):
         importlib.import_module(f"mnist_infer.{module}")
     read_end, write_end = os.pipe()
     child = os.fork()

@@ -10,7 +10,6 @@ shows the traceback instead.
 from __future__ import annotations
 
 import contextlib
-import difflib
 import importlib
 import os
 import pkgutil
@@ -90,6 +89,8 @@ class Cli(click.Group):
     def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
         name = args[0] if args else ""
         if args and self.get_command(ctx, name) is None and not name.startswith("-"):
+            import difflib  # only for a mistyped command
+
             close = difflib.get_close_matches(name, self.list_commands(ctx), n=1)
             hint = _("Did you mean {name!r}?").format(name=close[0]) if close else ""
             ctx.fail(" ".join((_("No such command {name!r}.").format(name=name), hint)).strip())

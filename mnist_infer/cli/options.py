@@ -4,7 +4,6 @@ the ranges of images a command may take."""
 from __future__ import annotations
 
 import contextlib
-import difflib
 import math
 import os
 import re
@@ -114,6 +113,8 @@ class Command(click.Command):
                 continue
             if arg.startswith("-") and arg != "-" and not _NEGATIVE_INTEGER.fullmatch(arg):
                 name = arg.split("=", 1)[0]
+                import difflib  # only for a mistyped option
+
                 close = difflib.get_close_matches(name, known) if name.startswith("--") else []
                 raise click.NoSuchOption(name, possibilities=close, ctx=ctx)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import signal
-import socket
 import threading
 from pathlib import Path
 
@@ -105,6 +104,8 @@ def _interrupt(_signum: int, _frame: object) -> None:
 
 
 def _listen_error(host: str, port: int, exc: OSError) -> str:
+    import socket  # for its gaierror: `--help` lists this command, and socket costs it 3 ms
+
     from ..errors import os_reason
 
     if exc.errno == errno.EADDRINUSE:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import sys
 from collections.abc import Sequence
 from typing import Any, NamedTuple, TextIO
@@ -107,6 +108,33 @@ def to_terminal(stream: TextIO | None = None) -> bool:
         return False
 
 
+#: No view is drawn narrower, whatever the terminal says (COLUMNS=0 still shows everything).
+MIN_WIDTH = 20
+
+
+def columns(stream: TextIO, terminal: bool) -> tuple[int, int]:
+    """The width and height to draw in: a terminal's, else ``$COLUMNS``, else (a pipe) any width; at least
+    :data:`MIN_WIDTH` wide."""
+    # shutil reads $COLUMNS and $LINES where they are numbers above 0, else asks the terminal; Rich alone would take
+    # "²" for a number, then fail to convert it.
+    size, given = shutil.get_terminal_size(), os.environ.get("COLUMNS", "").strip()
+    number = given.isascii() and given.isdigit() and len(given) < 10
+    width = int(given) if number else size.columns if terminal else 1 << 14
+    return max(width, MIN_WIDTH), size.lines
+
+
+def render(blocks: Sequence[Block], stream: TextIO | None = None) -> None:
+    """Blocks drawn by Rich on a terminal (:mod:`.draw`), as plain lines into a pipe or a file (:mod:`.plain`)."""
+    stream = sys.stdout if stream is None else stream
+    if to_terminal(stream):
+        from .draw import draw as draw_terminal
+
+        return draw_terminal(blocks, stream)
+    from .plain import draw as draw_plain
+
+    draw_plain(blocks, stream, columns(stream, False)[0])
+
+
 def emit(result: Any, as_json: bool = False, save: os.PathLike[str] | None = None, **options: Any) -> None:
     """Write a result: its ``to_dict()`` as strict JSON, or its view (``options``: what the command asked to see);
     and with ``save``, its figure (:data:`.explain.FIGURES`), before anything is printed."""
@@ -118,10 +146,9 @@ def emit(result: Any, as_json: bool = False, save: os.PathLike[str] | None = Non
             sys.stderr.write(_("saved the figure to {path}").format(path=save) + "\n")
     if as_json:
         return print_json(result.to_dict())
-    from .draw import draw
     from .results import view
 
-    draw(view(result, **options))
+    render(view(result, **options))
 
 
 def print_json(payload: Any) -> None:

@@ -5,13 +5,10 @@ half resolution (no number is ever cut); where the output cannot show Unicode, e
 
 from __future__ import annotations
 
-import os
-import shutil
 import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-import numpy as np
 from rich.box import HEAVY_HEAD
 from rich.console import Console, Group, RenderableType
 from rich.measure import Measurement
@@ -19,30 +16,18 @@ from rich.table import Table as RichTable
 from rich.text import Text as RichText
 
 from ..i18n import _
-from . import Bars, Block, Cell, Picture, Pictures, Table, Text, to_terminal
-
-ASCII_RAMP = " .:-=+*#%@"
-#: What stands for the characters the views use where the output cannot show them (an ASCII or Latin-1 terminal).
-ASCII = str.maketrans({"×": "x", "–": "-", "—": "-", "·": "*", "…": "...", "→": "->", "✓": "right", "✗": "wrong",
-                       "λ": "lambda", "²": "2", "█": "#", "⊛": "(*)", "μ": "mu", "σ": "sd",
-                       **dict.fromkeys("▏▎▍▌▋▊▉", ""), **dict(zip("▁▂▃▄▅▆▇", "_.-:=+*", strict=True))})  # fmt: skip
-BAR_WIDTH = 30
-MIN_WIDTH = 20  #: no view is drawn narrower, whatever the terminal says (COLUMNS=0 still shows everything)
-_EIGHTHS = " ▏▎▍▌▋▊▉"
+from . import Bars, Block, Cell, Picture, Pictures, Table, Text, columns, plain, to_terminal
+from .plain import ASCII, BAR_WIDTH, bar, fitted
 
 
 def console(stream: TextIO | None = None) -> Console:
-    """A console for ``stream`` (stdout by default): a terminal's width, else ``$COLUMNS``, else (a pipe) any width;
-    at least :data:`MIN_WIDTH`. Strings are printed as they are (no markup: "test[0]" is not a style)."""
+    """A console for ``stream`` (stdout by default), as wide as :func:`mnist_infer.views.columns` says. Strings are
+    printed as they are (no markup: "test[0]" is not a style)."""
     stream = sys.stdout if stream is None else stream
-    terminal, columns = to_terminal(stream), os.environ.get("COLUMNS", "").strip()
-    # shutil reads $COLUMNS and $LINES where they are numbers above 0, else asks the terminal; Rich alone would take
-    # "²" for a number, then fail to convert it.
-    size = shutil.get_terminal_size()
-    number = columns.isascii() and columns.isdigit() and len(columns) < 10
-    width = int(columns) if number else size.columns if terminal else 1 << 14
-    return Console(file=stream, width=max(width, MIN_WIDTH), height=size.lines, force_terminal=terminal,
-                   highlight=False, markup=False, emoji=False, soft_wrap=False)  # fmt: skip
+    terminal = to_terminal(stream)
+    width, height = columns(stream, terminal)
+    return Console(file=stream, width=width, height=height, force_terminal=terminal, highlight=False, markup=False,
+                   emoji=False, soft_wrap=False)  # fmt: skip
 
 
 def unicode_ok(console: Console) -> bool:
@@ -51,15 +36,10 @@ def unicode_ok(console: Console) -> bool:
 
 def draw(blocks: Sequence[Block], stream: TextIO | None = None, target: Console | None = None) -> None:
     target = target or console(stream)
-    if target.is_terminal:
-        for block in blocks:
-            target.print(renderable(block, target))
-        return
-    with target.capture() as captured:  # into a pipe: lines without the padding Rich gives a table's cells
-        for block in blocks:
-            target.print(renderable(block, target))
-    target.file.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))
-    target.file.flush()
+    if not target.is_terminal:
+        return plain.draw(blocks, target.file, target.width)
+    for block in blocks:
+        target.print(renderable(block, target))
 
 
 def renderable(block: Block, console: Console) -> RenderableType:
@@ -102,27 +82,15 @@ def _table(block: Table, console: Console) -> RenderableType:
     return text
 
 
-def fitted(image: np.ndarray, columns_per_pixel: int, limit: int) -> np.ndarray | None:
-    """The picture at full resolution if ``limit`` columns allow, else at half; None if not even that fits."""
-    if image.shape[1] * columns_per_pixel <= limit:
-        return image
-    rows, cols = (image.shape[0] // 2) * 2, (image.shape[1] // 2) * 2
-    half = image[:rows, :cols].reshape(rows // 2, 2, cols // 2, 2).astype(np.uint16).mean(axis=(1, 3))
-    return half.astype(np.uint8) if half.shape[1] * columns_per_pixel <= limit else None
-
-
 def _picture(picture: Picture, console: Console, colour: bool) -> RichText:
     """In colour, half-blocks: each character cell holds two pixels, the upper ``▀`` over a background of the lower's
-    grey. Else two characters a pixel, dense where it is bright (where it is dark, for ``dark_ink`` pictures)."""
-    image = fitted(picture.image if colour or not picture.dark_ink else 255 - picture.image, 1 + (not colour),
-                   console.width)  # fmt: skip
-    if image is None:
-        needed = picture.image.shape[1] // 2 * (1 + (not colour))
-        return RichText(_("(no picture: it needs {needed} columns, the terminal has {limit})").format(
-            needed=needed, limit=console.width), style="dim")  # fmt: skip
+    grey. Else characters, as into a pipe (:func:`.plain.characters`)."""
     if not colour:
-        levels = (image.astype(np.uint16) * len(ASCII_RAMP) // 256).tolist()
-        return RichText("\n".join("".join(ASCII_RAMP[v] * 2 for v in row) for row in levels))
+        return RichText("\n".join(plain.characters(picture, console.width)))
+    image = fitted(picture.image, 1, console.width)
+    if image is None:
+        return RichText(_("(no picture: it needs {needed} columns, the terminal has {limit})").format(
+            needed=picture.image.shape[1] // 2, limit=console.width), style="dim")  # fmt: skip
     text, rows = RichText(), image.tolist()
     rows += [[0] * len(rows[0])] * (len(rows) % 2)
     for top, bottom in zip(rows[0::2], rows[1::2], strict=True):
@@ -145,12 +113,6 @@ def _pictures(pictures: Sequence[Picture], console: Console) -> RenderableType:
     for cell in cells:
         column.add_row(cell)
     return column
-
-
-def bar(value: float, size: int = BAR_WIDTH) -> str:
-    """A horizontal bar in eighths of a character."""
-    full, part = divmod(round(value * size * 8), 8)
-    return ("█" * full + (_EIGHTHS[part] if part else "")).ljust(size)
 
 
 def _bars(block: Bars, console: Console) -> RenderableType:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..i18n import _, language, ngettext
-from . import Block, Text, cells, justify, progress, to_terminal
+from . import Block, Text, cells, justify, progress, render, to_terminal
 from .plots import figure, hangul_font, save_figure
 
 if TYPE_CHECKING:
@@ -61,9 +61,7 @@ class Display:
             self.widths = [max(cells(h), cells(c), 10) for h, c in zip(headers, values, strict=True)]
             self.widths[0] = max(self.widths[0], 26)  # the first column names things: "sigmoid, std 0.01"…
             blocks.append(Text(self._line(headers), "bold"))
-        from .draw import draw
-
-        draw([*blocks, Text(self._line(values))], self.stream or sys.stdout)  # stdout as it is now: under the bar
+        render([*blocks, Text(self._line(values))], self.stream or sys.stdout)  # stdout as it is now: under the bar
 
     def _line(self, values: list[str]) -> str:
         first, *rest = zip(values, self.widths, strict=True)
