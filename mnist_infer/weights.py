@@ -24,7 +24,6 @@ import os
 import pickle
 import re
 import warnings
-import zipfile
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -305,6 +304,8 @@ def _metadata(specs: dict, load, path: Path) -> dict[str, Any]:
 
 def _open_npz(data: bytes, path: Path):
     """Every member's header (checked against what the member holds), and a function that reads one member."""
+    import zipfile  # .npz files only: the book's pickles do without it
+
     end = data.rfind(b"PK\x05\x06", max(0, len(data) - 65_557))
     if end >= 0 and len(data) - end >= 22:  # the end record: the directory's size, before zipfile reads it
         entries, size = (
@@ -524,6 +525,8 @@ def _open_pickle(data: bytes, path: Path):
 def save_weights(path: str | os.PathLike[str], network: Network, metadata: dict[str, Any]) -> Path:
     """Write the network's arrays (float32, the book's layout) and ``metadata`` (with the architecture) as ``.npz``,
     atomically; the same network and metadata always give the same bytes."""
+    import zipfile
+
     metadata = {**metadata, "architecture": network.architecture.to_json()}
     arrays = {name: np.asarray(value, dtype=np.float32) for name, value in network.params.items()}
     arrays[METADATA_KEY] = np.frombuffer(json.dumps(metadata, sort_keys=True).encode("utf-8"), dtype=np.uint8)

@@ -72,7 +72,6 @@ def predict(
     if not indices and not images:
         raise click.UsageError(_("give at least one INDEX or --image FILE"))
     from ..data.mnist import load_split
-    from ..data.pictures import image_files
     from ..inference import Predictions, predict_files, predict_indices
     from ..views import emit
     from ..weights import load_network, resolve
@@ -83,7 +82,11 @@ def predict(
     if indices:
         dataset = load_split(split, data_dir)
         items, data = predict_indices(network, dataset, indices, reject), dataset.images_path
-    files = [found for given in images for found in image_files(given)]
+    files = []
+    if images:
+        from ..data.pictures import image_files  # for pictures only
+
+        files = [found for given in images for found in image_files(given)]
     items += predict_files(network, files, reject)
     result = Predictions(items, path, data)
     if result.failures and len(files) == 1 and not indices:  # a single picture: its error is the whole answer
