@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from conftest import mnist_like_split
 from mnist_infer.cli import cli
-from mnist_infer.training.experiments import Data, Experiment, run, smooth
+from mnist_infer.training.experiments import Data, Experiment, Watch, run, smooth
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +83,20 @@ def test_the_random_search_finds_a_region_of_good_learning_rates(data: Path) -> 
     assert max(best) / min(best) < 10 and min(best) > 1e-3  # one decade, at the top of the four searched
     assert trials[0]["validation"][-1] - trials[0]["validation"][0] > 0.15
     assert all(abs(t["validation"][-1] - t["validation"][0]) < 0.05 for t in trials if t["lr"] < 1e-4)  # flat
+
+
+@pytest.mark.parametrize("name", ["optimizers", "hyperparameters", "numerical-gradient"])
+def test_ctrl_c_stops_the_experiment_not_just_the_training_run_it_interrupts(data: Path, name: str) -> None:
+    class Interrupting(Watch):  # Ctrl-C in the middle of the first training run's 30th mini-batch
+        ticks = 0
+
+        def tick(self, count: int = 1) -> None:
+            self.ticks += 1
+            if self.ticks == 30:
+                raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run(name, Data(data), quick=True, watch=Interrupting())
 
 
 def test_the_command_prints_its_numbers_as_a_table_and_whether_the_conclusion_holds(data: Path) -> None:

@@ -106,11 +106,14 @@ def _learn(config: TrainingConfig, data: Dataset, watch: Watch, scored=None, ite
     diverged = False
     try:
         score()
-        train(
+        result = train(
             config, data, on_batch=batch, on_epoch=score, network=network, should_stop=lambda: len(losses) == iterations
         )
     except MnistInferError:  # the loss (or a score) overflowed
         diverged = True
+    else:
+        if result.interrupted and len(losses) != iterations:  # Ctrl-C, which train() takes as "keep what you have"
+            raise KeyboardInterrupt
     watch.tick((iterations or config.planned_epochs * batches) - len(losses))
     for values in scores.values():
         values += [None] * (config.planned_epochs + 1 - len(values)) if diverged else []
