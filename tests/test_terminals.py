@@ -248,3 +248,17 @@ def test_ctrl_c_exits_130_and_keeps_the_part_file(tmp_path: Path) -> None:
     assert process.returncode == 130, stderr
     assert "Traceback" not in stderr and stderr.strip().splitlines()[-1] == "Interrupted."
     assert part.stat().st_size > 0 and not (tmp_path / name).exists()
+
+
+def test_experiment_rows_go_above_its_progress_bar_on_a_terminal(data_dir: Path, tmp_path: Path) -> None:
+    """Each row is written above the bar, which Rich redraws under it (rows once landed on the bar's own line)."""
+    from conftest import mnist_like_split
+
+    mnist_like_split(data_dir, "train", 0, 2000)
+    status, output = on_a_terminal(
+        ["experiment", "batch-norm", "--quick", "--data-dir", str(data_dir)], "100", tmp_path
+    )
+    bars = [line for line in re.split(r"[\r\n]", output) if "━" in line]
+    assert status == 0 and bars, output  # the bar was drawn (it shows after a moment)
+    assert not [line for line in bars if re.search(r"\d\.\d{4}", line)], output
+    assert "the book's conclusion holds" in output or "does not hold" in output

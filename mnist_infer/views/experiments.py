@@ -61,7 +61,13 @@ class Display:
             self.widths = [max(cells(h), cells(c), 10) for h, c in zip(headers, values, strict=True)]
             self.widths[0] = max(self.widths[0], 26)  # the first column names things: "sigmoid, std 0.01"…
             blocks.append(Text(self._line(headers), "bold"))
-        render([*blocks, Text(self._line(values))], self.stream or sys.stdout)  # stdout as it is now: under the bar
+        blocks.append(Text(self._line(values)))
+        live = getattr(self.bar, "progress", None)
+        if self.stream is False and live is not None:  # above the bar, through its console (a console of our own
+            from .draw import draw  # would write past Rich's redirection of stdout, onto the bar's line)
+
+            return draw(blocks, target=live.console)
+        render(blocks, self.stream or sys.stdout)
 
     def _line(self, values: list[str]) -> str:
         first, *rest = zip(values, self.widths, strict=True)
