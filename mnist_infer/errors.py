@@ -13,6 +13,8 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from .i18n import particles
+
 
 class Phrase(str):
     """Text to be translated where it is shown (a template, or a field such as "a symbolic link")."""
@@ -78,7 +80,7 @@ class MnistInferError(Exception):
             else value
             for key, value in self.fields.items()
         }
-        return translate(self.template).format(**fields)
+        return particles(translate(self.template).format(**fields))
 
     def __str__(self) -> str:
         return self.render()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gettext
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -47,3 +48,22 @@ def language() -> str:
     """The language the process speaks now: a code of :data:`LANGUAGES`."""
     found = gettext.find(DOMAIN, str(LOCALES))
     return Path(found).parent.parent.name.split("_")[0] if found else "en"
+
+
+#: Korean particles written for either kind of word ("{what}을(를)"), where a field's value comes before them.
+_PARTICLES = re.compile(r"([가-힣])(을\(를\)|이\(가\)|은\(는\)|와\(과\)|\(으\)로)")
+
+
+def particles(text: str) -> str:
+    """Each Korean two-way particle after a Hangul syllable made the one that syllable takes: 을 after a final
+    consonant, 를 after a vowel ("가중치를", "파일을"); after a digit or a Latin letter it stays two-way."""
+
+    def one(match: re.Match) -> str:
+        syllable, particle = match.groups()
+        final = (ord(syllable) - 0xAC00) % 28  # 0: no final consonant; 8: ㄹ, which takes 로
+        if particle == "(으)로":
+            return syllable + ("으로" if final not in (0, 8) else "로")
+        with_final, without = ("과", "와") if particle == "와(과)" else (particle[0], particle[2])
+        return syllable + (with_final if final else without)
+
+    return _PARTICLES.sub(one, text)

@@ -153,3 +153,9 @@ def test_errors_come_before_any_work(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "directory" in result.output and "does not exist" in result.output
     result = runner.invoke(cli, ["experiment", "optimizers", "--data-dir", str(tmp_path)])
     assert result.exit_code == 1 and "mnist-infer download --split train" in result.output
+
+
+def test_a_missing_name_is_one_error_line_that_lists_the_experiments() -> None:
+    result = CliRunner().invoke(cli, ["experiment"])
+    error = result.stderr[result.stderr.index("Error:") :]
+    assert result.exit_code == 2 and error.count("\n") == 1 and "numerical-gradient, optimizers, " in error, error

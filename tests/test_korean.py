@@ -528,3 +528,19 @@ def test_an_unknown_language_in_the_environment_is_told_once() -> None:
                       ({"MNIST_INFER_LANG": "en"}, []), ({}, [])):  # fmt: skip
         result = run([*args, "toy"], **env)
         assert result.returncode == 0 and result.stderr == "", (env, result.stderr)
+
+
+def test_two_way_particles_take_the_form_their_word_needs() -> None:
+    from mnist_infer.i18n import particles
+
+    assert particles("가중치을(를) 쓸 수 없습니다: 그림이(가) 없고 파일은(는) 모델와(과) 파일(으)로") == (
+        "가중치를 쓸 수 없습니다: 그림이 없고 파일은 모델과 파일로"
+    )
+    assert particles("서울(으)로, 숫자은(는), 책와(과)") == "서울로, 숫자는, 책과"  # ㄹ takes 로
+    assert particles("`x.npz`을(를) 7이(가)") == "`x.npz`을(를) 7이(가)"  # not after Hangul: both forms stay
+
+
+def test_an_error_line_reads_as_korean_with_its_fields_in_place(tmp_path: Path) -> None:
+    result = invoke(["show", "0", "--save", str(tmp_path / "missing" / "x.png")], {"LANGUAGE": "ko"})
+    assert result.exit_code == 1 and "그림을 쓸 수 없습니다" in result.stderr, result.stderr
+    assert not re.search(r"[가-힣](을\(를\)|이\(가\)|은\(는\))", result.stderr), result.stderr

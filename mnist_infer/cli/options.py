@@ -255,6 +255,10 @@ class Registry(click.Choice):
     def case_sensitive(self) -> bool:
         return True
 
+    def get_missing_message(self, param, ctx) -> str:
+        """One line (Click's lists the names a tab-indented line each)."""
+        return _("Choose from: {choices}.").format(choices=", ".join(self.choices))
+
 
 class ImageRange(click.ParamType):
     """``N`` (the first N images) or ``START:STOP`` (images START to STOP-1), as a slice."""
