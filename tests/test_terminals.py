@@ -197,8 +197,9 @@ def run_main(args: list[str], monkeypatch: pytest.MonkeyPatch, encoding: str = "
         ["download", "--split", "test", "--weights", "sample_weight.pkl"],
         ["show", "0", "--save", "DIR/seven.png"],
         ["predict", "--image", "DIR/missing.png"],
+        ["predict", "99999"],
     ],
-    ids=["toy", "predict", "evaluate", "download", "show-save", "error"],
+    ids=["toy", "predict", "evaluate", "download", "show-save", "error", "error-with-a-dash"],
 )
 def test_ascii_terminal_gets_ascii_never_a_crash(args, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("MNIST_INFER_HOME", str(tmp_path))
@@ -207,6 +208,9 @@ def test_ascii_terminal_gets_ascii_never_a_crash(args, monkeypatch: pytest.Monke
     assert "UnicodeEncodeError" not in err and "internal error" not in err and "Traceback" not in err
     if args[-1].endswith("missing.png"):
         assert code == 1 and err.startswith("Error: ") and "no such image file" in err
+        return
+    if args[-1] == "99999":  # Click writes UTF-8 into an ASCII stderr: the en dash of "0–9999" made ASCII first
+        assert code == 1 and err.startswith("Error: ") and "(0-9999)" in err
         return
     assert code == 0, err
     assert out.isascii() and out.strip()

@@ -105,7 +105,7 @@ class Cli(click.Group):
         except MnistInferError as exc:
             if debug_requested(ctx):
                 raise
-            raise click.ClickException(" ".join(exc.render(_).split())) from None
+            raise click.ClickException(_for_stderr(" ".join(exc.render(_).split()))) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except KeyboardInterrupt:
@@ -117,7 +117,14 @@ class Cli(click.Group):
         except Exception as exc:
             if debug_requested(ctx):
                 raise
-            raise click.ClickException(_one_line(exc)) from None
+            raise click.ClickException(_for_stderr(_one_line(exc))) from None
+
+
+def _for_stderr(message: str) -> str:
+    """ASCII in place of dashes and the like where stderr cannot show them (Click would write UTF-8 bytes there)."""
+    from ..views.plain import ASCII, unicode_ok
+
+    return message if unicode_ok(sys.stderr) else message.translate(ASCII)
 
 
 def _one_line(exc: Exception) -> str:
