@@ -294,3 +294,8 @@ def test_a_training_limit_beyond_the_split_stops_train_before_an_epoch(
 def test_a_file_name_ending_in_a_slash_names_a_directory(runner: CliRunner, args: list[str]) -> None:
     result = run(runner, *args)
     assert result.exit_code == 2 and "names a directory; give a file name" in result.stderr, result.output
+
+
+def test_a_word_where_a_number_belongs_is_called_not_a_number() -> None:
+    result = CliRunner().invoke(cli, ["toy", "--x", "a", "0.5"])
+    assert result.exit_code == 2 and result.stderr.strip().endswith("Invalid value for '--x': 'a' is not a number")

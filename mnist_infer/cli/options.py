@@ -156,6 +156,10 @@ class Number(click.FloatRange):
     setting. The one float type of every option."""
 
     def convert(self, value, param, ctx) -> float:
+        try:
+            float(value)
+        except (TypeError, ValueError):  # Click would say "is not a valid float range"
+            self.fail(_("{value!r} is not a number").format(value=str(value)), param, ctx)
         number = super().convert(value, param, ctx)
         check_finite(number, value, param, ctx)
         return number
