@@ -299,3 +299,9 @@ def test_a_file_name_ending_in_a_slash_names_a_directory(runner: CliRunner, args
 def test_a_word_where_a_number_belongs_is_called_not_a_number() -> None:
     result = CliRunner().invoke(cli, ["toy", "--x", "a", "0.5"])
     assert result.exit_code == 2 and result.stderr.strip().endswith("Invalid value for '--x': 'a' is not a number")
+
+
+@pytest.mark.parametrize(("limit", "says"), [("0", "N is a number of images, at least 1"), ("5:2", "START < STOP")])
+def test_a_limit_that_selects_nothing_says_which_form_is_wrong(limit: str, says: str) -> None:
+    result = CliRunner().invoke(cli, ["evaluate", "--limit", limit])
+    assert result.exit_code == 2 and says in result.stderr.splitlines()[-1], result.stderr

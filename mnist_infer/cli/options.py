@@ -281,6 +281,8 @@ class ImageRange(click.ParamType):
             first, last = (int(start or 0), int(stop)) if colon else (0, int(text))
         except ValueError:
             self.fail(_("{value!r} is not N or START:STOP").format(value=text), param, ctx)
+        if not colon and last < 1:
+            self.fail(_("{value!r}: N is a number of images, at least 1").format(value=text), param, ctx)
         if first < 0 or last <= first:
             self.fail(_("{value!r}: expected 0 <= START < STOP").format(value=text), param, ctx)
         return slice(first, last)
