@@ -21,22 +21,29 @@ LANGUAGE_ENV = "MNIST_INFER_LANG"
 LANGUAGES = ("en", *sorted(path.parent.parent.name for path in LOCALES.glob(f"*/LC_MESSAGES/{DOMAIN}.mo")))
 
 
+#: The catalog :func:`_` reads: found once by :func:`use_language` (gettext's module-level functions look for it
+#: again on every call, a few milliseconds for the messages of one ``--help``).
+_catalog: gettext.NullTranslations = gettext.NullTranslations()
+
+
 def _(message: str) -> str:
     """``message`` in the language of the process (English until :func:`use_language` is called)."""
-    return gettext.gettext(message)
+    return _catalog.gettext(message)
 
 
 def ngettext(singular: str, plural: str, count: int) -> str:
-    return gettext.ngettext(singular, plural, count)
+    return _catalog.ngettext(singular, plural, count)
 
 
 def use_language(language: str | None = None) -> None:
     """Make this package's catalogs the process's, in ``language`` (or ``$MNIST_INFER_LANG``, else the locale's)."""
+    global _catalog
     language = language or os.environ.get(LANGUAGE_ENV)
     if language:
         os.environ["LANGUAGE"] = language  # what gettext asks first
     gettext.bindtextdomain(DOMAIN, str(LOCALES))
-    gettext.textdomain(DOMAIN)
+    gettext.textdomain(DOMAIN)  # for Click's own messages
+    _catalog = gettext.translation(DOMAIN, str(LOCALES), fallback=True)
 
 
 def translator(language: str) -> Callable[[str], str]:

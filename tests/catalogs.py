@@ -152,7 +152,10 @@ def speaking(args: Sequence[str] = (), env: Mapping[str, str] | None = None) -> 
     def commands() -> list[str]:  # the modules whose help is made at import (options.py makes it when called)
         return [name for name in sys.modules if name.startswith(_COMMANDS) and name != _COMMANDS + "options"]
 
+    from mnist_infer import i18n
+
     environ, domain, directories = dict(os.environ), gettext.textdomain(), dict(gettext._localedirs)
+    catalog = i18n._catalog
     modules = {name: sys.modules.pop(name) for name in commands()}
     try:
         for name in LOCALE_VARIABLES:
@@ -164,6 +167,7 @@ def speaking(args: Sequence[str] = (), env: Mapping[str, str] | None = None) -> 
         os.environ.clear()
         os.environ.update(environ)
         gettext.textdomain(domain)
+        i18n._catalog = catalog
         gettext._localedirs.clear()
         gettext._localedirs.update(directories)
         for name in commands():
