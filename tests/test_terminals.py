@@ -93,7 +93,7 @@ def test_digits_scale_down_or_say_why_not(runner: CliRunner, data_dir: Path, wid
         assert all(len(line.rstrip()) <= 28 for line in drawn) and sum(bool(line.strip()) for line in drawn) >= 8
         assert "prediction 7" in predict and "99.7%" in predict
     else:
-        assert "no picture: it needs 28 columns, the terminal has 20" in " ".join(show.split())
+        assert "no picture: it needs 28 columns, the output has 20" in " ".join(show.split())
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -198,12 +198,17 @@ def run_main(args: list[str], monkeypatch: pytest.MonkeyPatch, encoding: str = "
         ["show", "0", "--save", "DIR/seven.png"],
         ["predict", "--image", "DIR/missing.png"],
         ["predict", "99999"],
+        ["predict", "--image", "DIR/seven.png", "--show-input"],
     ],
-    ids=["toy", "predict", "evaluate", "download", "show-save", "error", "error-with-a-dash"],
+    ids=["toy", "predict", "evaluate", "download", "show-save", "error", "error-with-a-dash", "picture-captions"],
 )
 def test_ascii_terminal_gets_ascii_never_a_crash(args, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("MNIST_INFER_HOME", str(tmp_path))
     args = [arg.replace("DIR", str(tmp_path)) for arg in args]
+    if "--show-input" in args:
+        from strokes import DIGITS, render
+
+        (tmp_path / "seven.png").write_bytes(render(DIGITS[7]))
     code, out, err = run_main(args, monkeypatch)
     assert "UnicodeEncodeError" not in err and "internal error" not in err and "Traceback" not in err
     if args[-1].endswith("missing.png"):
@@ -214,8 +219,10 @@ def test_ascii_terminal_gets_ascii_never_a_crash(args, monkeypatch: pytest.Monke
         return
     assert code == 0, err
     assert out.isascii() and out.strip()
-    if args[0] == "predict":
+    if args[:2] == ["predict", "8"]:
         assert "prediction 6  label 5 wrong" in out and "#####" in out
+    if "--show-input" in args:
+        assert "what the network sees (28x28)" in out
     if args[0] == "show":
         assert "saved 1 digit to" in out and "280x280 pixels" in out
 
@@ -266,3 +273,17 @@ def test_experiment_rows_go_above_its_progress_bar_on_a_terminal(data_dir: Path,
     assert status == 0 and bars, output  # the bar was drawn (it shows after a moment)
     assert not [line for line in bars if re.search(r"\d\.\d{4}", line)], output
     assert "the book's conclusion holds" in output or "does not hold" in output
+
+
+def test_a_pipe_gets_no_control_character_and_a_name_with_a_newline_keeps_its_row() -> None:
+    """File names reach the views as they are: in a pipe, a carriage return must not move the cursor back over a line,
+    a tab is spaces (as Rich shows them), and a newline in a table's cell must not break its row."""
+    from mnist_infer.views import Table, Text
+    from mnist_infer.views.plain import draw
+
+    out = io.StringIO()
+    rows = [["w/nl\nw.pkl", "0.9352"], ["sample_weight.pkl", "0.9352"]]
+    draw([Text("imgs/x\ry.png\tprediction 7"), Table("", ["weights", "accuracy"], rows, frozenset({1}))], out, 100)
+    lines = out.getvalue().splitlines()
+    assert "\r" not in out.getvalue() and lines[0] == "imgs/xy.png     prediction 7"
+    assert len(lines) == 4 and lines[2].startswith("w/nl w.pkl ") and len({len(line) for line in lines[1:]}) == 1

@@ -1,8 +1,8 @@
 """One view per result: what the core computed, said for people. :mod:`.results` makes each result into blocks
-(text, tables, digits, bars) in the user's language; :mod:`.draw` draws them with Rich, for a terminal (grey
-half-blocks, colour, boxed tables that fit the width) or, the same content, as plain aligned columns into a pipe or a
-file (no colour, no box, as wide as ``$COLUMNS`` asks, else unlimited). ``--json`` prints the result's ``to_dict()``
-instead. Pictures and plots written to files are in :mod:`.pictures` and :mod:`.plots`.
+(text, tables, digits, bars) in the user's language; :mod:`.draw` draws them with Rich on a terminal (grey
+half-blocks, colour, boxed tables that fit the width), :mod:`.plain` writes the same content as plain aligned
+columns into a pipe or a file (no colour, no box, as wide as ``$COLUMNS`` asks, else unlimited). ``--json`` prints
+the result's ``to_dict()`` instead. Pictures and plots written to files are in :mod:`.pictures` and :mod:`.plots`.
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ def to_terminal(stream: TextIO | None = None) -> bool:
 MIN_WIDTH = 20
 
 
-def columns(stream: TextIO, terminal: bool) -> tuple[int, int]:
+def columns(terminal: bool) -> tuple[int, int]:
     """The width and height to draw in: a terminal's, else ``$COLUMNS``, else (a pipe) any width; at least
     :data:`MIN_WIDTH` wide."""
     # shutil reads $COLUMNS and $LINES where they are numbers above 0, else asks the terminal; Rich alone would take
@@ -129,10 +129,11 @@ def render(blocks: Sequence[Block], stream: TextIO | None = None) -> None:
     if to_terminal(stream):
         from .draw import draw as draw_terminal
 
-        return draw_terminal(blocks, stream)
-    from .plain import draw as draw_plain
+        draw_terminal(blocks, stream)
+    else:
+        from .plain import draw as draw_plain
 
-    draw_plain(blocks, stream, columns(stream, False)[0])
+        draw_plain(blocks, stream, columns(False)[0])
 
 
 def emit(result: Any, as_json: bool = False, save: os.PathLike[str] | None = None, **options: Any) -> None:

@@ -1,7 +1,7 @@
-"""Blocks drawn by Rich. On a terminal: digits in grey half-blocks at full 28×28 resolution, colour, boxed tables
-that fit the width, progress bars. Into a pipe or a file: the same content as plain aligned columns, digits in
-characters, no colour. Too narrow, a table gives way to lines that wrap between its numbers and a digit is drawn at
-half resolution (no number is ever cut); where the output cannot show Unicode, everything is ASCII."""
+"""Blocks drawn by Rich on a terminal: digits in grey half-blocks at full 28×28 resolution, colour, boxed tables that
+fit the width, progress bars. Too narrow, a table gives way to lines that wrap between its numbers and a digit is
+drawn at half resolution (no number is ever cut); where the terminal cannot show Unicode, everything is ASCII. Into a
+pipe or a file, :mod:`.plain` writes the same content as plain lines."""
 
 from __future__ import annotations
 
@@ -15,9 +15,8 @@ from rich.measure import Measurement
 from rich.table import Table as RichTable
 from rich.text import Text as RichText
 
-from ..i18n import _
-from . import Bars, Block, Cell, Picture, Pictures, Table, Text, columns, plain, to_terminal
-from .plain import ASCII, BAR_WIDTH, bar, fitted
+from . import Bars, Block, Cell, Picture, Pictures, Table, Text, columns, to_terminal
+from .plain import ASCII, BAR_WIDTH, bar, characters, clean, fitted, no_picture, row_lines, unicode_ok
 
 
 def console(stream: TextIO | None = None) -> Console:
@@ -25,19 +24,19 @@ def console(stream: TextIO | None = None) -> Console:
     printed as they are (no markup: "test[0]" is not a style)."""
     stream = sys.stdout if stream is None else stream
     terminal = to_terminal(stream)
-    width, height = columns(stream, terminal)
+    width, height = columns(terminal)
     return Console(file=stream, width=width, height=height, force_terminal=terminal, highlight=False, markup=False,
                    emoji=False, soft_wrap=False)  # fmt: skip
 
 
-def unicode_ok(console: Console) -> bool:
-    return console.encoding.replace("_", "-").lower().startswith("utf")
-
-
 def draw(blocks: Sequence[Block], stream: TextIO | None = None, target: Console | None = None) -> None:
+    """Blocks on ``target`` (a console for ``stream``); a console that is not a terminal's gets plain lines."""
     target = target or console(stream)
     if not target.is_terminal:
-        return plain.draw(blocks, target.file, target.width)
+        from .plain import draw as draw_plain
+
+        draw_plain(blocks, target.file, target.width)
+        return
     for block in blocks:
         target.print(renderable(block, target))
 
@@ -53,7 +52,7 @@ def renderable(block: Block, console: Console) -> RenderableType:
 
 
 def _ascii(text: str, console: Console) -> str:
-    return text if unicode_ok(console) else text.translate(ASCII)
+    return clean(text if unicode_ok(console.file) else text.translate(ASCII))
 
 
 def fits(console: Console, renderable: RenderableType) -> bool:
@@ -63,22 +62,15 @@ def fits(console: Console, renderable: RenderableType) -> bool:
 
 def _table(block: Table, console: Console) -> RenderableType:
     cells = [[cell if isinstance(cell, Cell) else Cell(cell) for cell in row] for row in block.rows]
-    boxed = console.is_terminal  # into a pipe: plain columns two spaces apart, for scripts and grep
-    table = RichTable(box=HEAVY_HEAD if boxed else None, show_edge=boxed, pad_edge=boxed,
-                      header_style="bold" if boxed else "")  # fmt: skip
+    table = RichTable(box=HEAVY_HEAD, header_style="bold")
     for index, header in enumerate(block.headers):
         table.add_column(_ascii(header, console), justify="right" if index in block.right else "left", no_wrap=True)
     for row in cells:
         table.add_row(*(RichText(_ascii(cell.text, console), style=cell.style) for cell in row))
     if fits(console, table):  # the title its own line above: as wide as it needs, however narrow the columns
         return Group(RichText(_ascii(block.title, console), style="bold"), table) if block.title else table
-    text = RichText(block.title + "\n" if block.title else "", style="bold")
-    for number, row in enumerate(cells):
-        texts = [cell.text for cell in row]
-        line = f"{texts[0]}: " + (" ".join(texts[1:]) if block.matrix else ", ".join(
-            f"{header} {cell}" for header, cell in zip(block.headers[1:], texts[1:], strict=True)))  # fmt: skip
-        text.append(_ascii(line if block.matrix else f"{block.headers[0]} {line}", console))
-        text.append("\n" if number < len(cells) - 1 else "")
+    text = RichText(_ascii(block.title, console) + "\n" if block.title else "", style="bold")
+    text.append("\n".join(row_lines(block, lambda line: _ascii(line, console))))
     return text
 
 
@@ -86,11 +78,10 @@ def _picture(picture: Picture, console: Console, colour: bool) -> RichText:
     """In colour, half-blocks: each character cell holds two pixels, the upper ``▀`` over a background of the lower's
     grey. Else characters, as into a pipe (:func:`.plain.characters`)."""
     if not colour:
-        return RichText("\n".join(plain.characters(picture, console.width)))
+        return RichText("\n".join(characters(picture, console.width)))
     image = fitted(picture.image, 1, console.width)
     if image is None:
-        return RichText(_("(no picture: it needs {needed} columns, the terminal has {limit})").format(
-            needed=picture.image.shape[1] // 2, limit=console.width), style="dim")  # fmt: skip
+        return RichText(no_picture(picture.image.shape[1] // 2, console.width), style="dim")
     text, rows = RichText(), image.tolist()
     rows += [[0] * len(rows[0])] * (len(rows) % 2)
     for top, bottom in zip(rows[0::2], rows[1::2], strict=True):
@@ -102,8 +93,8 @@ def _picture(picture: Picture, console: Console, colour: bool) -> RichText:
 
 
 def _pictures(pictures: Sequence[Picture], console: Console) -> RenderableType:
-    colour = console.is_terminal and not console.no_color and console.color_system is not None and unicode_ok(console)
-    cells = [RichText.assemble((p.caption + "\n", "bold"), _picture(p, console, colour)) if p.caption
+    colour = not console.no_color and console.color_system is not None and unicode_ok(console.file)
+    cells = [RichText.assemble((_ascii(p.caption, console) + "\n", "bold"), _picture(p, console, colour)) if p.caption
              else _picture(p, console, colour) for p in pictures]  # fmt: skip
     grid = RichTable.grid(padding=(0, 4))
     grid.add_row(*cells)
@@ -122,7 +113,7 @@ def _bars(block: Bars, console: Console) -> RenderableType:
     grid.add_column()
     grid.add_column(justify="right", no_wrap=True)
     for digit, value in enumerate(block.values):
-        shown = bar(value, size) if unicode_ok(console) else ("#" * round(value * size)).ljust(size)
+        shown = bar(value, size) if unicode_ok(console.file) else ("#" * round(value * size)).ljust(size)
         chosen = digit == block.chosen
         grid.add_row(str(digit), RichText(shown, style="green" if chosen else "blue"),
                      RichText(f"{value:6.1%}", style="bold" if chosen else ""))  # fmt: skip

@@ -6,7 +6,7 @@ and a digit is drawn at half resolution; where the stream cannot take Unicode, e
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TextIO
 
 import numpy as np
@@ -23,10 +23,18 @@ ASCII = str.maketrans({"×": "x", "–": "-", "—": "-", "·": "*", "…": "...
 BAR_WIDTH = 30
 _EIGHTHS = " ▏▎▍▌▋▊▉"
 _WORD = re.compile(r"\s*\S+\s*")  # a word with the spaces around it, as Rich divides a line
+_CONTROL = dict.fromkeys(map(ord, "\a\b\v\f\r"))  #: what Rich's Text drops
 
 
 def unicode_ok(stream: TextIO) -> bool:
+    """Whether ``stream`` takes Unicode (as Rich decides for a console on it)."""
     return (getattr(stream, "encoding", None) or "utf-8").replace("_", "-").lower().startswith("utf")
+
+
+def clean(text: str) -> str:
+    """``text`` as Rich shows it: without the control characters that would move the cursor (a file name may hold
+    them), tabs as spaces."""
+    return text.translate(_CONTROL).expandtabs(8)
 
 
 def draw(blocks: Sequence[Block], stream: TextIO, width: int) -> None:
@@ -37,53 +45,68 @@ def draw(blocks: Sequence[Block], stream: TextIO, width: int) -> None:
     stream.flush()
 
 
-def wrap(text: str, width: int, fold: bool = True) -> list[str]:
+def wrap(text: str, width: int, fold: bool = True, ellipsis: str = "…") -> list[str]:
     """``text`` in lines of ``width`` cells, broken between words as Rich breaks them: the spaces after a word stay on
-    its line, and a word longer than a line is cut across lines (``fold``) or on a line of its own, ending in "…"."""
+    its line, and a word longer than a line is cut across lines (``fold``) or on a line of its own, ending in
+    ``ellipsis``."""
     lines = []
     for line in text.split("\n"):
-        rows, current = [], ""
+        rows, current, used = [], "", 0
         for word in _WORD.findall(line) or [line]:
             length = cell_len(word.rstrip())
-            if width - cell_len(current) >= length and cell_len(current) <= width:
-                current += word
+            if width - used >= length:
+                current, used = current + word, used + cell_len(word)
                 continue
             if current:
                 rows.append(current)
             *full, current = chop_cells(word, width) if length > width and fold else [word]
-            rows += full
+            rows, used = rows + full, cell_len(current)
         lines += [*rows, current]
-    return lines if fold else [set_cell_size(line, width - 1) + "…" if cell_len(line) > width else line
+    return lines if fold else [set_cell_size(line, width - 1) + ellipsis if cell_len(line) > width else line
                                for line in (line.rstrip() for line in lines)]  # fmt: skip
 
 
 def _lines(block: Block, width: int, unicode: bool) -> list[str]:
-    def ascii_(text: str) -> str:
-        return text if unicode else text.translate(ASCII)
+    def shown(text: str) -> str:
+        return clean(text if unicode else text.translate(ASCII))
 
     if isinstance(block, Text):
-        return wrap(ascii_(block.text), width)
+        return wrap(shown(block.text), width)
     if isinstance(block, Table):
-        return _table(block, width, ascii_)
+        return _table(block, width, shown)
     if isinstance(block, (Picture, Pictures)):
-        return _pictures(block.pictures if isinstance(block, Pictures) else [block], width)
+        return _pictures(block.pictures if isinstance(block, Pictures) else [block], width, shown)
     return _bars(block, width, unicode)
 
 
-def _table(block: Table, width: int, ascii_) -> list[str]:
-    rows = [[ascii_(cell.text if isinstance(cell, Cell) else cell) for cell in row] for row in block.rows]
-    headers = [ascii_(header) for header in block.headers]
-    widths = [max(cell_len(row[i]) for row in [headers, *rows]) for i in range(len(headers))]
-    title = wrap(ascii_(block.title), width) if block.title else []
-    if sum(widths) + 2 * (len(widths) - 1) <= width:
-        return title + ["  ".join(justify(cell, w, i in block.right) for i, (cell, w) in
-                                  enumerate(zip(row, widths, strict=True))) for row in [headers, *rows]]  # fmt: skip
-    lines = []  # too wide: a line a row, that wraps between its cells
-    for row in rows:
-        line = f"{row[0]}: " + (" ".join(row[1:]) if block.matrix else ", ".join(
-            f"{header} {cell}" for header, cell in zip(headers[1:], row[1:], strict=True)))  # fmt: skip
+def row_lines(block: Table, shown: Callable[[str], str]) -> list[str]:
+    """A table too wide for its columns, a line a row: ``header cell, header cell…`` after the first cell (a
+    ``matrix``: the cells alone, a space apart)."""
+    headers, lines = [shown(header) for header in block.headers], []
+    for row in block.rows:
+        texts = [shown(cell.text if isinstance(cell, Cell) else cell) for cell in row]
+        line = f"{texts[0]}: " + (" ".join(texts[1:]) if block.matrix else ", ".join(
+            f"{header} {cell}" for header, cell in zip(headers[1:], texts[1:], strict=True)))  # fmt: skip
         lines.append(line if block.matrix else f"{headers[0]} {line}")
-    return wrap((ascii_(block.title) + "\n" if block.title else "") + "\n".join(lines), width)
+    return lines
+
+
+def _table(block: Table, width: int, shown: Callable[[str], str]) -> list[str]:
+    def one_line(text: str) -> str:  # a name with a newline in it must not break the row
+        return shown(text).replace("\n", " ")
+
+    rows = [[cell.text if isinstance(cell, Cell) else cell for cell in row] for row in block.rows]
+    grid = [[one_line(text) for text in row] for row in [block.headers, *rows]]
+    widths = [max(cell_len(row[i]) for row in grid) for i in range(len(grid[0]))]
+    if sum(widths) + 2 * (len(widths) - 1) <= width:
+        title = wrap(shown(block.title), width) if block.title else []
+        return title + ["  ".join(justify(cell, w, i in block.right) for i, (cell, w) in
+                                  enumerate(zip(row, widths, strict=True))) for row in grid]  # fmt: skip
+    return wrap((shown(block.title) + "\n" if block.title else "") + "\n".join(row_lines(block, shown)), width)
+
+
+def no_picture(needed: int, limit: int) -> str:
+    return _("(no picture: it needs {needed} columns, the output has {limit})").format(needed=needed, limit=limit)
 
 
 def fitted(image: np.ndarray, columns_per_pixel: int, limit: int) -> np.ndarray | None:
@@ -99,21 +122,20 @@ def characters(picture: Picture, width: int) -> list[str]:
     """Two characters a pixel, dense where it is bright (where it is dark, for ``dark_ink`` pictures)."""
     image = fitted(255 - picture.image if picture.dark_ink else picture.image, 2, width)
     if image is None:
-        return [_("(no picture: it needs {needed} columns, the terminal has {limit})").format(
-            needed=picture.image.shape[1] // 2 * 2, limit=width)]  # fmt: skip
+        return [no_picture(picture.image.shape[1] // 2 * 2, width)]
     levels = (image.astype(np.uint16) * len(ASCII_RAMP) // 256).tolist()
     return ["".join(ASCII_RAMP[v] * 2 for v in row) for row in levels]
 
 
-def _pictures(pictures: Sequence[Picture], width: int) -> list[str]:
-    cells = [([picture.caption] if picture.caption else []) + characters(picture, width) for picture in pictures]
-    widths = [max(map(cell_len, cell)) for cell in cells]
-    if len(cells) > 1 and sum(widths) + 4 * (len(cells) - 1) <= width and \
+def _pictures(pictures: Sequence[Picture], width: int, shown: Callable[[str], str]) -> list[str]:
+    columns = [([shown(p.caption)] if p.caption else []) + characters(p, width) for p in pictures]
+    widths = [max(map(cell_len, column)) for column in columns]
+    if len(columns) > 1 and sum(widths) + 4 * (len(columns) - 1) <= width and \
             sum(p.image.shape[1] for p in pictures) * 2 < 160:  # fmt: skip
-        height = max(map(len, cells))
-        return ["    ".join(justify(cell[i] if i < len(cell) else "", w, right=False)
-                           for cell, w in zip(cells, widths, strict=True)) for i in range(height)]  # fmt: skip
-    return [line for cell in cells for text in cell for line in wrap(text, width, fold=False)]
+        height = max(map(len, columns))
+        return ["    ".join(justify(column[i] if i < len(column) else "", w, right=False)
+                           for column, w in zip(columns, widths, strict=True)) for i in range(height)]  # fmt: skip
+    return [line for column in columns for text in column for line in wrap(text, width, False, shown("…"))]
 
 
 def bar(value: float, size: int = BAR_WIDTH) -> str:
@@ -124,7 +146,8 @@ def bar(value: float, size: int = BAR_WIDTH) -> str:
 
 def _bars(block: Bars, width: int, unicode: bool) -> list[str]:
     size = max(1, min(BAR_WIDTH, width - 11))
-    shown = [bar(v, size) if unicode else ("#" * round(v * size)).ljust(size) for v in block.values]
-    percent = [f"{value:6.1%}" for value in block.values]
-    digits, right = len(str(len(block.values) - 1)), max(map(len, percent))
-    return [f"{digit:>{digits}} {b} {p:>{right}}" for digit, (b, p) in enumerate(zip(shown, percent, strict=True))]
+    bars = [bar(v, size) if unicode else ("#" * round(v * size)).ljust(size) for v in block.values]
+    percents = [f"{value:6.1%}" for value in block.values]
+    digits, right = len(str(len(block.values) - 1)), max(map(len, percents))
+    return [f"{digit:>{digits}} {shown} {percent:>{right}}"
+            for digit, (shown, percent) in enumerate(zip(bars, percents, strict=True))]  # fmt: skip
