@@ -126,6 +126,12 @@ def _read_bounded(path: Path) -> bytes:
             raise WeightsError(N_("{path}: no such weights file; `mnist-infer download --weights {name}` fetches the "
                                   "book's"),
                                path=path, name=path.name) from None  # fmt: skip
+        import difflib
+
+        close = difflib.get_close_matches(path.name, BOOK_WEIGHTS, n=1) if path.parent == Path() else []
+        if close:  # `--weights deep_convnet_params`: the book's name without its extension, or mistyped
+            raise WeightsError(N_("{path}: no such weights file; did you mean {name}?"),
+                               path=path, name=close[0]) from None  # fmt: skip
         raise WeightsError(N_("{path}: no such weights file; check the path (`mnist-infer train --out FILE` writes "
                               "weights of your own)"),
                            path=path) from None  # fmt: skip

@@ -305,3 +305,14 @@ def test_a_word_where_a_number_belongs_is_called_not_a_number() -> None:
 def test_a_limit_that_selects_nothing_says_which_form_is_wrong(limit: str, says: str) -> None:
     result = CliRunner().invoke(cli, ["evaluate", "--limit", limit])
     assert result.exit_code == 2 and says in result.stderr.splitlines()[-1], result.stderr
+
+
+@pytest.mark.parametrize(
+    ("given", "meant"), [("deep_convnet_params", "deep_convnet_params.pkl"), ("sample_weigth.pkl", "sample_weight.pkl")]
+)
+def test_a_book_weights_name_without_its_extension_or_mistyped_gets_a_suggestion(given: str, meant: str) -> None:
+    result = CliRunner().invoke(cli, ["predict", "0", "--weights", given])
+    assert (
+        result.exit_code == 1
+        and result.stderr.strip() == f"Error: {given}: no such weights file; did you mean {meant}?"
+    )
