@@ -13,6 +13,7 @@ import os
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO
 
 DOMAIN = "mnist-infer"
 LOCALES = Path(__file__).parent / "locales"
@@ -74,3 +75,15 @@ def particles(text: str) -> str:
         return syllable + (with_final if final else without)
 
     return _PARTICLES.sub(one, text)
+
+
+#: What stands for the characters the views use where the output cannot show them (an ASCII or Latin-1 terminal).
+ASCII = str.maketrans({"×": "x", "–": "-", "—": "-", "·": "*", "…": "...", "→": "->", "✓": "right", "✗": "wrong",
+                       "λ": "lambda", "²": "2", "█": "#", "⊛": "(*)", "μ": "mu", "σ": "sd",
+                       **dict.fromkeys("▏▎▍▌▋▊▉", ""), **dict(zip("▁▂▃▄▅▆▇", "_.-:=+*", strict=True))})  # fmt: skip
+
+
+def unicode_ok(stream: TextIO) -> bool:
+    """Whether ``stream`` takes Unicode (as Rich decides for a console on it); where it does not, text is written
+    through :data:`ASCII`."""
+    return (getattr(stream, "encoding", None) or "utf-8").replace("_", "-").lower().startswith("utf")

@@ -128,10 +128,11 @@ def _read_bounded(path: Path) -> bytes:
                                path=path, name=path.name) from None  # fmt: skip
         import difflib
 
-        close = difflib.get_close_matches(path.name, BOOK_WEIGHTS, n=1) if path.parent == Path() else []
+        stems = {Path(name).stem: name for name in BOOK_WEIGHTS}  # names compared without the .pkl they share
+        close = difflib.get_close_matches(path.stem, stems, n=1, cutoff=0.75) if path.parent == Path() else []
         if close:  # `--weights deep_convnet_params`: the book's name without its extension, or mistyped
             raise WeightsError(N_("{path}: no such weights file; did you mean {name}?"),
-                               path=path, name=close[0]) from None  # fmt: skip
+                               path=path, name=stems[close[0]]) from None  # fmt: skip
         raise WeightsError(N_("{path}: no such weights file; check the path (`mnist-infer train --out FILE` writes "
                               "weights of your own)"),
                            path=path) from None  # fmt: skip

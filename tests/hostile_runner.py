@@ -77,7 +77,7 @@ def run_as(case: dict) -> dict:
     # Everything a command imports lazily, imported now: the child may not read the interpreter's files.
     for module in ("numpy", "rich.console", "rich.table", "rich.panel", "rich.progress", "PIL.Image", "requests"):
         importlib.import_module(module)
-    for module in ("difflib", "concurrent.futures", "socket", "zipfile"):
+    for module in ("difflib", "concurrent.futures", "concurrent.futures.thread", "socket", "zipfile"):
         importlib.import_module(module)
     for module in ("data.mnist", "data.cache", "data.pictures", "weights", "inference", "download", "cli.evaluate"):
         importlib.import_module(f"mnist_infer.{module}")

@@ -85,14 +85,15 @@ def test_the_random_search_finds_a_region_of_good_learning_rates(data: Path) -> 
     assert all(abs(t["validation"][-1] - t["validation"][0]) < 0.05 for t in trials if t["lr"] < 1e-4)  # flat
 
 
-@pytest.mark.parametrize("name", ["optimizers", "hyperparameters", "numerical-gradient"])
-def test_ctrl_c_stops_the_experiment_not_just_the_training_run_it_interrupts(data: Path, name: str) -> None:
-    class Interrupting(Watch):  # Ctrl-C in the middle of the first training run's 30th mini-batch
+@pytest.mark.parametrize(("name", "at"), [("optimizers", 30), ("optimizers", 300), ("hyperparameters", 30),
+                                         ("numerical-gradient", 30)])  # fmt: skip
+def test_ctrl_c_stops_the_experiment_not_just_the_training_run_it_interrupts(data: Path, name: str, at: int) -> None:
+    class Interrupting(Watch):  # Ctrl-C in the first training run's mini-batch `at` (300: its last, in --quick)
         ticks = 0
 
         def tick(self, count: int = 1) -> None:
             self.ticks += 1
-            if self.ticks == 30:
+            if self.ticks == at:
                 raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):

@@ -544,3 +544,14 @@ def test_an_error_line_reads_as_korean_with_its_fields_in_place(tmp_path: Path) 
     result = invoke(["show", "0", "--save", str(tmp_path / "missing" / "x.png")], {"LANGUAGE": "ko"})
     assert result.exit_code == 1 and "그림을 쓸 수 없습니다" in result.stderr, result.stderr
     assert not re.search(r"[가-힣](을\(를\)|이\(가\)|은\(는\))", result.stderr), result.stderr
+
+
+def test_a_duration_in_korean_takes_its_particle_in_the_numerical_gradient_conclusion() -> None:
+    from mnist_infer.training.experiments import Experiment
+    from mnist_infer.views.experiments import _conclusion
+
+    summary = {"max_relative_error": 1e-9, "ratio": 5000.0, "numerical_seconds": 3.0, "backprop_seconds": 6e-4,
+               "images": 100, "training_seconds": 0.1, "numerical_training_days": 0.006}  # fmt: skip
+    with speaking(["--lang", "ko"]):
+        text = _conclusion(Experiment("numerical-gradient", "", {}, {}, summary))
+    assert "0.1초가" in text and "이(가)" not in text, text

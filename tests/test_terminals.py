@@ -199,8 +199,19 @@ def run_main(args: list[str], monkeypatch: pytest.MonkeyPatch, encoding: str = "
         ["predict", "--image", "DIR/missing.png"],
         ["predict", "99999"],
         ["predict", "--image", "DIR/seven.png", "--show-input"],
+        ["show"],
     ],
-    ids=["toy", "predict", "evaluate", "download", "show-save", "error", "error-with-a-dash", "picture-captions"],
+    ids=[
+        "toy",
+        "predict",
+        "evaluate",
+        "download",
+        "show-save",
+        "error",
+        "error-with-a-dash",
+        "picture-captions",
+        "usage-error",
+    ],
 )
 def test_ascii_terminal_gets_ascii_never_a_crash(args, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("MNIST_INFER_HOME", str(tmp_path))
@@ -213,6 +224,9 @@ def test_ascii_terminal_gets_ascii_never_a_crash(args, monkeypatch: pytest.Monke
     assert "UnicodeEncodeError" not in err and "internal error" not in err and "Traceback" not in err
     if args[-1].endswith("missing.png"):
         assert code == 1 and err.startswith("Error: ") and "no such image file" in err
+        return
+    if args == ["show"]:  # Click's own usage error, its "…" made ASCII too
+        assert code == 2 and err.strip().endswith("Error: give INDEX... or --mean"), err
         return
     if args[-1] == "99999":  # Click writes UTF-8 into an ASCII stderr: the en dash of "0–9999" made ASCII first
         assert code == 1 and err.startswith("Error: ") and "(0-9999)" in err

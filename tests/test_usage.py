@@ -316,3 +316,9 @@ def test_a_book_weights_name_without_its_extension_or_mistyped_gets_a_suggestion
         result.exit_code == 1
         and result.stderr.strip() == f"Error: {given}: no such weights file; did you mean {meant}?"
     )
+
+
+@pytest.mark.parametrize("given", ["my.pkl", "mnist.pkl", "weights.pkl", "adam.pkl"])
+def test_a_name_of_ones_own_is_not_taken_for_a_book_file(given: str) -> None:
+    result = CliRunner().invoke(cli, ["predict", "0", "--weights", given])
+    assert result.exit_code == 1 and "did you mean" not in result.stderr and "check the path" in result.stderr

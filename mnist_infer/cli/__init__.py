@@ -11,19 +11,20 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import io
 import os
 import pkgutil
 import re
 import sys
 import unicodedata
 import warnings
-from typing import Any
+from typing import Any, TextIO
 
 import click
 
 from .. import __version__
 from ..errors import MnistInferError, os_reason
-from ..i18n import LANGUAGE_ENV, LANGUAGES, _, use_language
+from ..i18n import ASCII, LANGUAGE_ENV, LANGUAGES, _, unicode_ok, use_language
 from .options import debug_option, debug_requested, lang_option
 
 EXIT_ERROR = 1  #: an anticipated failure: one line "Error: …"
@@ -105,7 +106,7 @@ class Cli(click.Group):
         except MnistInferError as exc:
             if debug_requested(ctx):
                 raise
-            raise click.ClickException(_for_stderr(" ".join(exc.render(_).split()))) from None
+            raise click.ClickException(" ".join(exc.render(_).split())) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except KeyboardInterrupt:
@@ -117,14 +118,7 @@ class Cli(click.Group):
         except Exception as exc:
             if debug_requested(ctx):
                 raise
-            raise click.ClickException(_for_stderr(_one_line(exc))) from None
-
-
-def _for_stderr(message: str) -> str:
-    """ASCII in place of dashes and the like where stderr cannot show them (Click would write UTF-8 bytes there)."""
-    from ..views.plain import ASCII, unicode_ok
-
-    return message if unicode_ok(sys.stderr) else message.translate(ASCII)
+            raise click.ClickException(_one_line(exc)) from None
 
 
 def _one_line(exc: Exception) -> str:
@@ -230,6 +224,28 @@ def configure_blas() -> int:
     return max(1, min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 4))
 
 
+class _AsciiStream(io.TextIOBase):
+    """A stream that cannot show Unicode, written to through :data:`ASCII` ("0-9999", not "0–9999"). It says
+    "utf-8": Click writes UTF-8 bytes past a stream that says "ascii", which a C-locale terminal shows as garbage."""
+
+    encoding = "utf-8"
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        return self.stream.write(text.translate(ASCII))
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return self.stream.isatty()
+
+    def fileno(self) -> int:
+        return self.stream.fileno()
+
+
 def main() -> None:
     """The command line, in the language ``--lang`` (or the environment) asks for: set before any help is made."""
     workers = configure_blas()
@@ -255,4 +271,6 @@ def main() -> None:
     for stream in ("stdout", "stderr"):  # a terminal that cannot show Unicode gets ASCII, never an error
         with contextlib.suppress(AttributeError, ValueError):
             getattr(sys, stream).reconfigure(errors="replace")
+    if not unicode_ok(sys.stderr):
+        sys.stderr = _AsciiStream(sys.stderr)
     _group()(prog_name="mnist-infer", obj={"workers": workers})

@@ -112,7 +112,8 @@ def _learn(config: TrainingConfig, data: Dataset, watch: Watch, scored=None, ite
     except MnistInferError:  # the loss (or a score) overflowed
         diverged = True
     else:
-        if result.interrupted and len(losses) != iterations:  # Ctrl-C, which train() takes as "keep what you have"
+        stopped = bool(result.history) and result.history[-1].interrupted  # by should_stop: the run's planned end
+        if result.interrupted and not stopped:  # Ctrl-C, which train() takes as "keep what you have"
             raise KeyboardInterrupt
     watch.tick((iterations or config.planned_epochs * batches) - len(losses))
     for values in scores.values():

@@ -15,8 +15,9 @@ from rich.measure import Measurement
 from rich.table import Table as RichTable
 from rich.text import Text as RichText
 
+from ..i18n import ASCII, unicode_ok
 from . import Bars, Block, Cell, Picture, Pictures, Table, Text, columns, to_terminal
-from .plain import ASCII, BAR_WIDTH, bar, characters, clean, fitted, no_picture, row_lines, unicode_ok
+from .plain import BAR_WIDTH, bar, characters, clean, fitted, no_picture, row_lines
 
 
 def console(stream: TextIO | None = None) -> Console:

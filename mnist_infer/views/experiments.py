@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..i18n import _, language, ngettext
+from ..i18n import _, language, ngettext, particles
 from . import Block, Text, cells, justify, progress, render, to_terminal
 from .plots import figure, hangul_font, save_figure
 
@@ -114,7 +114,8 @@ def _conclusion(result: Experiment) -> str:
             "{images} images): the {training} of this training would take {numerical_training} with it."
         )
         numerical = s["numerical_training_days"] * 86_400
-        return text.format(training=duration(s["training_seconds"]), numerical_training=duration(numerical), **s)
+        training = duration(s["training_seconds"])  # "0.1초": the particle after it depends on the unit
+        return particles(text.format(training=training, numerical_training=duration(numerical), **s))
     return {
         "batch-norm": _(
             "Batch Normalization learns faster (a higher mean accuracy) at {faster_with_batch_norm} of the {scales} "

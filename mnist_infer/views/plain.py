@@ -12,23 +12,14 @@ from typing import TextIO
 import numpy as np
 from rich.cells import cell_len, chop_cells, set_cell_size
 
-from ..i18n import _
+from ..i18n import ASCII, _, unicode_ok
 from . import Bars, Block, Cell, Picture, Pictures, Table, Text, justify
 
 ASCII_RAMP = " .:-=+*#%@"
-#: What stands for the characters the views use where the output cannot show them (an ASCII or Latin-1 terminal).
-ASCII = str.maketrans({"×": "x", "–": "-", "—": "-", "·": "*", "…": "...", "→": "->", "✓": "right", "✗": "wrong",
-                       "λ": "lambda", "²": "2", "█": "#", "⊛": "(*)", "μ": "mu", "σ": "sd",
-                       **dict.fromkeys("▏▎▍▌▋▊▉", ""), **dict(zip("▁▂▃▄▅▆▇", "_.-:=+*", strict=True))})  # fmt: skip
 BAR_WIDTH = 30
 _EIGHTHS = " ▏▎▍▌▋▊▉"
 _WORD = re.compile(r"\s*\S+\s*")  # a word with the spaces around it, as Rich divides a line
 _CONTROL = dict.fromkeys(map(ord, "\a\b\v\f\r"))  #: what Rich's Text drops
-
-
-def unicode_ok(stream: TextIO) -> bool:
-    """Whether ``stream`` takes Unicode (as Rich decides for a console on it)."""
-    return (getattr(stream, "encoding", None) or "utf-8").replace("_", "-").lower().startswith("utf")
 
 
 def clean(text: str) -> str:
