@@ -231,17 +231,23 @@ def atomic_write(path: str | os.PathLike[str], *, dir_fd: int | None = None) -> 
 _THE_FILE = N_("the file")
 
 
+def _check_directory(path: Path, what: Phrase) -> None:
+    """The directory ``path`` goes in is there; if not, the nearest part of the path that is says why: a file where
+    a directory should be, or nothing."""
+    if path.parent.is_dir():
+        return
+    there = next((part for part in path.parents if part.exists()), None)
+    if there is not None and not there.is_dir():
+        raise MnistInferError(N_("{path}: cannot write {what}: {directory} is a file, not a directory"),
+                              path=path, what=what, directory=there)  # fmt: skip
+    raise MnistInferError(N_("{path}: cannot write {what}: directory {directory} does not exist"),
+                          path=path, what=what, directory=path.parent)  # fmt: skip
+
+
 def write_file(path: str | os.PathLike[str], data: bytes, what: Phrase = _THE_FILE) -> Path:
     """Write ``data`` to ``path`` atomically; a missing directory or a refusal is one :class:`MnistInferError`."""
     path = Path(path)
-    if not path.parent.is_dir():
-        # The nearest part of the path that is there says why: a file where a directory should be, or nothing.
-        there = next((part for part in path.parents if part.exists()), None)
-        if there is not None and not there.is_dir():
-            raise MnistInferError(N_("{path}: cannot write {what}: {directory} is a file, not a directory"),
-                                  path=path, what=what, directory=there)  # fmt: skip
-        raise MnistInferError(N_("{path}: cannot write {what}: directory {directory} does not exist"),
-                              path=path, what=what, directory=path.parent)  # fmt: skip
+    _check_directory(path, what)
     try:
         with atomic_write(path) as f:
             f.write(data)
@@ -255,14 +261,7 @@ def check_writable(path: str | os.PathLike[str], what: Phrase = _THE_FILE) -> No
     """Fail now, not after a long computation, if ``path`` cannot be written: a missing directory, no permission,
     or a name that exists as a link, a directory, a FIFO or a device."""
     path = Path(path)
-    if not path.parent.is_dir():
-        # The nearest part of the path that is there says why: a file where a directory should be, or nothing.
-        there = next((part for part in path.parents if part.exists()), None)
-        if there is not None and not there.is_dir():
-            raise MnistInferError(N_("{path}: cannot write {what}: {directory} is a file, not a directory"),
-                                  path=path, what=what, directory=there)  # fmt: skip
-        raise MnistInferError(N_("{path}: cannot write {what}: directory {directory} does not exist"),
-                              path=path, what=what, directory=path.parent)  # fmt: skip
+    _check_directory(path, what)
     check_replaceable(path)
     if not os.access(path.parent, os.W_OK):
         raise MnistInferError(N_("{path}: cannot write {what} (permission denied)"), path=path, what=what)
