@@ -83,11 +83,11 @@ def predict(
         dataset = load_split(split, data_dir)
         items, data = predict_indices(network, dataset, indices, reject), dataset.images_path
     files = []
-    if images:
-        from ..data.pictures import image_files  # for pictures only
+    if images:  # the picture code (Pillow's side) only for pictures
+        from ..data.pictures import image_files
 
         files = [found for given in images for found in image_files(given)]
-    items += predict_files(network, files, reject)
+        items += predict_files(network, files, reject)
     result = Predictions(items, path, data)
     if result.failures and len(files) == 1 and not indices:  # a single picture: its error is the whole answer
         raise result.failures[0].error
