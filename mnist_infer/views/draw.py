@@ -15,9 +15,9 @@ from rich.measure import Measurement
 from rich.table import Table as RichTable
 from rich.text import Text as RichText
 
-from ..i18n import ASCII, unicode_ok
+from ..i18n import unicode_ok
 from . import Bars, Block, Cell, Picture, Pictures, Table, Text, columns, to_terminal
-from .plain import BAR_WIDTH, bar, characters, clean, fitted, no_picture, row_lines
+from .plain import bar, bar_size, characters, fitted, no_picture, printable, row_lines
 
 
 def console(stream: TextIO | None = None) -> Console:
@@ -53,7 +53,7 @@ def renderable(block: Block, console: Console) -> RenderableType:
 
 
 def _ascii(text: str, console: Console) -> str:
-    return clean(text if unicode_ok(console.file) else text.translate(ASCII))
+    return printable(text, unicode_ok(console.file))
 
 
 def fits(console: Console, renderable: RenderableType) -> bool:
@@ -108,13 +108,13 @@ def _pictures(pictures: Sequence[Picture], console: Console) -> RenderableType:
 
 
 def _bars(block: Bars, console: Console) -> RenderableType:
-    size = max(1, min(BAR_WIDTH, console.width - 11))
+    size, unicode = bar_size(console.width), unicode_ok(console.file)
     grid = RichTable.grid(padding=(0, 1))
     grid.add_column(justify="right")
     grid.add_column()
     grid.add_column(justify="right", no_wrap=True)
     for digit, value in enumerate(block.values):
-        shown = bar(value, size) if unicode_ok(console.file) else ("#" * round(value * size)).ljust(size)
+        shown = bar(value, size, unicode)
         chosen = digit == block.chosen
         grid.add_row(str(digit), RichText(shown, style="green" if chosen else "blue"),
                      RichText(f"{value:6.1%}", style="bold" if chosen else ""))  # fmt: skip

@@ -57,9 +57,14 @@ def wrap(text: str, width: int, fold: bool = True, ellipsis: str = "…") -> lis
                                for line in (line.rstrip() for line in lines)]  # fmt: skip
 
 
+def printable(text: str, unicode: bool) -> str:
+    """``text`` as a stream shows it: cleaned (:func:`clean`), and through :data:`ASCII` where it takes no Unicode."""
+    return clean(text if unicode else text.translate(ASCII))
+
+
 def _lines(block: Block, width: int, unicode: bool) -> list[str]:
     def shown(text: str) -> str:
-        return clean(text if unicode else text.translate(ASCII))
+        return printable(text, unicode)
 
     if isinstance(block, Text):
         return wrap(shown(block.text), width)
@@ -129,15 +134,22 @@ def _pictures(pictures: Sequence[Picture], width: int, shown: Callable[[str], st
     return [line for column in columns for text in column for line in wrap(text, width, False, shown("…"))]
 
 
-def bar(value: float, size: int = BAR_WIDTH) -> str:
-    """A horizontal bar in eighths of a character."""
+def bar_size(width: int) -> int:
+    """A bar's length in ``width`` columns, beside its digit and its percentage."""
+    return max(1, min(BAR_WIDTH, width - 11))
+
+
+def bar(value: float, size: int = BAR_WIDTH, unicode: bool = True) -> str:
+    """A horizontal bar in eighths of a character (in whole ``#`` where the stream takes no Unicode)."""
+    if not unicode:
+        return ("#" * round(value * size)).ljust(size)
     full, part = divmod(round(value * size * 8), 8)
     return ("█" * full + (_EIGHTHS[part] if part else "")).ljust(size)
 
 
 def _bars(block: Bars, width: int, unicode: bool) -> list[str]:
-    size = max(1, min(BAR_WIDTH, width - 11))
-    bars = [bar(v, size) if unicode else ("#" * round(v * size)).ljust(size) for v in block.values]
+    size = bar_size(width)
+    bars = [bar(v, size, unicode) for v in block.values]
     percents = [f"{value:6.1%}" for value in block.values]
     digits, right = len(str(len(block.values) - 1)), max(map(len, percents))
     return [f"{digit:>{digits}} {shown} {percent:>{right}}"
