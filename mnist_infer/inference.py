@@ -5,6 +5,9 @@ goes wrong), single digits and pictures predicted. The command line and the page
 
 from __future__ import annotations
 
+import math
+import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -27,6 +30,11 @@ CHANGES = [("none", 0), *((name, s) for name, (levels, _) in PERTURBATIONS.items
 #: cache (a convolution copies its windows a few images at a time itself). Measured on the DeepConvNet: 16 to 32
 #: images a batch take the same time, 64 take 1.6 times as long; 32 call numpy half as often as 16.
 CONVOLUTION_BATCH = 32
+#: Whether workers are forked copies of the process (Linux: cheap, and safe for numpy), not threads: two threads
+#: took 1.15–1.2 times as long as two processes over the DeepConvNet's 10,000 images, though numpy lets go of the
+#: interpreter in its products and copies. Elsewhere (macOS, where a forked copy may not use the system's BLAS;
+#: Windows, which cannot fork) they are threads.
+FORKS = sys.platform == "linux"
 
 
 def classify_images(
@@ -37,48 +45,110 @@ def classify_images(
     workers: int = 1,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Predicted classes and probabilities for uint8 images, at most ``batch_size`` at a time (32 for a
-    convolutional network), on ``workers`` threads, each through its own layers (numpy lets go of the interpreter
-    in products and copies, so they run side by side; give BLAS one thread then, as the command line does).
+    convolutional network), shared out between ``workers`` processes on Linux or threads elsewhere (give BLAS one
+    thread then, as the command line does).
 
     Probabilities that are not finite (weights so large that the forward pass overflows) are an :class:`InputError`,
     never a silent accuracy. ``progress(done, total)`` is called after each batch.
     """
     if batch_size < 1 or workers < 1:
         raise ValueError("batch_size and workers must be at least 1")
-    count = len(images)
     step = min(batch_size, CONVOLUTION_BATCH) if network.is_convolutional else batch_size
-    probabilities = np.empty((count, network.architecture.classes), dtype=network.dtype)
-    local, lock, done = threading.local(), threading.Lock(), [0]
-
-    def work(start: int) -> None:
-        if not hasattr(local, "network"):  # layers keep state while they work: one set a thread, weights shared
-            local.network = Network(network.architecture, network.params, network.dtype)
-        batch = images_to_inputs(images[start : start + step], network.dtype)
-        probabilities[start : start + len(batch)] = local.network.forward(batch)
-        if progress is not None:
-            with lock:
-                done[0] += len(batch)
-                progress(done[0], count)
-
-    starts = range(0, count, step)
+    batches = [slice(start, start + step) for start in range(0, len(images), step)]
+    workers = min(workers, len(batches))
+    run = _in_turn if workers < 2 else _in_processes if FORKS else _in_threads
     with np.errstate(all="ignore"):  # an overflow is checked below, once
-        if workers == 1 or len(starts) == 1:
-            local.network = network
-            for start in starts:
-                work(start)
-        else:
-            from concurrent.futures import ThreadPoolExecutor  # not for one digit (predict, show)
-
-            pool = ThreadPoolExecutor(min(workers, len(starts)))
-            try:
-                list(pool.map(work, starts))
-            finally:  # on Ctrl-C or an error: the batches not started yet are dropped
-                pool.shutdown(cancel_futures=True)
+        probabilities = run(network, images, batches, workers, progress or (lambda done, total: None))
     if not np.isfinite(probabilities).all():
         raise InputError(N_("the forward pass overflowed: its probabilities are not finite numbers; the network's "
                             "weights are too large for {dtype}"),
                          dtype=network.dtype)  # fmt: skip
     return np.argmax(probabilities, axis=1), probabilities
+
+
+def _classify(network: Network, images: np.ndarray, batch: slice, out: np.ndarray) -> int:
+    """One batch's probabilities written into ``out``; returns how many images it had."""
+    inputs = images_to_inputs(images[batch], network.dtype)
+    out[batch] = network.forward(inputs)
+    return len(inputs)
+
+
+def _in_turn(network, images, batches, workers, progress) -> np.ndarray:
+    out, done = np.empty((len(images), network.architecture.classes), dtype=network.dtype), 0
+    for batch in batches:
+        done += _classify(network, images, batch, out)
+        progress(done, len(images))
+    return out
+
+
+def _in_processes(network, images, batches, workers, progress) -> np.ndarray:
+    """The batches shared out between this process and ``workers - 1`` forked copies of it, which write their
+    probabilities and count their images into memory shared with it. A copy that fails or is killed leaves its
+    batches to this process; on Ctrl-C (or an error here) the copies are stopped."""
+    import mmap
+    import signal
+
+    total, shape = len(images), (len(images), network.architecture.classes)
+    shared = mmap.mmap(-1, math.prod(shape) * np.dtype(network.dtype).itemsize + 8 * workers)
+    out = np.frombuffer(shared, network.dtype, math.prod(shape)).reshape(shape)
+    done = np.frombuffer(shared, np.int64, workers, offset=out.nbytes)
+    shares = [batches[i::workers] for i in range(workers)]
+    copies: dict[int, int] = {}
+    try:
+        for i in range(1, workers):
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # until the copy lets Ctrl-C simply end it
+            pid = os.fork()
+            if pid == 0:
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+                status = 1
+                try:
+                    for batch in shares[i]:
+                        done[i] += _classify(network, images, batch, out)
+                    status = 0
+                finally:  # out, without the parent's exit handlers and buffered output
+                    os._exit(status)
+            copies[pid] = i
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        for batch in shares[0]:
+            done[0] += _classify(network, images, batch, out)
+            progress(int(done.sum()), total)
+        for pid, i in list(copies.items()):
+            status = os.waitpid(pid, 0)[1]
+            del copies[pid]
+            if status:  # failed or killed: its batches again, here
+                done[i] = 0
+                done[i] = sum(_classify(network, images, batch, out) for batch in shares[i])
+            progress(int(done.sum()), total)
+    finally:
+        for pid in copies:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+    return out
+
+
+def _in_threads(network, images, batches, workers, progress) -> np.ndarray:
+    """The batches shared out between ``workers`` threads, each through its own layers (they keep state while they
+    work), the weights shared."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    out = np.empty((len(images), network.architecture.classes), dtype=network.dtype)
+    local, lock, done = threading.local(), threading.Lock(), [0]
+
+    def work(batch: slice) -> None:
+        if not hasattr(local, "network"):
+            local.network = Network(network.architecture, network.params, network.dtype)
+        count = _classify(local.network, images, batch, out)
+        with lock:
+            done[0] += count
+            progress(done[0], len(images))
+
+    pool = ThreadPoolExecutor(workers)
+    try:
+        list(pool.map(work, batches))
+    finally:  # on Ctrl-C or an error: the batches not started yet are dropped
+        pool.shutdown(cancel_futures=True)
+    return out
 
 
 # --- evaluation ------------------------------------------------------------------------------------------------

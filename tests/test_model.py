@@ -3,12 +3,15 @@ every layer, architectures of any depth, and what a network refuses."""
 
 from __future__ import annotations
 
+import os
+import signal
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 
+from mnist_infer import inference
 from mnist_infer.data.mnist import images_to_inputs
 from mnist_infer.errors import InputError
 from mnist_infer.inference import classify_images
@@ -182,6 +185,45 @@ def test_classify_images_is_independent_of_batch_size(batch_size: int) -> None:
         reference = network.forward(images_to_inputs(images))
         np.testing.assert_allclose(probabilities, reference, rtol=1e-4, atol=1e-6)
         np.testing.assert_array_equal(classes, reference.argmax(axis=1))
+
+
+@pytest.mark.parametrize("forks", [True, False], ids=["processes", "threads"])
+def test_workers_share_out_the_batches_and_give_the_same_answers(forks: bool, monkeypatch) -> None:
+    if forks and not inference.FORKS:
+        pytest.skip("worker processes only where the system forks (Linux)")
+    monkeypatch.setattr(inference, "FORKS", forks)
+    images = np.random.default_rng(5).integers(0, 256, (45, 28, 28), dtype=np.uint8)
+    reports: list[tuple[int, int]] = []
+    for network in (random_network(), random_network(simple_convnet(4, 5, 8))):
+        alone = classify_images(network, images, batch_size=4)
+        for workers in (2, 3, 40):
+            reports.clear()
+            classes, probabilities = classify_images(network, images, 4, lambda *r: reports.append(r), workers)
+            np.testing.assert_array_equal(probabilities, alone[1])  # the same batches, whoever runs them
+            np.testing.assert_array_equal(classes, alone[0])
+            assert reports[-1] == (45, 45) and [done for done, _ in reports] == sorted(done for done, _ in reports)
+
+
+@pytest.mark.skipif(not inference.FORKS, reason="worker processes only where the system forks (Linux)")
+@pytest.mark.parametrize("failure", ["raises", "killed"])
+def test_a_worker_process_that_fails_leaves_its_batches_to_the_parent(failure: str, monkeypatch) -> None:
+    parent, classify = os.getpid(), inference._classify
+
+    def failing(network, images, batch, out):
+        if os.getpid() != parent and batch.start > 0:  # after writing a batch, so that this one is redone
+            if failure == "raises":
+                raise MemoryError
+            os.kill(os.getpid(), signal.SIGKILL)
+        return classify(network, images, batch, out)
+
+    network = random_network(simple_convnet(4, 5, 8))
+    images = np.random.default_rng(6).integers(0, 256, (30, 28, 28), dtype=np.uint8)
+    alone = classify_images(network, images, batch_size=3)
+    monkeypatch.setattr(inference, "_classify", failing)
+    reports: list[tuple[int, int]] = []
+    shared = classify_images(network, images, 3, lambda *r: reports.append(r), workers=3)
+    np.testing.assert_array_equal(shared[1], alone[1])
+    assert reports[-1] == (30, 30)
 
 
 def test_images_to_inputs_normalises_like_the_book() -> None:

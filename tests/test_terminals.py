@@ -17,7 +17,8 @@ from click.testing import CliRunner
 
 import faulty_server
 from conftest import packaged
-from mnist_infer.cli import cli, main
+from mnist_infer import inference
+from mnist_infer.cli import BLAS_THREADS, cli, main
 
 NARROW = {"COLUMNS": "40"}
 #: A narrow pipe gets plain lines; a narrow terminal (FORCE_COLOR makes Rich draw) gets Rich's compact layout.
@@ -273,6 +274,50 @@ def test_ctrl_c_exits_130_and_keeps_the_part_file(tmp_path: Path) -> None:
     assert process.returncode == 130, stderr
     assert "Traceback" not in stderr and stderr.strip().splitlines()[-1] == "Interrupted."
     assert part.stat().st_size > 0 and not (tmp_path / name).exists()
+
+
+def state(pid: int) -> tuple[str, int] | None:
+    """A process's state letter and parent (Linux's /proc), or None once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return fields[0], int(fields[1])
+
+
+def workers_of(pid: int) -> list[int]:
+    """The processes ``pid`` forked that are still running."""
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        now = state(int(entry.name))
+        if now is not None and now[1] == pid and now[0] != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not inference.FORKS, reason="worker processes only where the system forks (Linux)")
+@pytest.mark.parametrize("to", ["group", "parent"])
+def test_ctrl_c_stops_the_worker_processes_too(to: str) -> None:
+    """A terminal sends Ctrl-C to every process of the command (the group); ``kill -INT`` to one alone."""
+    args = ["evaluate", "--weights", "deep_convnet_params.pkl", "--robustness"]  # many passes over 10,000 images
+    env = {name: value for name, value in os.environ.items() if name not in BLAS_THREADS}  # one worker if set
+    process = subprocess.Popen([sys.executable, "-m", "mnist_infer", *args], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True, env=env)  # fmt: skip
+    deadline, workers = time.monotonic() + 30, []
+    while not workers and time.monotonic() < deadline and process.poll() is None:
+        workers = workers_of(process.pid)
+        time.sleep(0.01)
+    assert workers, "no worker process seen"
+    if to == "group":
+        os.killpg(process.pid, signal.SIGINT)
+    else:
+        process.send_signal(signal.SIGINT)
+    process.wait(timeout=30)  # not communicate(): a worker left running would hold the pipes open until it ends
+    left = [pid for pid in workers if state(pid) not in (None, ("Z", 1))]  # gone, or a zombie no one waits for
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr and stderr.strip().splitlines()[-1] == "Interrupted."
+    assert not left, f"worker processes still running after the command ended: {left}"
 
 
 def test_experiment_rows_go_above_its_progress_bar_on_a_terminal(data_dir: Path, tmp_path: Path) -> None:

@@ -209,7 +209,7 @@ _AVX512 = {"avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"}
 
 
 def configure_blas() -> int:
-    """The BLAS policy, set before numpy loads BLAS: one thread, and as many of the tool's own threads as the process
+    """The BLAS policy, set before numpy loads BLAS: one thread, and as many of the tool's own workers as the process
     has CPUs (at most 4), each on its own images (BLAS's threads split every small product and wait for each other);
     and OpenBLAS's AVX-512 kernels where the processor has them (OpenBLAS 0.3 takes AMD's Zen 4 and 5 for Haswell:
     half the speed on a convolution's products). A user's own setting wins: then one worker. Returns the workers."""
