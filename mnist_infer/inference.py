@@ -18,14 +18,11 @@ from typing import NamedTuple
 import numpy as np
 
 from .catalog import DEFAULT_BATCH_SIZE, NOT_SURE_BELOW, NUM_CLASSES, KnownFile
-from .data.augment import PERTURBATIONS
 from .data.mnist import Dataset, images_to_inputs
 from .errors import N_, ImageError, InputError
 from .model import Network
 from .paths import is_packaged
 
-#: What ``evaluate --robustness`` measures, in order: the digits as they are ("none"), then each change and strength.
-CHANGES = [("none", 0), *((name, s) for name, (levels, _) in PERTURBATIONS.items() for s in levels)]
 #: Images per forward pass of a convolutional network: few enough that each layer's output stays in the processor's
 #: cache (a convolution copies its windows a few images at a time itself). Measured on the DeepConvNet: 16 to 32
 #: images a batch take the same time, 64 take 1.6 times as long; 32 call numpy half as often as 16.
@@ -82,45 +79,60 @@ def _in_turn(network, images, batches, workers, progress) -> np.ndarray:
 
 
 def _in_processes(network, images, batches, workers, progress) -> np.ndarray:
-    """The batches shared out between this process and ``workers - 1`` forked copies of it, which write their
-    probabilities and count their images into memory shared with it. A copy that fails or is killed leaves its
-    batches to this process; on Ctrl-C (or an error here) the copies are stopped."""
+    """The batches shared out between this process and ``workers - 1`` forked copies of it. Each takes the number
+    of its next group of batches from a pipe (a copy on a busier core takes fewer), writes the probabilities into
+    memory shared with the others and marks the group done there. Groups left undone by a copy that failed or was
+    killed are run here at the end; on Ctrl-C (or an error here) the copies are stopped."""
     import mmap
     import signal
 
-    total, shape = len(images), (len(images), network.architecture.classes)
-    shared = mmap.mmap(-1, math.prod(shape) * np.dtype(network.dtype).itemsize + 8 * workers)
+    groups = np.array_split(np.arange(len(batches)), min(len(batches), 1024))  # 4 KiB of numbers: any pipe holds them
+    shape = (len(images), network.architecture.classes)
+    size = math.prod(shape) * np.dtype(network.dtype).itemsize
+    shared = mmap.mmap(-1, size + len(groups))
     out = np.frombuffer(shared, network.dtype, math.prod(shape)).reshape(shape)
-    done = np.frombuffer(shared, np.int64, workers, offset=out.nbytes)
-    shares = [batches[i::workers] for i in range(workers)]
-    copies: dict[int, int] = {}
+    finished = np.frombuffer(shared, np.bool_, len(groups), offset=size)
+    numbers, writer = os.pipe()
+    os.write(writer, np.arange(len(groups), dtype=np.uint32).tobytes())
+    os.close(writer)  # once the numbers are taken, a read gives nothing: the end
+
+    def run(group: int) -> None:
+        for batch in groups[group]:
+            _classify(network, images, batches[batch], out)
+        finished[group] = True
+
+    indices = range(len(images))
+    counts = np.array([sum(len(indices[batches[b]]) for b in group) for group in groups])  # images in each group
+
+    def report() -> None:  # one pass over flags that copies set meanwhile: never counts[finished] (it counts first)
+        progress(int(counts @ finished), len(images))
+
+    copies = []
     try:
-        for i in range(1, workers):
+        for _ in range(1, workers):
             signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # until the copy lets Ctrl-C simply end it
             pid = os.fork()
             if pid == 0:
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
                 signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-                status = 1
                 try:
-                    for batch in shares[i]:
-                        done[i] += _classify(network, images, batch, out)
-                    status = 0
+                    while number := os.read(numbers, 4):
+                        run(int.from_bytes(number, sys.byteorder))
                 finally:  # out, without the parent's exit handlers and buffered output
-                    os._exit(status)
-            copies[pid] = i
+                    os._exit(0)
+            copies.append(pid)
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-        for batch in shares[0]:
-            done[0] += _classify(network, images, batch, out)
-            progress(int(done.sum()), total)
-        for pid, i in list(copies.items()):
-            status = os.waitpid(pid, 0)[1]
-            del copies[pid]
-            if status:  # failed or killed: its batches again, here
-                done[i] = 0
-                done[i] = sum(_classify(network, images, batch, out) for batch in shares[i])
-            progress(int(done.sum()), total)
+        while number := os.read(numbers, 4):
+            run(int.from_bytes(number, sys.byteorder))
+            report()
+        while copies:
+            os.waitpid(copies[-1], 0)
+            copies.pop()
+        for group in np.flatnonzero(~finished):  # a copy failed or was killed
+            run(group)
+        report()
     finally:
+        os.close(numbers)
         for pid in copies:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
@@ -363,9 +375,11 @@ class Reliability(NamedTuple):
 def robustness(
     network: Network, images: np.ndarray, labels: np.ndarray, seed: int = 0, progress=None, workers: int = 1
 ) -> np.ndarray:
-    """Accuracy on the uint8 ``images`` as they are, then as each of :data:`CHANGES` changes them (and stores them as
-    uint8 again, as MNIST stores digits). Seeded: the same digits change the same way for every network; a thousand
-    images at a time, so that memory stays bounded."""
+    """Accuracy on the uint8 ``images`` as they are, then as each of :data:`.data.augment.CHANGES` changes them (and
+    stores them as uint8 again, as MNIST stores digits). Seeded: the same digits change the same way for every
+    network; a thousand images at a time, so that memory stays bounded."""
+    from .data.augment import CHANGES, PERTURBATIONS  # not for one digit (predict)
+
     correct, step = np.zeros(len(CHANGES), dtype=np.int64), 1000
     for start in range(0, len(images), step):
         pixels = np.asarray(images[start : start + step], dtype=np.float32) / np.float32(255)
@@ -390,6 +404,8 @@ class Robustness(NamedTuple):
     accuracy: Sequence[np.ndarray]  #: a row per network, a value per change
 
     def to_dict(self) -> dict[str, object]:
+        from .data.augment import CHANGES
+
         accuracy = np.asarray(self.accuracy)
         networks = [
             {"weights": str(w), "architecture": a} for w, a in zip(self.weights, self.architectures, strict=True)

@@ -205,6 +205,20 @@ def test_workers_share_out_the_batches_and_give_the_same_answers(forks: bool, mo
 
 
 @pytest.mark.skipif(not inference.FORKS, reason="worker processes only where the system forks (Linux)")
+def test_progress_while_worker_processes_write_their_share() -> None:
+    """Many small batches, so that the parent reports progress while its copies mark batches done."""
+    network = random_network(simple_convnet(2, 3, 4))
+    images = np.random.default_rng(7).integers(0, 256, (900, 28, 28), dtype=np.uint8)
+    alone = classify_images(network, images, batch_size=1)[1]
+    reports: list[int] = []
+    for _ in range(5):
+        reports.clear()
+        shared = classify_images(network, images, 1, lambda done, total: reports.append(done), workers=2)[1]
+        np.testing.assert_array_equal(shared, alone)
+        assert reports[-1] == 900 and reports == sorted(reports)
+
+
+@pytest.mark.skipif(not inference.FORKS, reason="worker processes only where the system forks (Linux)")
 @pytest.mark.parametrize("failure", ["raises", "killed"])
 def test_a_worker_process_that_fails_leaves_its_batches_to_the_parent(failure: str, monkeypatch) -> None:
     parent, classify = os.getpid(), inference._classify

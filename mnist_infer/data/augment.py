@@ -156,3 +156,5 @@ PERTURBATIONS = {
     "blur": ((0.5, 1, 1.5), lambda x, s, rng: _blur(x, s)),  # Gaussian σ, pixels
     "noise": ((0.1, 0.25, 0.5), lambda x, s, rng: np.clip(x + rng.normal(0, s, x.shape).astype(x.dtype), 0, 1)),  # σ
 }
+#: What ``evaluate --robustness`` measures, in order: the digits as they are ("none"), then each change and strength.
+CHANGES = [("none", 0), *((name, s) for name, (levels, _) in PERTURBATIONS.items() for s in levels)]
