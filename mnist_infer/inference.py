@@ -30,7 +30,8 @@ CONVOLUTION_BATCH = 32
 #: Whether workers are forked copies of the process (Linux: cheap, and safe for numpy), not threads: two threads
 #: took 1.15–1.2 times as long as two processes over the DeepConvNet's 10,000 images, though numpy lets go of the
 #: interpreter in its products and copies. Elsewhere (macOS, where a forked copy may not use the system's BLAS;
-#: Windows, which cannot fork) they are threads.
+#: Windows, which cannot fork) they are threads; and in a process with other threads (a progress bar's, a server's),
+#: whose locks a copy would inherit held.
 FORKS = sys.platform == "linux"
 
 
@@ -53,7 +54,7 @@ def classify_images(
     step = min(batch_size, CONVOLUTION_BATCH) if network.is_convolutional else batch_size
     batches = [slice(start, start + step) for start in range(0, len(images), step)]
     workers = min(workers, len(batches))
-    run = _in_turn if workers < 2 else _in_processes if FORKS else _in_threads
+    run = _in_turn if workers < 2 else _in_processes if FORKS and threading.active_count() == 1 else _in_threads
     with np.errstate(all="ignore"):  # an overflow is checked below, once
         probabilities = run(network, images, batches, workers, progress or (lambda done, total: None))
     if not np.isfinite(probabilities).all():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
@@ -187,11 +188,26 @@ def test_classify_images_is_independent_of_batch_size(batch_size: int) -> None:
         np.testing.assert_array_equal(classes, reference.argmax(axis=1))
 
 
-@pytest.mark.parametrize("forks", [True, False], ids=["processes", "threads"])
-def test_workers_share_out_the_batches_and_give_the_same_answers(forks: bool, monkeypatch) -> None:
-    if forks and not inference.FORKS:
+@pytest.fixture
+def forks(monkeypatch) -> list[int]:
+    """The copies of the process that ``classify_images`` forks, so that a test knows it ran them."""
+    if not inference.FORKS:
         pytest.skip("worker processes only where the system forks (Linux)")
-    monkeypatch.setattr(inference, "FORKS", forks)
+    made, fork = [], os.fork
+
+    def counted() -> int:
+        pid = fork()
+        made.extend([pid] if pid else [])
+        return pid
+
+    monkeypatch.setattr(os, "fork", counted)
+    return made
+
+
+@pytest.mark.parametrize("kind", ["processes", "threads"])
+def test_workers_share_out_the_batches_and_give_the_same_answers(kind: str, monkeypatch, request) -> None:
+    made = request.getfixturevalue("forks") if kind == "processes" else []
+    monkeypatch.setattr(inference, "FORKS", kind == "processes")
     images = np.random.default_rng(5).integers(0, 256, (45, 28, 28), dtype=np.uint8)
     reports: list[tuple[int, int]] = []
     for network in (random_network(), random_network(simple_convnet(4, 5, 8))):
@@ -202,10 +218,30 @@ def test_workers_share_out_the_batches_and_give_the_same_answers(forks: bool, mo
             np.testing.assert_array_equal(probabilities, alone[1])  # the same batches, whoever runs them
             np.testing.assert_array_equal(classes, alone[0])
             assert reports[-1] == (45, 45) and [done for done, _ in reports] == sorted(done for done, _ in reports)
+    assert len(made) == (2 * (1 + 2 + 11) if kind == "processes" else 0)  # 45 images in 12 batches: 11 copies at most
 
 
-@pytest.mark.skipif(not inference.FORKS, reason="worker processes only where the system forks (Linux)")
-def test_progress_while_worker_processes_write_their_share() -> None:
+def test_a_process_with_other_threads_is_not_forked(monkeypatch) -> None:
+    """A forked copy gets only the thread that forked: a lock another thread held would stay held in it."""
+
+    def fork() -> int:
+        raise AssertionError("forked with another thread running")
+
+    monkeypatch.setattr(os, "fork", fork)
+    network = random_network(simple_convnet(4, 5, 8))
+    images = np.random.default_rng(8).integers(0, 256, (20, 28, 28), dtype=np.uint8)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        shared = classify_images(network, images, batch_size=2, workers=2)[1]
+    finally:
+        stop.set()
+        other.join()
+    np.testing.assert_array_equal(shared, classify_images(network, images, batch_size=2)[1])
+
+
+def test_progress_while_worker_processes_write_their_share(forks: list[int]) -> None:
     """Many small batches, so that the parent reports progress while its copies mark batches done."""
     network = random_network(simple_convnet(2, 3, 4))
     images = np.random.default_rng(7).integers(0, 256, (900, 28, 28), dtype=np.uint8)
@@ -216,11 +252,11 @@ def test_progress_while_worker_processes_write_their_share() -> None:
         shared = classify_images(network, images, 1, lambda done, total: reports.append(done), workers=2)[1]
         np.testing.assert_array_equal(shared, alone)
         assert reports[-1] == 900 and reports == sorted(reports)
+    assert len(forks) == 5
 
 
-@pytest.mark.skipif(not inference.FORKS, reason="worker processes only where the system forks (Linux)")
 @pytest.mark.parametrize("failure", ["raises", "killed"])
-def test_a_worker_process_that_fails_leaves_its_batches_to_the_parent(failure: str, monkeypatch) -> None:
+def test_a_failed_worker_process_leaves_its_batches_to_the_parent(failure: str, forks: list[int], monkeypatch) -> None:
     parent, classify = os.getpid(), inference._classify
 
     def failing(network, images, batch, out):
@@ -237,7 +273,7 @@ def test_a_worker_process_that_fails_leaves_its_batches_to_the_parent(failure: s
     reports: list[tuple[int, int]] = []
     shared = classify_images(network, images, 3, lambda *r: reports.append(r), workers=3)
     np.testing.assert_array_equal(shared[1], alone[1])
-    assert reports[-1] == (30, 30)
+    assert reports[-1] == (30, 30) and len(forks) == 2
 
 
 def test_images_to_inputs_normalises_like_the_book() -> None:
