@@ -15,6 +15,15 @@ IMAGE_PIXELS = IMAGE_SIDE * IMAGE_SIDE  #: 784, the network's inputs
 NUM_CLASSES = 10  #: the digits 0–9, the network's outputs
 DEFAULT_BATCH_SIZE = 2000  #: images per forward pass of a fully connected network: bounds memory
 DEFAULT_WEIGHTS_NAME = "sample_weight.pkl"
+#: What tells numpy's BLAS (OpenBLAS, MKL, Accelerate) how many threads to use: the command line sets them all to 1
+#: before numpy loads, and runs its own workers instead.
+BLAS_THREADS = (
+    "OPENBLAS_NUM_THREADS",
+    "GOTO_NUM_THREADS",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+)
 #: Below this probability an answer is "not sure": the book's network then answers 76% of the test digits, 99.3% of
 #: them right, and the DeepConvNet 85%, 99.98% right (``evaluate --reject``; docs/explain.md).
 NOT_SURE_BELOW = 0.9

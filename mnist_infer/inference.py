@@ -5,6 +5,7 @@ goes wrong), single digits and pictures predicted. The command line and the page
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import sys
@@ -17,7 +18,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .catalog import DEFAULT_BATCH_SIZE, NOT_SURE_BELOW, NUM_CLASSES, KnownFile
+from .catalog import BLAS_THREADS, DEFAULT_BATCH_SIZE, NOT_SURE_BELOW, NUM_CLASSES, KnownFile
 from .data.mnist import Dataset, images_to_inputs
 from .errors import N_, ImageError, InputError
 from .model import Network
@@ -27,12 +28,18 @@ from .paths import is_packaged
 #: cache (a convolution copies its windows a few images at a time itself). Measured on the DeepConvNet: 16 to 32
 #: images a batch take the same time, 64 take 1.6 times as long; 32 call numpy half as often as 16.
 CONVOLUTION_BATCH = 32
-#: Whether workers are forked copies of the process (Linux: cheap, and safe for numpy), not threads: two threads
+#: Whether workers may be forked copies of the process (Linux: cheap, and safe for numpy), not threads: two threads
 #: took 1.15–1.2 times as long as two processes over the DeepConvNet's 10,000 images, though numpy lets go of the
 #: interpreter in its products and copies. Elsewhere (macOS, where a forked copy may not use the system's BLAS;
-#: Windows, which cannot fork) they are threads; and in a process with other threads (a progress bar's, a server's),
-#: whose locks a copy would inherit held.
+#: Windows, which cannot fork) they are threads. See :func:`_forks` for when they are forked.
 FORKS = sys.platform == "linux"
+
+
+def _forks() -> bool:
+    """Whether to fork the workers now: on Linux, when BLAS runs one thread (as the command line sets it: BLAS's own
+    threads would compete with the copies', and may be in the middle of a product), and from a process with no
+    other thread (a progress bar's, a server's, a training pool's), whose locks a copy would inherit held."""
+    return FORKS and threading.active_count() == 1 and all(os.environ.get(name) == "1" for name in BLAS_THREADS)
 
 
 def classify_images(
@@ -43,8 +50,8 @@ def classify_images(
     workers: int = 1,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Predicted classes and probabilities for uint8 images, at most ``batch_size`` at a time (32 for a
-    convolutional network), shared out between ``workers`` processes on Linux or threads elsewhere (give BLAS one
-    thread then, as the command line does).
+    convolutional network), shared out between ``workers`` processes (on Linux, with BLAS on one thread, as the
+    command line sets it) or threads.
 
     Probabilities that are not finite (weights so large that the forward pass overflows) are an :class:`InputError`,
     never a silent accuracy. ``progress(done, total)`` is called after each batch.
@@ -54,7 +61,7 @@ def classify_images(
     step = min(batch_size, CONVOLUTION_BATCH) if network.is_convolutional else batch_size
     batches = [slice(start, start + step) for start in range(0, len(images), step)]
     workers = min(workers, len(batches))
-    run = _in_turn if workers < 2 else _in_processes if FORKS and threading.active_count() == 1 else _in_threads
+    run = _in_turn if workers < 2 else _in_processes if _forks() else _in_threads
     with np.errstate(all="ignore"):  # an overflow is checked below, once
         probabilities = run(network, images, batches, workers, progress or (lambda done, total: None))
     if not np.isfinite(probabilities).all():
@@ -108,36 +115,56 @@ def _in_processes(network, images, batches, workers, progress) -> np.ndarray:
     def report() -> None:  # one pass over flags that copies set meanwhile: never counts[finished] (it counts first)
         progress(int(counts @ finished), len(images))
 
-    copies = []
+    copies, parent = [], os.getpid()
     try:
         for _ in range(1, workers):
-            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # until the copy lets Ctrl-C simply end it
-            pid = os.fork()
+            mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # until the copy lets Ctrl-C end it
+            try:
+                pid = os.fork()
+            except OSError:  # no more processes (a limit on them, or on memory): fewer copies
+                signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+                break
             if pid == 0:
-                signal.signal(signal.SIGINT, signal.SIG_DFL)
-                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
                 try:
+                    _as_copy(parent, mask)
                     while number := os.read(numbers, 4):
                         run(int.from_bytes(number, sys.byteorder))
                 finally:  # out, without the parent's exit handlers and buffered output
                     os._exit(0)
             copies.append(pid)
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         while number := os.read(numbers, 4):
             run(int.from_bytes(number, sys.byteorder))
             report()
         while copies:
-            os.waitpid(copies[-1], 0)
+            with contextlib.suppress(ChildProcessError):  # SIGCHLD ignored: the system reaped it already
+                os.waitpid(copies[-1], 0)
             copies.pop()
         for group in np.flatnonzero(~finished):  # a copy failed or was killed
             run(group)
         report()
     finally:
         os.close(numbers)
-        for pid in copies:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
+        for pid in copies:  # Ctrl-C or an error here; a copy may have ended (and been reaped) meanwhile
+            with contextlib.suppress(ProcessLookupError, ChildProcessError):
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
     return out
+
+
+def _as_copy(parent: int, mask: set) -> None:
+    """A forked copy's signals: ended with its parent (however the parent ends: ``kill -TERM`` leaves no copy at work
+    holding the caller's pipes), and by Ctrl-C at once, unless the parent ignores it."""
+    import ctypes
+    import signal
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # it ended before that
+        os._exit(1)
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 def _in_threads(network, images, batches, workers, progress) -> np.ndarray:

@@ -23,6 +23,7 @@ from typing import Any, TextIO
 import click
 
 from .. import __version__
+from ..catalog import BLAS_THREADS
 from ..errors import MnistInferError, os_reason
 from ..i18n import ASCII, LANGUAGE_ENV, LANGUAGES, _, unicode_ok, use_language
 from .options import debug_option, debug_requested, lang_option
@@ -197,14 +198,6 @@ def _group() -> click.Group:
 cli = _group()
 
 
-#: What tells numpy's BLAS (OpenBLAS, MKL, Accelerate) how many threads to use.
-BLAS_THREADS = (
-    "OPENBLAS_NUM_THREADS",
-    "GOTO_NUM_THREADS",
-    "OMP_NUM_THREADS",
-    "MKL_NUM_THREADS",
-    "VECLIB_MAXIMUM_THREADS",
-)
 _AVX512 = {"avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"}
 
 

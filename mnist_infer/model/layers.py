@@ -256,14 +256,15 @@ def col2im(col: np.ndarray, shape: tuple[int, ...], kh: int, kw: int, stride: in
 
 
 class _Scratch(NamedTuple):
-    """What :meth:`Convolution._infer` keeps from batch to batch for inputs of one shape: ``out``, the output; and
-    for each group of a few images, ``steps``: which images, where they go in a buffer bordered with zeros, their
-    windows there and the rows those are copied into (a row each, and a last column of ones), and the output's rows
-    they give. Views made once: each batch then costs three calls a group."""
+    """What :meth:`Convolution._infer` keeps from batch to batch: ``padded``, the input bordered with zeros;
+    ``windows``, a view of every window in it; ``rows``, the windows of a few images, a row each, and a last column
+    of ones; ``into``, ``rows`` without the ones, in the shape of ``windows``."""
 
     key: tuple
-    out: np.ndarray
-    steps: list[tuple[slice, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
+    padded: np.ndarray
+    windows: np.ndarray
+    rows: np.ndarray
+    into: np.ndarray
 
 
 class Convolution(Layer):
@@ -297,58 +298,53 @@ class Convolution(Layer):
 
     #: Bytes of windows "infer" mode copies at a time: a few images' windows, still in the processor's cache (L2)
     #: when the matrix product reads them.
-    WINDOW_BYTES = 1 << 20
+    WINDOW_BYTES = 1 << 19
 
     def _scratch(self, x: np.ndarray, oh: int, ow: int) -> _Scratch:
-        """The buffers and views of :meth:`_infer` for inputs of the shape of ``x``, made once for each thread: the
-        next batch reuses them, where new ones would come from the system page by page."""
-        f, c, kh, kw = self.params["W"].shape
-        n, h, w, _ = x.shape
-        key = (x.shape, x.dtype)
-        kept = self._local.__dict__.setdefault("scratch", {})  # a batch's shape, and the last (smaller) batch's
-        if key in kept:
-            return kept[key]
-        p, s, k = self.pad, self.stride, kh * kw * c
-        images = min(n, max(1, self.WINDOW_BYTES // (oh * ow * (k + 1) * x.itemsize)))
-        padded = np.zeros((images, h + 2 * p, w + 2 * p, c), dtype=x.dtype)
-        st = padded.strides
-        if c == 1:  # one channel (the first layer): the windows as columns, copied in rows of ow numbers, not 3
-            rows = np.ones((k + 1, images * oh * ow), dtype=x.dtype).T
-            into = rows[:, :k].reshape(images, oh, ow, kh, kw, c)
-            strides = (st[0], st[1] * s, st[2] * s, st[1], st[2], st[3])
-            windows = as_strided(padded, (images, oh, ow, kh, kw, c), strides)
-        else:  # each row of a window (kw·c numbers in a row) as one item of that size: one copy (memmove) each
-            strip = np.dtype((np.void, kw * c * x.itemsize))
-            rows = np.ones((images * oh * ow, k + 1), dtype=x.dtype)
-            into = rows[:, :k].reshape(images, oh, ow, kh, kw * c).view(strip)[..., 0]
-            strides = (st[0], st[1] * s, st[2] * s, st[1])
-            windows = np.ndarray((images, oh, ow, kh), dtype=strip, buffer=padded, strides=strides)
-        out = np.empty((n, oh, ow, f), dtype=x.dtype)
-        steps = []
-        for start in range(0, n, images):
-            m = min(images, n - start)
-            steps.append((slice(start, start + m), padded[:m, p : p + h, p : p + w], into[:m], windows[:m],
-                          rows[: m * oh * ow], out[start : start + m].reshape(-1, f)))  # fmt: skip
-        if len(kept) > 1:
-            kept.clear()
-        kept[key] = _Scratch(key, out, steps)
-        return kept[key]
+        """The buffers of :meth:`_infer`, for as many images as :attr:`WINDOW_BYTES` of windows hold, made once for
+        each thread (and again for inputs of another shape): the next batch reuses them, where new ones would come
+        from the system page by page."""
+        _, c, kh, kw = self.params["W"].shape
+        _, h, w, _ = x.shape
+        p, s = self.pad, self.stride
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None or scratch.key != (x.shape[1:], x.dtype):
+            k = kh * kw * c
+            images = max(1, self.WINDOW_BYTES // (oh * ow * k * x.itemsize))
+            padded = np.zeros((images, h + 2 * p, w + 2 * p, c), dtype=x.dtype)
+            st = padded.strides
+            if c == 1:  # one channel (the first layer): the windows as columns, copied in rows of ow numbers, not 3
+                rows = np.ones((k + 1, images * oh * ow), dtype=x.dtype).T
+                into = rows[:, :k].reshape(images, oh, ow, kh, kw, c)
+                strides = (st[0], st[1] * s, st[2] * s, st[1], st[2], st[3])
+                windows = as_strided(padded, (images, oh, ow, kh, kw, c), strides)
+            else:  # each row of a window (kw·c numbers in a row) as one item of that size: one copy (memmove) each
+                strip = np.dtype((np.void, kw * c * x.itemsize))
+                rows = np.ones((images * oh * ow, k + 1), dtype=x.dtype)
+                into = rows[:, :k].reshape(images, oh, ow, kh, kw * c).view(strip)[..., 0]
+                strides = (st[0], st[1] * s, st[2] * s, st[1])
+                windows = np.ndarray((images, oh, ow, kh), dtype=strip, buffer=padded, strides=strides)
+            scratch = self._local.scratch = _Scratch((x.shape[1:], x.dtype), padded, windows, rows, into)
+        return scratch
 
     def _infer(self, x: np.ndarray) -> np.ndarray:
         """``forward`` keeping nothing, in less time: the same windows and product, a few images at a time (as many
         as :attr:`WINDOW_BYTES` hold), copied into the same buffer each time and multiplied from there into the
-        output's rows; a last column of ones in the buffer multiplies the bias, a last row of the filters. The
-        output is this thread's buffer for the shape, overwritten by the next batch."""
-        _, _, kh, kw = self.params["W"].shape
-        _, h, w, _ = x.shape
+        output's rows; a last column of ones in the buffer multiplies the bias, a last row of the filters."""
+        f, _, kh, kw = self.params["W"].shape
+        n, h, w, _ = x.shape
         p = self.pad
-        scratch = self._scratch(x, output_size(h, kh, self.stride, p), output_size(w, kw, self.stride, p))
+        oh, ow = output_size(h, kh, self.stride, p), output_size(w, kw, self.stride, p)
+        scratch = self._scratch(x, oh, ow)
         filters = np.concatenate([self._filters(), self.params["b"][np.newaxis]])
-        for images, interior, into, windows, rows, out in scratch.steps:
-            np.copyto(interior, x[images])
-            np.copyto(into, windows)
-            np.matmul(rows, filters, out=out)
-        return scratch.out
+        out = np.empty((n, oh, ow, f), dtype=x.dtype)
+        images = len(scratch.into)  # at a time: their windows stay in the cache
+        for start in range(0, n, images):
+            m = min(images, n - start)
+            scratch.padded[:m, p : p + h, p : p + w] = x[start : start + m]
+            np.copyto(scratch.into[:m], scratch.windows[:m])
+            np.matmul(scratch.rows[: m * oh * ow], filters, out=out[start : start + m].reshape(-1, f))
+        return out
 
     def backward(self, dout: np.ndarray, input_gradient: bool = True) -> np.ndarray | None:
         W = self.params["W"]
