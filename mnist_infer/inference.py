@@ -39,7 +39,14 @@ def _forks() -> bool:
     """Whether to fork the workers now: on Linux, when BLAS runs one thread (as the command line sets it: BLAS's own
     threads would compete with the copies', and may be in the middle of a product), and from a process with no
     other thread (a progress bar's, a server's, a training pool's), whose locks a copy would inherit held."""
-    return FORKS and threading.active_count() == 1 and all(os.environ.get(name) == "1" for name in BLAS_THREADS)
+    if not (FORKS and threading.active_count() == 1 and all(os.environ.get(name) == "1" for name in BLAS_THREADS)):
+        return False
+    # The variables say what BLAS was told if they were set before it loaded; the system counts the threads there
+    # are: BLAS's own (the variables set too late), a library's, any started outside Python's threading module.
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return False
 
 
 def classify_images(
@@ -100,39 +107,43 @@ def _in_processes(network, images, batches, workers, progress) -> np.ndarray:
     shared = mmap.mmap(-1, size + len(groups))
     out = np.frombuffer(shared, network.dtype, math.prod(shape)).reshape(shape)
     finished = np.frombuffer(shared, np.bool_, len(groups), offset=size)
-    numbers, writer = os.pipe()
-    os.write(writer, np.arange(len(groups), dtype=np.uint32).tobytes())
-    os.close(writer)  # once the numbers are taken, a read gives nothing: the end
+    indices = range(len(images))
+    counts = np.array([sum(len(indices[batches[b]]) for b in group) for group in groups])  # images in each group
 
     def run(group: int) -> None:
         for batch in groups[group]:
             _classify(network, images, batches[batch], out)
         finished[group] = True
 
-    indices = range(len(images))
-    counts = np.array([sum(len(indices[batches[b]]) for b in group) for group in groups])  # images in each group
-
     def report() -> None:  # one pass over flags that copies set meanwhile: never counts[finished] (it counts first)
         progress(int(counts @ finished), len(images))
 
-    copies, parent = [], os.getpid()
+    copies, parent, numbers = [], os.getpid(), -1
+    caller = signal.pthread_sigmask(signal.SIG_BLOCK, ())  # the caller's mask, unchanged
     try:
-        for _ in range(1, workers):
-            mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # until the copy lets Ctrl-C end it
-            try:
-                pid = os.fork()
-            except OSError:  # no more processes (a limit on them, or on memory): fewer copies
-                signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-                break
-            if pid == 0:
+        # No signal handler runs from here until the copies are forked and noted: an exception it raised (Ctrl-C, a
+        # timeout's SIGALRM) would lose the pipe or a copy's pid, or leave the signals blocked. A copy unblocks them
+        # once Ctrl-C ends it.
+        try:
+            signal.pthread_sigmask(signal.SIG_BLOCK, _asynchronous_signals())
+            numbers, writer = os.pipe()
+            os.write(writer, np.arange(len(groups), dtype=np.uint32).tobytes())
+            os.close(writer)  # once the numbers are taken, a read gives nothing: the end
+            for _ in range(1, workers):
                 try:
-                    _as_copy(parent, mask)
-                    while number := os.read(numbers, 4):
-                        run(int.from_bytes(number, sys.byteorder))
-                finally:  # out, without the parent's exit handlers and buffered output
-                    os._exit(0)
-            copies.append(pid)
-            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+                    pid = os.fork()
+                except OSError:  # no more processes (a limit on them, or on memory): fewer copies
+                    break
+                if pid == 0:
+                    try:
+                        _as_copy(parent, caller)
+                        while number := os.read(numbers, 4):
+                            run(int.from_bytes(number, sys.byteorder))
+                    finally:  # out, without the parent's exit handlers and buffered output
+                        os._exit(0)
+                copies.append(pid)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, caller)
         while number := os.read(numbers, 4):
             run(int.from_bytes(number, sys.byteorder))
             report()
@@ -144,12 +155,21 @@ def _in_processes(network, images, batches, workers, progress) -> np.ndarray:
             run(group)
         report()
     finally:
-        os.close(numbers)
+        if numbers >= 0:
+            os.close(numbers)
         for pid in copies:  # Ctrl-C or an error here; a copy may have ended (and been reaped) meanwhile
             with contextlib.suppress(ProcessLookupError, ChildProcessError):
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
-    return out
+    return out.copy()  # private memory: the shared mapping goes with this call, not shared with later forks
+
+
+def _asynchronous_signals() -> set:
+    """The signals a handler may be run for at any moment (not a fault's, which cannot wait)."""
+    import signal
+
+    faults = {signal.SIGSEGV, signal.SIGBUS, signal.SIGFPE, signal.SIGILL, signal.SIGTRAP, signal.SIGSYS}
+    return signal.valid_signals() - faults - {signal.SIGKILL, signal.SIGSTOP}
 
 
 def _as_copy(parent: int, mask: set) -> None:

@@ -13,6 +13,11 @@ import os
 import shutil
 from pathlib import Path
 
+from mnist_infer.catalog import BLAS_THREADS
+
+for _name in BLAS_THREADS:  # BLAS on one thread before numpy loads, as the command line sets it: the worker tests fork
+    os.environ.setdefault(_name, "1")
+
 import numpy as np
 import pytest
 from click.testing import CliRunner

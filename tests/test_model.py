@@ -3,6 +3,7 @@ every layer, architectures of any depth, and what a network refuses."""
 
 from __future__ import annotations
 
+import _thread
 import os
 import signal
 import threading
@@ -251,24 +252,27 @@ def test_workers_share_out_the_batches_and_give_the_same_answers(kind: str, monk
         assert not made and not ran.exists()
 
 
-@pytest.mark.parametrize("because", ["another thread runs", "BLAS runs its own threads"])
+@pytest.mark.parametrize("because", ["another thread runs", "a thread outside Python's threading", "BLAS is told more"])
 def test_no_fork_when_a_copy_could_hang_or_compete(because: str, forks: list[int], monkeypatch) -> None:
-    """A forked copy gets only the thread that forked: a lock another thread held would stay held in it. BLAS's
+    """A forked copy gets only the thread that forked: a lock another thread held would stay held in it (a thread
+    started outside Python's threading module stands for BLAS's own, started before its variables were set). BLAS's
     threads, if it has more than one, would compete with the copies' (and may be in the middle of a product)."""
-    if because == "BLAS runs its own threads":
+    if because == "BLAS is told more":
         monkeypatch.delenv("OMP_NUM_THREADS")
     network = random_network(simple_convnet(4, 5, 8))
     images = np.random.default_rng(8).integers(0, 256, (20, 28, 28), dtype=np.uint8)
-    stop = threading.Event()
-    other = threading.Thread(target=stop.wait)
+    threads, stop = len(os.listdir("/proc/self/task")), threading.Event()
     if because == "another thread runs":
-        other.start()
+        threading.Thread(target=stop.wait).start()
+    elif because == "a thread outside Python's threading":
+        _thread.start_new_thread(stop.wait, ())
     try:
         shared = classify_images(network, images, batch_size=2, workers=2)[1]
     finally:
         stop.set()
-        if other.is_alive():
-            other.join()
+        deadline = time.monotonic() + 10
+        while len(os.listdir("/proc/self/task")) > threads and time.monotonic() < deadline:  # gone, for the next test
+            time.sleep(0.01)
     np.testing.assert_array_equal(shared, classify_images(network, images, batch_size=2)[1])
     assert not forks
 
@@ -285,6 +289,41 @@ def test_progress_while_worker_processes_write_their_share(forks: list[int]) -> 
         np.testing.assert_array_equal(shared, alone)
         assert reports[-1] == 900 and reports == sorted(reports)
     assert len(forks) == 5
+
+
+def test_a_signal_handler_raising_as_a_copy_is_forked_leaves_nothing_behind(forks: list[int], monkeypatch) -> None:
+    """A caller's handler that raises (a timeout's SIGALRM) may run as soon as ``os.fork`` returns: the copy is still
+    stopped and waited for, the pipe closed, and the caller's signal mask as it was."""
+
+    class Timeout(Exception):
+        pass
+
+    def on_alarm(signum, frame):
+        raise Timeout
+
+    fork = os.fork
+
+    def fork_then_alarm() -> int:
+        pid = fork()
+        if pid:
+            os.kill(os.getpid(), signal.SIGALRM)  # its handler runs before fork's caller takes the pid
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork_then_alarm)
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    descriptors = len(os.listdir("/proc/self/fd"))
+    network = random_network(simple_convnet(4, 5, 8))
+    images = np.random.default_rng(9).integers(0, 256, (40, 28, 28), dtype=np.uint8)
+    try:
+        with pytest.raises(Timeout):
+            classify_images(network, images, batch_size=4, workers=3)
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    assert len(os.listdir("/proc/self/fd")) == descriptors
+    for pid in forks:  # every copy was waited for
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
 
 
 @pytest.mark.parametrize("failure", ["raises", "killed"])
