@@ -25,8 +25,8 @@ from .model import Network
 from .paths import is_packaged
 
 #: Images per forward pass of a convolutional network: few enough that each layer's output stays in the processor's
-#: cache (a convolution copies its windows a few images at a time itself). Measured on the DeepConvNet: 16 to 32
-#: images a batch take the same time, 64 take 1.6 times as long; 32 call numpy half as often as 16.
+#: cache (a convolution copies its windows a few images at a time itself). Measured on the DeepConvNet's 10,000 test
+#: images, as a whole process with two workers: 16 and 32 images a batch take the same time, 64 take 2% longer.
 CONVOLUTION_BATCH = 32
 #: Whether workers may be forked copies of the process (Linux: cheap, and safe for numpy), not threads: two threads
 #: took 1.15–1.2 times as long as two processes over the DeepConvNet's 10,000 images, though numpy lets go of the
