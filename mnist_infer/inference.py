@@ -39,10 +39,10 @@ def _forks() -> bool:
     """Whether to fork the workers now: on Linux, when BLAS runs one thread (as the command line sets it: BLAS's own
     threads would compete with the copies', and may be in the middle of a product), and from a process with no
     other thread (a progress bar's, a server's, a training pool's), whose locks a copy would inherit held."""
-    if not (FORKS and threading.active_count() == 1 and all(os.environ.get(name) == "1" for name in BLAS_THREADS)):
+    if not (FORKS and all(os.environ.get(name) == "1" for name in BLAS_THREADS)):
         return False
     # The variables say what BLAS was told if they were set before it loaded; the system counts the threads there
-    # are: BLAS's own (the variables set too late), a library's, any started outside Python's threading module.
+    # are: Python's, BLAS's own (the variables set too late), a library's.
     try:
         return len(os.listdir("/proc/self/task")) == 1
     except OSError:

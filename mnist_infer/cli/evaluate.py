@@ -16,7 +16,7 @@ from .options import (
     data_dir_option,
     figure_option,
     json_option,
-    malloc_thresholds,
+    keep_batch_memory,
     picture_path,
     split_option,
     weights_option,
@@ -102,9 +102,7 @@ def evaluate(
     paths = [resolve(path, data_dir) for path in weights or [None]]
     networks = [load_network(path) for path in paths]  # every file is checked before any work
     if any(network.is_convolutional for network in networks):
-        # Each batch's blocks kept for the next, as train keeps them: given back to the system, they faulted their
-        # pages in again, batch after batch (420,000 faults, 0.7 s, over the DeepConvNet's 10,000 test images).
-        malloc_thresholds(mmap=32 << 20, trim=256 << 20)
+        keep_batch_memory()
     dataset = load_split(split, data_dir)
     for path, network in zip(paths, networks, strict=True):
         trained = trained_elsewhere(network.metadata, dataset)

@@ -76,6 +76,13 @@ def malloc_thresholds(mmap: int, trim: int | None = None) -> None:
             mallopt(-1, trim)  # M_TRIM_THRESHOLD
 
 
+def keep_batch_memory() -> None:
+    """Each batch's blocks kept for the next (``train``, and ``evaluate`` of a convolutional network): given back to
+    the system, they faulted their pages in again, batch after batch (a quarter of a CNN's training time; 0.7 s,
+    420,000 faults, over the DeepConvNet's 10,000 test images)."""
+    malloc_thresholds(mmap=32 << 20, trim=256 << 20)
+
+
 def debug_requested(ctx: click.Context) -> bool:
     return bool(ctx.meta.get(_DEBUG_KEY)) or os.environ.get(DEBUG_ENV) == "1"
 

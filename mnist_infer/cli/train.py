@@ -21,7 +21,7 @@ from .options import (
     figure_option,
     given,
     json_option,
-    malloc_thresholds,
+    keep_batch_memory,
     workers,
 )
 
@@ -235,9 +235,7 @@ def train(
         init,
         schedule,
     )
-    # A batch's blocks kept for the next batch: given back to the system, faulting their pages in again took a
-    # quarter of a CNN's training time (its system time).
-    malloc_thresholds(mmap=32 << 20, trim=256 << 20)
+    keep_batch_memory()
     # Everything that could make the output unusable or unwritable is checked before the first epoch.
     train_set, test_set = prepare(config, out, plot, data_dir, limit)
     with (
