@@ -390,12 +390,14 @@ def test_convolution_is_its_definition(stride: int, pad: int) -> None:
 
 @pytest.mark.parametrize(("channels", "stride", "pad"), [(1, 1, 1), (3, 1, 0), (1, 2, 0), (4, 2, 2)])
 def test_convolutions_infer_mode_computes_what_the_test_mode_does(channels: int, stride: int, pad: int) -> None:
-    """ "infer" copies the windows of a few images at a time into buffers it keeps for the next batch: batches of
-    other sizes, a last incomplete few, and another thread answer as the book's one matrix product does."""
+    """ "infer" copies the windows of a few images at a time into buffers it keeps for the next batch and multiplies
+    them in pieces: batches of other sizes, a last incomplete few, pieces that leave a rest, and another thread answer
+    as the book's one matrix product does."""
     rng = np.random.default_rng(8)
     W, b = rng.standard_normal((5, channels, 3, 3)).astype(np.float32), rng.standard_normal(5).astype(np.float32)
     layer = Convolution(W, b, stride, pad)
     layer.WINDOW_BYTES = 3 * 9 * 9 * 9 * channels * 4  # three images' windows at a time
+    layer.SMALL_PRODUCT = 7 * (9 * channels + 1) * 5  # pieces of 7 windows (and the bias) against the 5 filters
     for n in (7, 1, 9):
         x = rng.standard_normal((n, 9, 8, channels)).astype(np.float32)
         np.testing.assert_allclose(layer.forward(x, "infer"), layer.forward(x, "test"), rtol=1e-6, atol=1e-6)

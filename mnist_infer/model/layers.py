@@ -255,6 +255,15 @@ def col2im(col: np.ndarray, shape: tuple[int, ...], kh: int, kw: int, stride: in
     return out[:, pad : pad + h, pad : pad + w]
 
 
+def _product_in_pieces(a: np.ndarray, b: np.ndarray, out: np.ndarray, rows: int) -> None:
+    """``a @ b`` into ``out``, ``rows`` rows of ``a`` at a time: one call for a stack of pieces, one for the rest."""
+    whole = len(a) // rows * rows
+    if whole:
+        np.matmul(a[:whole].reshape(-1, rows, a.shape[1]), b, out=out[:whole].reshape(-1, rows, out.shape[1]))
+    if whole < len(a):
+        np.matmul(a[whole:], b, out=out[whole:])
+
+
 class _Scratch(NamedTuple):
     """What :meth:`Convolution._infer` keeps from batch to batch: ``padded``, the input bordered with zeros;
     ``windows``, a view of every window in it; ``rows``, the windows of a few images, a row each, and a last column
@@ -299,6 +308,10 @@ class Convolution(Layer):
     #: Bytes of windows "infer" mode copies at a time: a few images' windows, still in the processor's cache (L2)
     #: when the matrix product reads them.
     WINDOW_BYTES = 1 << 19
+    #: Rows × columns × length of the largest product OpenBLAS computes from its operands where they lie (its small
+    #: matrix kernels; larger ones are first copied into its own layout): "infer" mode multiplies the windows in
+    #: pieces this small, as one stack, since they are in the cache already.
+    SMALL_PRODUCT = 100**3
 
     def _scratch(self, x: np.ndarray, oh: int, ow: int) -> _Scratch:
         """The buffers of :meth:`_infer`, for as many images as :attr:`WINDOW_BYTES` of windows hold, made once for
@@ -339,11 +352,12 @@ class Convolution(Layer):
         filters = np.concatenate([self._filters(), self.params["b"][np.newaxis]])
         out = np.empty((n, oh, ow, f), dtype=x.dtype)
         images = len(scratch.into)  # at a time: their windows stay in the cache
+        piece = max(1, self.SMALL_PRODUCT // filters.size)
         for start in range(0, n, images):
             m = min(images, n - start)
             scratch.padded[:m, p : p + h, p : p + w] = x[start : start + m]
             np.copyto(scratch.into[:m], scratch.windows[:m])
-            np.matmul(scratch.rows[: m * oh * ow], filters, out=out[start : start + m].reshape(-1, f))
+            _product_in_pieces(scratch.rows[: m * oh * ow], filters, out[start : start + m].reshape(-1, f), piece)
         return out
 
     def backward(self, dout: np.ndarray, input_gradient: bool = True) -> np.ndarray | None:
