@@ -31,6 +31,7 @@ from mnist_infer.model.layers import (
     col2im,
     im2col,
     sigmoid,
+    small_product,
     softmax,
 )
 from mnist_infer.model.network import (
@@ -397,13 +398,36 @@ def test_convolutions_infer_mode_computes_what_the_test_mode_does(channels: int,
     W, b = rng.standard_normal((5, channels, 3, 3)).astype(np.float32), rng.standard_normal(5).astype(np.float32)
     layer = Convolution(W, b, stride, pad)
     layer.WINDOW_BYTES = 3 * 9 * 9 * 9 * channels * 4  # three images' windows at a time
-    layer.SMALL_PRODUCT = 7 * (9 * channels + 1) * 5  # pieces of 7 windows (and the bias) against the 5 filters
-    for n in (7, 1, 9):
-        x = rng.standard_normal((n, 9, 8, channels)).astype(np.float32)
-        np.testing.assert_allclose(layer.forward(x, "infer"), layer.forward(x, "test"), rtol=1e-6, atol=1e-6)
-        assert layer.col is not None and layer.forward(x, "infer") is not None and layer.col is None
+    for layer.SMALL_PRODUCT in (0, 7 * (9 * channels + 1) * 5):  # one product; pieces of 7 windows and the bias
+        for n in (7, 1, 9):
+            x = rng.standard_normal((n, 9, 8, channels)).astype(np.float32)
+            np.testing.assert_allclose(layer.forward(x, "infer"), layer.forward(x, "test"), rtol=1e-6, atol=1e-6)
+            assert layer.col is not None and layer.forward(x, "infer") is not None and layer.col is None
     other = ThreadPoolExecutor(1).submit(layer.forward, x, "infer").result()
     np.testing.assert_allclose(other, layer.forward(x, "test"), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("found", "limit"),
+    [
+        ([("openblas", "SkylakeX")], 100**3),
+        ([("openblas", "SAPPHIRERAPIDS")], 100**3),  # as a build for one core names it
+        ([("openblas", "Haswell")], 0),  # OpenBLAS's cores without small-matrix kernels: pieces would be copied too
+        ([("mkl", None)], 0),
+        ([], 0),
+        ([("openblas", "Zen"), ("openblas", "Cooperlake")], 100**3),
+    ],
+)
+def test_convolutions_cut_their_products_only_for_a_blas_that_gains(found, limit, monkeypatch) -> None:
+    import threadpoolctl
+
+    info = [{"user_api": "blas", "internal_api": api, "architecture": core} for api, core in found]
+    monkeypatch.setattr(threadpoolctl, "threadpool_info", lambda: info)
+    small_product.cache_clear()
+    try:
+        assert small_product() == limit
+    finally:
+        small_product.cache_clear()
 
 
 def test_relu_is_the_maximum_with_zero_whatever_its_shape() -> None:

@@ -16,6 +16,7 @@ affine layers the book's ``(channels, height, width)`` order.
 
 from __future__ import annotations
 
+import functools
 import threading
 from typing import ClassVar, NamedTuple
 
@@ -255,6 +256,22 @@ def col2im(col: np.ndarray, shape: tuple[int, ...], kh: int, kw: int, stride: in
     return out[:, pad : pad + h, pad : pad + w]
 
 
+#: OpenBLAS's processor cores with kernels that multiply small matrices where they lie (since 0.3.18), and the size
+#: up to which it uses them: a larger product is first copied into OpenBLAS's own layout, which costs a
+#: convolution's windows a second copy just after the first put them in the cache.
+SMALL_PRODUCT_CORES = {"skylakex": 100**3, "cooperlake": 100**3, "sapphirerapids": 100**3}
+
+
+@functools.cache
+def small_product() -> int:
+    """The most multiply-adds (rows × columns × length) of a product that numpy's BLAS computes straight from its
+    operands, as :mod:`threadpoolctl` finds it running; 0 where it has no such kernels (there, pieces only cost)."""
+    from threadpoolctl import threadpool_info  # 5 ms, for a convolutional network only
+
+    cores = (str(blas.get("architecture")).lower() for blas in threadpool_info() if blas["internal_api"] == "openblas")
+    return max((SMALL_PRODUCT_CORES.get(core, 0) for core in cores), default=0)
+
+
 def _product_in_pieces(a: np.ndarray, b: np.ndarray, out: np.ndarray, rows: int) -> None:
     """``a @ b`` into ``out``, ``rows`` rows of ``a`` at a time: one call for a stack of pieces, one for the rest."""
     whole = len(a) // rows * rows
@@ -308,10 +325,8 @@ class Convolution(Layer):
     #: Bytes of windows "infer" mode copies at a time: a few images' windows, still in the processor's cache (L2)
     #: when the matrix product reads them.
     WINDOW_BYTES = 1 << 19
-    #: Rows × columns × length of the largest product OpenBLAS computes from its operands where they lie (its small
-    #: matrix kernels; larger ones are first copied into its own layout): "infer" mode multiplies the windows in
-    #: pieces this small, as one stack, since they are in the cache already.
-    SMALL_PRODUCT = 100**3
+    #: The largest product "infer" mode hands BLAS at once (rows × columns × length); None: :func:`small_product`.
+    SMALL_PRODUCT: int | None = None
 
     def _scratch(self, x: np.ndarray, oh: int, ow: int) -> _Scratch:
         """The buffers of :meth:`_infer`, for as many images as :attr:`WINDOW_BYTES` of windows hold, made once for
@@ -352,7 +367,8 @@ class Convolution(Layer):
         filters = np.concatenate([self._filters(), self.params["b"][np.newaxis]])
         out = np.empty((n, oh, ow, f), dtype=x.dtype)
         images = len(scratch.into)  # at a time: their windows stay in the cache
-        piece = max(1, self.SMALL_PRODUCT // filters.size)
+        limit = small_product() if self.SMALL_PRODUCT is None else self.SMALL_PRODUCT
+        piece = max(1, limit // filters.size) if limit else n * oh * ow
         for start in range(0, n, images):
             m = min(images, n - start)
             scratch.padded[:m, p : p + h, p : p + w] = x[start : start + m]
