@@ -49,6 +49,11 @@ def _forks() -> bool:
         return False
 
 
+def batch_for(network: Network, batch_size: int) -> int:
+    """The images :func:`classify_images` passes through ``network`` at a time when asked for ``batch_size``."""
+    return min(batch_size, CONVOLUTION_BATCH) if network.is_convolutional else batch_size
+
+
 def classify_images(
     network: Network,
     images: np.ndarray,
@@ -65,7 +70,7 @@ def classify_images(
     """
     if batch_size < 1 or workers < 1:
         raise ValueError("batch_size and workers must be at least 1")
-    step = min(batch_size, CONVOLUTION_BATCH) if network.is_convolutional else batch_size
+    step = batch_for(network, batch_size)
     batches = [slice(start, start + step) for start in range(0, len(images), step)]
     workers = min(workers, len(batches))
     run = _in_turn if workers < 2 else _in_processes if _forks() else _in_threads
@@ -360,7 +365,7 @@ def evaluate(
         predictions,
         probabilities,
         seconds,
-        batch_size,
+        batch_for(network, batch_size),
         dataset.labels[:count],
         known,
         network.architecture.summary(),

@@ -89,3 +89,5 @@ def test_chapters_3_7_and_8_compared(runner: CliRunner) -> None:
     assert [r["architecture"] for r in reports] == ["784-50-100-10 sigmoid", "SimpleConvNet", "DeepConvNet"]
     text = runner.invoke(cli, ["evaluate", *args]).stdout
     assert "Images on which two of them disagree" in text and text.count("— reproduced") == 3
+    alone = runner.invoke(cli, ["evaluate", "--weights", "deep_convnet_params.pkl", "--limit", "100"]).stdout
+    assert "images/s (batch size 32)" in alone  # the batches that ran: a CNN's stay in the cache, whatever was asked
