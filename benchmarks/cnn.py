@@ -85,8 +85,9 @@ def train_pairs(bin_dir: Path, anchors: str, root: Path, pairs: int, epochs: int
     tool = str(bin_dir / "mnist-infer")
 
     def ours(seed: int):
-        argv = [tool, "train", "--model", "simple-convnet", "--epochs", str(epochs), "--seed", str(seed),
-                "--data-dir", str(data), "--out", str(root / "w.npz"), "--json"]  # fmt: skip
+        # --no-augment: PyTorch's side trains on the digits as they are (the tool's default augments a CNN's)
+        argv = [tool, "train", "--model", "simple-convnet", "--no-augment", "--epochs", str(epochs), "--seed",
+                str(seed), "--data-dir", str(data), "--out", str(root / "w.npz"), "--json"]  # fmt: skip
         result = checked(argv, env)
         history = json.loads(result.stdout)["history"]
         return result, [record["seconds"] for record in history], history[-1]["test_accuracy"]

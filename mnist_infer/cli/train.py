@@ -143,7 +143,12 @@ mnist-infer train --gradient-check""",
 @click.option("--epochs", type=click.IntRange(min=1), help=_("Passes over the training images [default: 20]."))
 @click.option("--batch-size", type=click.IntRange(min=1), default=100, show_default=True, help=_("Images per step."))
 @click.option("--weight-decay", type=Number(min=0), default=0.0, show_default=True, help=_("L2 penalty λ (6.4.2)."))
-@click.option("--augment", is_flag=True, help=_("Shift, rotate, scale, slant and thicken/thin the training digits."))
+@click.option(
+    "--augment/--no-augment",
+    default=None,
+    help=_("Shift, rotate, scale, slant and thicken/thin the training digits [default: on for the CNNs, off for "
+           "mlp]."),
+)  # fmt: skip
 @click.option("--seed", type=click.IntRange(min=0), help=_("Repeat a run bit for bit [default: a fresh one, printed]."))
 @click.option(
     "--validation",
@@ -183,7 +188,7 @@ def train(
     epochs: int | None,
     batch_size: int,
     weight_decay: float,
-    augment: bool,
+    augment: bool | None,
     seed: int | None,
     validation: int,
     limit: slice | None,

@@ -28,7 +28,7 @@ def describe(config, train_images: int) -> str:
              _("batch {size}").format(size=config.batch_size)]  # fmt: skip
     if config.weight_decay:
         parts.append(_("weight decay {decay:g}").format(decay=config.weight_decay))
-    if config.augment:
+    if config.augmented:
         parts.append(_("augmented digits"))
     return ", ".join([*parts, _("{count:,} training images").format(count=train_images),
                       _("seed {seed}").format(seed=config.seed)])  # fmt: skip
