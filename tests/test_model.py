@@ -20,6 +20,7 @@ from mnist_infer.catalog import BLAS_THREADS
 from mnist_infer.data.mnist import images_to_inputs
 from mnist_infer.errors import InputError
 from mnist_infer.inference import classify_images
+from mnist_infer.model import layers
 from mnist_infer.model.layers import (
     Affine,
     Convolution,
@@ -390,7 +391,9 @@ def test_convolution_is_its_definition(stride: int, pad: int) -> None:
 
 
 @pytest.mark.parametrize(("channels", "stride", "pad"), [(1, 1, 1), (3, 1, 0), (1, 2, 0), (4, 2, 2)])
-def test_convolutions_infer_mode_computes_what_the_test_mode_does(channels: int, stride: int, pad: int) -> None:
+def test_convolutions_infer_mode_computes_what_the_test_mode_does(
+    channels: int, stride: int, pad: int, monkeypatch
+) -> None:
     """ "infer" copies the windows of a few images at a time into buffers it keeps for the next batch and multiplies
     them in pieces: batches of other sizes, a last incomplete few, pieces that leave a rest, and another thread answer
     as the book's one matrix product does."""
@@ -398,13 +401,34 @@ def test_convolutions_infer_mode_computes_what_the_test_mode_does(channels: int,
     W, b = rng.standard_normal((5, channels, 3, 3)).astype(np.float32), rng.standard_normal(5).astype(np.float32)
     layer = Convolution(W, b, stride, pad)
     layer.WINDOW_BYTES = 3 * 9 * 9 * 9 * channels * 4  # three images' windows at a time
-    for layer.SMALL_PRODUCT in (0, 7 * (9 * channels + 1) * 5):  # one product; pieces of 7 windows and the bias
+    pieces = []
+    product = layers._product_in_pieces
+    monkeypatch.setattr(layers, "_product_in_pieces", lambda a, *rest: (pieces.append((len(a), rest[-1])),
+                                                                        product(a, *rest)))  # fmt: skip
+    product_size = (9 * channels + 1) * 5  # a window (and the bias) against the 5 filters
+    for rows_asked, rows_cut in ((0, None), (16, 16), (15, None)):  # fewer than 16 rows a piece: one product
+        layer.SMALL_PRODUCT = rows_asked * product_size
+        pieces.clear()
         for n in (7, 1, 9):
             x = rng.standard_normal((n, 9, 8, channels)).astype(np.float32)
             np.testing.assert_allclose(layer.forward(x, "infer"), layer.forward(x, "test"), rtol=1e-6, atol=1e-6)
             assert layer.col is not None and layer.forward(x, "infer") is not None and layer.col is None
+        assert all(rows == rows_cut if rows_cut else rows >= windows for windows, rows in pieces), pieces
+        assert not rows_cut or any(windows % rows_cut for windows, _ in pieces)  # a rest too
     other = ThreadPoolExecutor(1).submit(layer.forward, x, "infer").result()
     np.testing.assert_allclose(other, layer.forward(x, "test"), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize(("filters", "cut"), [(64, True), (65, False)])
+def test_only_products_up_to_64_filters_wide_are_cut(filters: int, cut: bool, monkeypatch) -> None:
+    # Wider, OpenBLAS's small kernels lose: up to 3.6× slower in pieces than as one product.
+    rows = []
+    product = layers._product_in_pieces
+    monkeypatch.setattr(layers, "_product_in_pieces", lambda a, *rest: (rows.append(rest[-1]), product(a, *rest)))
+    layer = Convolution(np.ones((filters, 1, 3, 3), np.float32), np.zeros(filters, np.float32), 1, 1)
+    layer.SMALL_PRODUCT = 20 * 10 * filters  # pieces of 20 windows
+    layer.forward(np.ones((1, 9, 9, 1), np.float32))
+    assert rows == ([20] if cut else [81])
 
 
 @pytest.mark.parametrize(
@@ -416,13 +440,18 @@ def test_convolutions_infer_mode_computes_what_the_test_mode_does(channels: int,
         ([("mkl", None)], 0),
         ([], 0),
         ([("openblas", "Zen"), ("openblas", "Cooperlake")], 100**3),
+        (AttributeError("'NoneType' object has no attribute 'split'"), 0),  # threadpoolctl failing: one product
     ],
 )
 def test_convolutions_cut_their_products_only_for_a_blas_that_gains(found, limit, monkeypatch) -> None:
     import threadpoolctl
 
-    info = [{"user_api": "blas", "internal_api": api, "architecture": core} for api, core in found]
-    monkeypatch.setattr(threadpoolctl, "threadpool_info", lambda: info)
+    def info():
+        if isinstance(found, Exception):
+            raise found
+        return [{"user_api": "blas", "internal_api": api, "architecture": core} for api, core in found]
+
+    monkeypatch.setattr(threadpoolctl, "threadpool_info", info)
     small_product.cache_clear()
     try:
         assert small_product() == limit

@@ -260,15 +260,22 @@ def col2im(col: np.ndarray, shape: tuple[int, ...], kh: int, kw: int, stride: in
 #: up to which it uses them: a larger product is first copied into OpenBLAS's own layout, which costs a
 #: convolution's windows a second copy just after the first put them in the cache.
 SMALL_PRODUCT_CORES = {"skylakex": 100**3, "cooperlake": 100**3, "sapphirerapids": 100**3}
+#: Where those kernels gain (measured on SkylakeX): products at most 64 columns wide (more filters: up to 3.6× slower
+#: in pieces) and pieces of at least 16 rows (fewer: up to 1.7× slower).
+SMALL_PRODUCT_COLUMNS, SMALL_PRODUCT_ROWS = 64, 16
 
 
 @functools.cache
 def small_product() -> int:
     """The most multiply-adds (rows × columns × length) of a product that numpy's BLAS computes straight from its
     operands, as :mod:`threadpoolctl` finds it running; 0 where it has no such kernels (there, pieces only cost)."""
-    from threadpoolctl import threadpool_info  # 5 ms, for a convolutional network only
+    try:  # a hint for speed: whatever goes wrong in finding it, the products are the same without it
+        from threadpoolctl import threadpool_info  # 5 ms, for a convolutional network only
 
-    cores = (str(blas.get("architecture")).lower() for blas in threadpool_info() if blas["internal_api"] == "openblas")
+        blases = threadpool_info()
+    except Exception:
+        return 0
+    cores = (str(blas.get("architecture")).lower() for blas in blases if blas.get("internal_api") == "openblas")
     return max((SMALL_PRODUCT_CORES.get(core, 0) for core in cores), default=0)
 
 
@@ -368,7 +375,9 @@ class Convolution(Layer):
         out = np.empty((n, oh, ow, f), dtype=x.dtype)
         images = len(scratch.into)  # at a time: their windows stay in the cache
         limit = small_product() if self.SMALL_PRODUCT is None else self.SMALL_PRODUCT
-        piece = max(1, limit // filters.size) if limit else n * oh * ow
+        piece = limit // filters.size if f <= SMALL_PRODUCT_COLUMNS else 0
+        if piece < SMALL_PRODUCT_ROWS:
+            piece = n * oh * ow  # one product
         for start in range(0, n, images):
             m = min(images, n - start)
             scratch.padded[:m, p : p + h, p : p + w] = x[start : start + m]
