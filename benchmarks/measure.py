@@ -50,9 +50,7 @@ def run(argv: list[str], env: dict[str, str] | None = None) -> Run:
 
 def blas_kernel(python: str) -> str:
     """The OpenBLAS kernel the tool's numpy runs in ``python``'s environment, under the tool's own BLAS policy
-    (threadpoolctl, installed there for this question alone)."""
-    subprocess.run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "threadpoolctl"],
-                   check=True, env=user_environment())  # fmt: skip
+    (threadpoolctl, one of the tool's dependencies, asks it)."""
     script = ("from mnist_infer.cli import configure_blas; configure_blas(); import numpy, threadpoolctl; "
               "print(*(f\"{i['internal_api']} {i['architecture']}\" "
               "for i in threadpoolctl.threadpool_info()))")  # fmt: skip

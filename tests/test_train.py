@@ -373,6 +373,17 @@ def test_a_convolutional_network_trains_and_every_command_takes_it(runner: CliRu
     assert evaluated["accuracy"] == report["accuracy"]["test"]
 
 
+@pytest.mark.parametrize(("model", "augmented"), [("simple-convnet", True), ("mlp", False)])
+def test_the_cnns_learn_from_augmented_digits_unless_told_not_to(halves: Path, model: str, augmented: bool) -> None:
+    data = part(load_split("train", halves), 200)
+
+    def loss(**changes) -> float:
+        return train(TrainingConfig(model=model, epochs=1, seed=4, **changes), data).history[0].loss
+
+    default = loss()
+    assert (default == loss(augment=True)) is augmented and (default == loss(augment=False)) is not augmented
+
+
 def test_threads_share_a_convolutional_batch_without_changing_what_it_learns(halves: Path) -> None:
     # One step over 300 images: the same loss, the same update.
     config = TrainingConfig(model="simple-convnet", epochs=1, seed=3, weight_decay=0.01, batch_size=300, augment=False)
