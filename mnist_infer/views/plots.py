@@ -66,11 +66,13 @@ def learning_curves(history: Sequence, path: str | os.PathLike[str], title: str 
     for axis, ylabel in ((accuracy, _("accuracy")), (loss, loss_label)):
         axis.set_xlabel(_("epoch"))
         axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if len(epochs) == 1:  # the locator finds no whole number in the margins around one point
+            axis.set_xticks(epochs)
         axis.set_ylabel(ylabel)
         axis.grid(alpha=0.3)
         if kept is not None:
             axis.axvline(kept, color="grey", linestyle=":", label=_("kept"))
         axis.legend(loc="lower right" if axis is accuracy else "upper right")
     if title:
-        fig.suptitle(title)
+        fig.suptitle(title, wrap=True)  # a long seed, validation, weight decay: two lines, not cut
     return save_figure(fig, path)
