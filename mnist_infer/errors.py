@@ -8,8 +8,10 @@ itself a phrase to translate is a :class:`Phrase`.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -53,6 +55,13 @@ def os_reason(exc: BaseException | int) -> str:
     if isinstance(exc, int):
         return _OS_REASONS.get(exc) or os.strerror(exc)
     return _OS_REASONS.get(getattr(exc, "errno", None)) or getattr(exc, "strerror", None) or str(exc)
+
+
+def silence_stdout() -> None:
+    """After stdout failed (`mnist-infer … | head`): point it at devnull, so that flushing it at exit does not fail
+    again and print a second message."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _same(text: str) -> str:

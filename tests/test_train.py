@@ -8,6 +8,7 @@ MNIST's 60,000 training images is measured in benchmarks/.
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import subprocess
@@ -79,6 +80,31 @@ def test_the_same_seed_repeats_bit_for_bit(runner: CliRunner, halves: Path, tmp_
     assert runs["a"][1] == runs["b"][1]  # the same weights, metadata and archive, byte for byte
     assert runs["a"][0]["history"][0]["loss"] == runs["b"][0]["history"][0]["loss"]
     assert runs["a"][1] != runs["c"][1]
+
+
+def test_train_into_a_pipe_closed_early_still_saves_and_exits_0(halves: Path, tmp_path: Path) -> None:
+    """`mnist-infer train … | head -1`: the lines stop, the training and the saving go on, and the exit says so,
+    without Python's "Exception ignored … BrokenPipeError" at exit (and its status 120)."""
+    out = tmp_path / "piped.npz"
+    command = [
+        sys.executable,
+        "-m",
+        "mnist_infer",
+        "train",
+        "--data-dir",
+        str(halves),
+        "--epochs",
+        "4",
+        "--out",
+        str(out),
+    ]  # fmt: skip  (5,000 images: each epoch's line comes well after the first line is read)
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}  # as a user's shell
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert process.stdout.readline().startswith(b"Training ")
+    process.stdout.close()  # what head does after its first line
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0 and b"Error" not in stderr and b"Exception" not in stderr, stderr
+    assert load_network(out).architecture.summary() == "784-50-100-10 sigmoid"
 
 
 def test_saved_weights_evaluate_as_they_trained(runner: CliRunner, halves: Path, tmp_path: Path) -> None:
@@ -257,6 +283,34 @@ def test_unwritable_outputs_fail_before_training(runner: CliRunner, halves: Path
         cli, ["train", "--data-dir", str(halves), "--validation", "5000", "--out", str(tmp_path / "w.npz")]
     )
     assert result.exit_code == 1 and "holds out all 5,000 training images" in result.output
+
+
+def test_the_plots_title_is_whole_and_one_epoch_is_one_tick(runner, halves: Path, tmp_path: Path, monkeypatch) -> None:
+    """A drawn seed, validation and weight decay make a title wider than the figure: it wraps, never cut off."""
+    import matplotlib.figure
+
+    seen = {}
+    real = matplotlib.figure.Figure.savefig
+
+    def savefig(self, *args, **kwargs):
+        saved = real(self, *args, **kwargs)  # drawn: the title's extent is known
+        box = self._suptitle.get_window_extent()
+        ticks = [tick.get_text() for tick in self.axes[0].get_xticklabels()]
+        seen.update(inside=bool(box.x0 >= 0 and box.x1 <= self.bbox.width), ticks=ticks)
+        return saved
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", savefig)
+    run_train(runner, halves, "--model", "simple-convnet", "--epochs", "1", "--limit", "300", "--validation", "100",
+              "--weight-decay", "0.0001", "--seed", "4086389880", "--out", str(tmp_path / "w.npz"), "--plot",
+              str(tmp_path / "c.png"))  # fmt: skip
+    assert seen == {"inside": True, "ticks": ["1"]}
+
+
+def test_one_epoch_and_one_step_are_said_in_the_singular(runner: CliRunner, halves: Path, tmp_path: Path) -> None:
+    args = ["train", "--data-dir", str(halves), "--epochs", "1", "--limit", "50", "--seed", "1", "--out",
+            str(tmp_path / "w.npz")]  # fmt: skip
+    text = " ".join(runner.invoke(cli, args).stdout.split())
+    assert "1 epoch; test" in text and "1 step is too few" in text, text
 
 
 def test_plot_draws_the_learning_curves(runner: CliRunner, halves: Path, tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ import click
 
 from .. import __version__
 from ..catalog import BLAS_THREADS
-from ..errors import MnistInferError, os_reason
+from ..errors import MnistInferError, os_reason, silence_stdout
 from ..i18n import ASCII, LANGUAGE_ENV, LANGUAGES, _, unicode_ok, use_language
 from .options import debug_option, debug_requested, lang_option
 
@@ -114,7 +114,7 @@ class Cli(click.Group):
             click.echo(_("Interrupted."), err=True)
             raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
         except BrokenPipeError:  # stdout closed early (`mnist-infer … | head`): not worth a message
-            _silence_stdout()
+            silence_stdout()
             raise click.exceptions.Exit(EXIT_ERROR) from None
         except Exception as exc:
             if debug_requested(ctx):
@@ -127,7 +127,7 @@ def _one_line(exc: Exception) -> str:
     if isinstance(exc, OSError) and exc.filename is not None:
         return f"{exc.filename}: {_(os_reason(exc))}"
     if isinstance(exc, OSError):  # no file named: the output failed (stdout on /dev/full, a terminal gone)
-        _silence_stdout()
+        silence_stdout()
         return _("cannot write the output ({reason})").format(reason=_(os_reason(exc)))
     if isinstance(exc, MemoryError):
         return _("not enough memory for this input")
@@ -136,12 +136,6 @@ def _one_line(exc: Exception) -> str:
     return _("internal error ({kind}: {reason}); rerun with --debug to see the traceback, and please report it").format(
         kind=type(exc).__name__, reason=" ".join(str(exc).split())
     )
-
-
-def _silence_stdout() -> None:
-    """stdout pointed at devnull, so that flushing it at exit does not fail again and print a second line."""
-    with contextlib.suppress(OSError, ValueError, AttributeError):
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _language(argv: list[str]) -> str | None:

@@ -7,6 +7,7 @@ import math
 import sys
 from pathlib import Path
 
+from ..errors import silence_stdout
 from ..i18n import _, ngettext
 from . import Block, Text, cells, justify, to_terminal
 
@@ -54,8 +55,9 @@ class TrainingDisplay:
                   else _("no test split in the data directory"))  # fmt: skip
         held = _("{count:,} held out for validation; ").format(count=config.validation) if config.validation else ""
         self._write([Text(_("Training {what}").format(what=describe(config, train_images))),
-                     Text(_("{epochs} epochs; {held}{tested}").format(epochs=config.planned_epochs, held=held,
-                                                                      tested=tested))])  # fmt: skip
+                     Text(ngettext("{epochs} epoch; {held}{tested}", "{epochs} epochs; {held}{tested}",
+                                   config.planned_epochs).format(epochs=config.planned_epochs, held=held,
+                                                                 tested=tested))])  # fmt: skip
         if not self.narrow:
             self._write([Text(self._row(headers), "bold")])
 
@@ -78,6 +80,8 @@ class TrainingDisplay:
         try:
             draw(blocks, target=self.console)
         except (OSError, ValueError):  # `train | head`: the output is gone, the training goes on
+            if self.console.file is sys.stdout:
+                silence_stdout()
             self.console = None
 
     def batch(self, epoch: int, done: int, total: int, loss: float, accuracy: float, *_: float) -> None:
@@ -140,8 +144,11 @@ class TrainingDisplay:
                                                          suggested=usual if lr > usual else lr / 10),
                                "bold red"))  # fmt: skip
         elif value < 0.2 and steps < FEW_STEPS:
-            blocks.append(Text(_("Warning: that is chance level (1 in 10): {steps} steps are too few to learn "
-                                 "anything; train for more --epochs or on more images").format(steps=steps),
+            blocks.append(Text(ngettext("Warning: that is chance level (1 in 10): {steps} step is too few to learn "
+                                        "anything; train for more --epochs or on more images",
+                                        "Warning: that is chance level (1 in 10): {steps} steps are too few to learn "
+                                        "anything; train for more --epochs or on more images",
+                                        steps).format(steps=steps),
                                "bold red"))  # fmt: skip
         elif value < 0.2:
             blocks.append(Text(_("Warning: that is chance level (1 in 10): the network learned nothing. The learning "
