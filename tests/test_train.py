@@ -507,6 +507,7 @@ def test_outputs_that_could_not_be_written_are_refused_before_training(runner: C
     for plot in (same, tmp_path / "sub" / ".." / "sub" / "same.npz", tmp_path / "also" / "same.npz"):  # three names
         result = runner.invoke(cli, ["train", "--data-dir", str(halves), "--out", str(same), "--plot", str(plot)])
         assert result.exit_code == 2 and "unknown picture format '.npz'" in result.output, plot  # a plot is a .png
+        assert " ".join(result.output.split()).endswith("name the file same.png"), result.output
     assert (tmp_path / "target").read_bytes() == b"mine" and not same.exists()
 
 

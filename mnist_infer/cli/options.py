@@ -309,8 +309,9 @@ def picture_path(figure: bool = False) -> Callable:
 
         suffix = value.suffix.lower()
         if suffix not in ((".png",) if figure else FORMATS):
+            extensions = f"{value.stem}.png" if figure else EXTENSIONS  # a figure is a PNG: the name to give
             message = _("{path}: unknown picture format {suffix!r}; name the file {extensions}").format(
-                path=value, suffix=suffix or _("(no extension)"), extensions=".png" if figure else EXTENSIONS
+                path=value, suffix=suffix or _("(no extension)"), extensions=extensions
             )
             raise click.BadParameter(message, ctx, param)
         if figure:
