@@ -257,9 +257,9 @@ def col2im(col: np.ndarray, shape: tuple[int, ...], kh: int, kw: int, stride: in
 
 
 #: OpenBLAS's processor cores with kernels that multiply small matrices where they lie (since 0.3.18), and the size
-#: up to which it uses them: a larger product is first copied into OpenBLAS's own layout, which costs a
-#: convolution's windows a second copy just after the first put them in the cache.
-SMALL_PRODUCT_CORES = {"skylakex": 100**3, "cooperlake": 100**3, "sapphirerapids": 100**3}
+#: (multiply-adds) up to which it uses them: a larger product is first copied into OpenBLAS's own layout, which costs
+#: a convolution's windows a second copy just after the first put them in the cache.
+SMALL_PRODUCT_CORES, SMALL_PRODUCT_SIZE = {"skylakex", "cooperlake", "sapphirerapids"}, 100**3
 #: Where those kernels gain (measured on SkylakeX): products at most 64 columns wide (more filters: up to 3.6× slower
 #: in pieces) and pieces of at least 16 rows (fewer: up to 1.7× slower).
 SMALL_PRODUCT_COLUMNS, SMALL_PRODUCT_ROWS = 64, 16
@@ -275,8 +275,8 @@ def small_product() -> int:
         blases = threadpool_info()
     except Exception:
         return 0
-    cores = (str(blas.get("architecture")).lower() for blas in blases if blas.get("internal_api") == "openblas")
-    return max((SMALL_PRODUCT_CORES.get(core, 0) for core in cores), default=0)
+    cores = {str(blas.get("architecture")).lower() for blas in blases if blas.get("internal_api") == "openblas"}
+    return SMALL_PRODUCT_SIZE if cores & SMALL_PRODUCT_CORES else 0
 
 
 def _product_in_pieces(a: np.ndarray, b: np.ndarray, out: np.ndarray, rows: int) -> None:
