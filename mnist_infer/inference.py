@@ -11,7 +11,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
@@ -123,6 +123,10 @@ def _in_processes(network, images, batches, workers, progress) -> np.ndarray:
     def report() -> None:  # one pass over flags that copies set meanwhile: never counts[finished] (it counts first)
         progress(int(counts @ finished), len(images))
 
+    def taken() -> Iterator[int]:  # the groups this process takes from the pipe, until it is empty
+        while number := os.read(numbers, 4):
+            yield int.from_bytes(number, sys.byteorder)
+
     copies, parent, numbers = [], os.getpid(), -1
     caller = signal.pthread_sigmask(signal.SIG_BLOCK, ())  # the caller's mask, unchanged
     try:
@@ -142,15 +146,15 @@ def _in_processes(network, images, batches, workers, progress) -> np.ndarray:
                 if pid == 0:
                     try:
                         _as_copy(parent, caller)
-                        while number := os.read(numbers, 4):
-                            run(int.from_bytes(number, sys.byteorder))
+                        for group in taken():
+                            run(group)
                     finally:  # out, without the parent's exit handlers and buffered output
                         os._exit(0)
                 copies.append(pid)
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, caller)
-        while number := os.read(numbers, 4):
-            run(int.from_bytes(number, sys.byteorder))
+        for group in taken():
+            run(group)
             report()
         while copies:
             with contextlib.suppress(ChildProcessError):  # SIGCHLD ignored: the system reaped it already
