@@ -285,6 +285,7 @@ CASES = [
     ("show 10000", [], 1, ("--lang",)),
     ("predict --image nothing.png", [], 1, ("LANG",)),
     ("show 0 --save digits.xyz", [], 2, ("--lang",)),  # a usage error naming the format
+    ("train --limit 200 --out mine.npz --plot curves.jpg", [], 2, ("--lang",)),  # naming the figure's name
     ("evalute", ["evalute"], 2, ("--lang", "LANG")),  # a mistyped command: "did you mean"
 ]
 

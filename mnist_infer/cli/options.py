@@ -309,10 +309,15 @@ def picture_path(figure: bool = False) -> Callable:
 
         suffix = value.suffix.lower()
         if suffix not in ((".png",) if figure else FORMATS):
-            extensions = f"{value.stem}.png" if figure else EXTENSIONS  # a figure is a PNG: the name to give
-            message = _("{path}: unknown picture format {suffix!r}; name the file {extensions}").format(
-                path=value, suffix=suffix or _("(no extension)"), extensions=extensions
-            )
+            unknown = {"path": value, "suffix": suffix or _("(no extension)")}
+            if figure:  # a figure is a PNG: the name to give it
+                message = _("{path}: unknown picture format {suffix!r}; name the file {name}").format(
+                    **unknown, name=f"{value.stem}.png"
+                )
+            else:
+                message = _("{path}: unknown picture format {suffix!r}; name the file {extensions}").format(
+                    **unknown, extensions=EXTENSIONS
+                )
             raise click.BadParameter(message, ctx, param)
         if figure:
             check_writable(value, N_("the figure"))
